@@ -1,0 +1,1 @@
+"""The runtime: CLI, settings, bus and process wiring. The only package that imports every stage."""

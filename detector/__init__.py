@@ -1,0 +1,1 @@
+"""Find people in camera frames; frames never leave this package's process (PRIVACY.md P1)."""

@@ -1,0 +1,1 @@
+"""Map image foot points onto a station floor plan in metres. Pure geometry: no I/O, no clocks."""

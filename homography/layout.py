@@ -1,0 +1,369 @@
+"""The station layout format (version 1): floors, zones, cameras and the public notice.
+
+A layout is a folder::
+
+    station_layouts/<station>/
+        layout.yaml          station, notice, publishing, floors, zones
+        cameras/<id>.yaml    one file per camera: source, floor, resolution, calibration
+
+``parse_layout`` is pure and validates a mapping; ``load_layout`` only reads the files and
+calls it. Every error names the file and the field. The full format is documented in
+``docs/LAYOUT_FORMAT.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import shapely
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from shapely.geometry import Polygon
+
+FORMAT_VERSION = 1
+
+# Fruin's level of service: upper density bound (persons/m2) of grades A..E; F is above E.
+FRUIN_WALKWAY_PER_M2 = (0.31, 0.43, 0.72, 1.08, 2.17)
+FRUIN_QUEUING_PER_M2 = (0.83, 1.08, 1.54, 3.57, 5.26)
+
+
+class LayoutError(ValueError):
+    """A layout file is missing, unreadable or invalid; the message names file and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Point = Annotated[tuple[float, float], Field(description="x, y")]
+
+
+class Text(_Strict):
+    """A text in both public languages."""
+
+    ja: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    @field_validator("ja", "en")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
+class StationInfo(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    name: Text
+    simulated: bool = False
+    timezone: str = "Asia/Tokyo"
+
+
+class Notice(_Strict):
+    """The notice to the public required by PRIVACY.md P4; every field is mandatory."""
+
+    operator: Text
+    purpose: Text
+    captured: Text
+    retention: Text
+    contact: Text
+
+
+class Publishing(_Strict):
+    coarsen_m: float = Field(default=0.5, ge=0.0, le=5.0)
+    frame_interval_s: float = Field(default=1.0, gt=0.0, le=60.0)
+    density_window_s: float = Field(default=10.0, ge=0.0, le=600.0)
+    stale_after_s: float = Field(default=5.0, gt=0.0, le=600.0)
+    history_retention_days: int = Field(default=90, ge=1, le=3650)
+
+
+def _polygon(points: list[tuple[float, float]], what: str) -> Polygon:
+    if len(points) < 3:
+        raise ValueError(f"{what} needs at least 3 points, got {len(points)}")
+    polygon = Polygon(points)
+    if not polygon.is_valid:
+        raise ValueError(f"{what} is not a valid polygon: {shapely.is_valid_reason(polygon)}")
+    if polygon.area <= 0:
+        raise ValueError(f"{what} has zero area")
+    return polygon
+
+
+class Feature(_Strict):
+    """A labelled shape drawn on the plan (gate line, shop, stairs, track): display only."""
+
+    kind: Literal["gates", "shop", "stairs", "escalator", "elevator", "track", "platform-edge", "exit", "other"]
+    label: Text | None = None
+    polygon_m: list[Point]
+
+    @field_validator("polygon_m")
+    @classmethod
+    def _valid(cls, value: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        _polygon(value, "polygon_m")
+        return value
+
+
+class Floor(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    name: Text
+    size_m: tuple[float, float]
+    walkable_m: list[list[Point]] = Field(min_length=1)
+    obstacles_m: list[list[Point]] = Field(default_factory=list)
+    features: list[Feature] = Field(default_factory=list)
+    plan_image: str | None = None
+
+    @field_validator("size_m")
+    @classmethod
+    def _positive(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if value[0] <= 0 or value[1] <= 0:
+            raise ValueError(f"must be positive width and height in metres, got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _inside_plan(self) -> Floor:
+        width, height = self.size_m
+        for kind in ("walkable_m", "obstacles_m"):
+            for i, points in enumerate(getattr(self, kind)):
+                polygon = _polygon(points, f"{kind}[{i}]")
+                x0, y0, x1, y1 = polygon.bounds
+                if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
+                    raise ValueError(f"{kind}[{i}] extends beyond the plan (0..{width} x 0..{height} m)")
+        return self
+
+    @property
+    def walkable(self) -> shapely.Geometry:
+        """Walkable floor area with obstacles removed."""
+        area = shapely.union_all([Polygon(p) for p in self.walkable_m])
+        if self.obstacles_m:
+            area = area.difference(shapely.union_all([Polygon(p) for p in self.obstacles_m]))
+        return area
+
+
+class Thresholds(_Strict):
+    """Per-zone overrides of the density bounds (persons/m2)."""
+
+    los_per_m2: tuple[float, float, float, float, float] | None = None
+    public_per_m2: tuple[float, float, float] | None = Field(
+        default=None, description="density above which the public level becomes busy, crowded, very crowded"
+    )
+    hysteresis_per_m2: float | None = Field(default=None, ge=0.0)
+
+    @field_validator("los_per_m2", "public_per_m2")
+    @classmethod
+    def _increasing(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if value is not None and (value[0] <= 0 or any(b <= a for a, b in zip(value, value[1:], strict=False))):
+            raise ValueError(f"must be positive and strictly increasing, got {list(value)}")
+        return value
+
+
+class Zone(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    floor: str
+    name: Text
+    kind: Literal["walkway", "queuing"]
+    polygon_m: list[Point]
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+
+    @field_validator("polygon_m")
+    @classmethod
+    def _valid(cls, value: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        _polygon(value, "polygon_m")
+        return value
+
+    @property
+    def polygon(self) -> Polygon:
+        return Polygon(self.polygon_m)
+
+    @property
+    def los_bounds_per_m2(self) -> tuple[float, float, float, float, float]:
+        """Upper density bounds of LOS A..E for this zone."""
+        if self.thresholds.los_per_m2 is not None:
+            return self.thresholds.los_per_m2
+        return FRUIN_WALKWAY_PER_M2 if self.kind == "walkway" else FRUIN_QUEUING_PER_M2
+
+    @property
+    def public_bounds_per_m2(self) -> tuple[float, float, float]:
+        """Density above which the public level is busy, crowded, very crowded.
+
+        By default the public scale follows the LOS: A-B quiet, C busy, D crowded, E-F very crowded.
+        """
+        if self.thresholds.public_per_m2 is not None:
+            return self.thresholds.public_per_m2
+        los = self.los_bounds_per_m2
+        return (los[1], los[2], los[3])
+
+
+class PointPair(_Strict):
+    image_px: Point
+    floor_m: Point
+
+
+class CameraModel(_Strict):
+    """A full pinhole camera with OpenCV distortion; world z = 0 is the floor.
+
+    ``world_to_floor`` maps world ground coordinates (metres) to the floor plan (3x3, affine
+    or similarity); identity when the world frame is the plan frame.
+    """
+
+    camera_matrix: tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
+    dist_coeffs: list[float] = Field(default_factory=list, max_length=14)
+    rvec: tuple[float, float, float]
+    tvec_m: tuple[float, float, float]
+    world_to_floor: (
+        tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]] | None
+    ) = None
+
+
+Matrix3 = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
+
+
+class CalibrationSpec(_Strict):
+    """How a camera maps to the floor: exactly one of point pairs, a matrix or a camera model."""
+
+    point_pairs: list[PointPair] | None = None
+    image_to_floor: Matrix3 | None = None
+    camera_model: CameraModel | None = None
+    camera_matrix: Matrix3 | None = Field(default=None, description="intrinsics for undistorting points")
+    dist_coeffs: list[float] | None = Field(default=None, max_length=14)
+    max_error_m: float = Field(default=0.5, gt=0.0)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CalibrationSpec:
+        given = [k for k in ("point_pairs", "image_to_floor", "camera_model") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of point_pairs, image_to_floor or camera_model, got {given or 'none'}"
+            )
+        if (self.dist_coeffs is not None) != (self.camera_matrix is not None):
+            raise ValueError("dist_coeffs and camera_matrix must be given together")
+        return self
+
+
+class Camera(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    floor: str
+    source: str = Field(
+        min_length=1,
+        description="'sim' (simulator), a file path, rtsp://, http://, 'usb:N', a folder, or '{video}' (given on the command line)",
+    )
+    resolution_wh: tuple[int, int]
+    calibration: CalibrationSpec
+    detector: dict[str, Any] = Field(default_factory=dict)
+    target_fps: float = Field(default=10.0, gt=0.0, le=60.0)
+    pixel_sigma_px: float = Field(default=3.0, gt=0.0, description="expected foot point error in pixels")
+
+    @field_validator("resolution_wh")
+    @classmethod
+    def _positive(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] <= 0 or value[1] <= 0:
+            raise ValueError(f"must be positive width and height in pixels, got {value}")
+        return value
+
+
+class StationLayout(_Strict):
+    format_version: Literal[1]
+    station: StationInfo
+    notice: Notice
+    publishing: Publishing = Field(default_factory=Publishing)
+    floors: list[Floor] = Field(min_length=1)
+    zones: list[Zone] = Field(min_length=1)
+    cameras: list[Camera] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> StationLayout:
+        for kind in ("floors", "zones", "cameras"):
+            ids = [item.id for item in getattr(self, kind)]
+            duplicates = sorted({i for i in ids if ids.count(i) > 1})
+            if duplicates:
+                raise ValueError(f"{kind} ids must be unique, got duplicates {duplicates}")
+        floors = {floor.id: floor for floor in self.floors}
+        for kind in ("zones", "cameras"):
+            for item in getattr(self, kind):
+                if item.floor not in floors:
+                    raise ValueError(f"{kind[:-1]} {item.id!r} is on floor {item.floor!r}, expected one of {sorted(floors)}")
+        for zone in self.zones:
+            walkable = zone.polygon.intersection(floors[zone.floor].walkable).area
+            if walkable <= 0:
+                raise ValueError(f"zone {zone.id!r} has no walkable area on floor {zone.floor!r}")
+        return self
+
+    def floor(self, floor_id: str) -> Floor:
+        for floor in self.floors:
+            if floor.id == floor_id:
+                return floor
+        raise KeyError(f"no floor {floor_id!r}; floors are {[f.id for f in self.floors]}")
+
+    def camera(self, camera_id: str) -> Camera:
+        for camera in self.cameras:
+            if camera.id == camera_id:
+                return camera
+        raise KeyError(f"no camera {camera_id!r}; cameras are {[c.id for c in self.cameras]}")
+
+    def zones_on(self, floor_id: str) -> list[Zone]:
+        return [zone for zone in self.zones if zone.floor == floor_id]
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"{field}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def parse_layout(mapping: dict[str, Any], cameras: list[dict[str, Any]] | None = None, source: str = "layout") -> StationLayout:
+    """Validate a layout mapping (and camera mappings, if kept separately).
+
+    Raises:
+        LayoutError: naming ``source`` and the offending field.
+    """
+    if not isinstance(mapping, dict):
+        raise LayoutError(f"{source}: expected a mapping at the top level, got {type(mapping).__name__}")
+    data = dict(mapping)
+    if cameras:
+        data["cameras"] = list(data.get("cameras", [])) + list(cameras)
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise LayoutError(f"{source}: format_version: expected {FORMAT_VERSION}, got {version!r}")
+    try:
+        return StationLayout.model_validate(data)
+    except ValidationError as error:
+        raise LayoutError(f"{source}: {_describe(error)}") from None
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise LayoutError(f"{path}: cannot read: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise LayoutError(f"{path}: not valid YAML: {error}") from None
+
+
+def load_layout(path: str | Path) -> StationLayout:
+    """Read a layout folder (or a single ``layout.yaml``) and validate it.
+
+    Camera files are validated one by one first, so an error names the camera's own file.
+    """
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    layout_file = folder / "layout.yaml" if path.is_dir() else path
+    if not layout_file.exists():
+        raise LayoutError(f"{layout_file}: no such layout file")
+    mapping = _read_yaml(layout_file)
+    cameras = []
+    for camera_file in sorted((folder / "cameras").glob("*.yaml")):
+        camera = _read_yaml(camera_file)
+        try:
+            Camera.model_validate(camera)
+        except ValidationError as error:
+            raise LayoutError(f"{camera_file}: {_describe(error)}") from None
+        if camera["id"] != camera_file.stem:
+            raise LayoutError(f"{camera_file}: id: expected {camera_file.stem!r} (the file name), got {camera['id']!r}")
+        cameras.append(camera)
+    return parse_layout(mapping, cameras, source=str(layout_file))
+
+
+def camera_to_mapping(camera: Camera) -> dict[str, Any]:
+    """A camera as plain data, for writing back to its file."""
+    return camera.model_dump(mode="json", exclude_none=True)

@@ -1,0 +1,1 @@
+"""Merge cameras, anonymise, and turn floor positions into dots and zone levels (the privacy boundary)."""

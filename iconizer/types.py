@@ -1,0 +1,118 @@
+"""The iconizer's output, the only thing the publishing tier ever sees.
+
+An :class:`IconFrame` holds anonymous dots and per-zone crowding for one floor. It has no
+boxes, no pixels, no identifiers and no attributes: that is what makes the iconizer the
+privacy boundary (PRIVACY.md P1, P2).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from homography.types import readonly_array
+
+LOS_GRADES = ("A", "B", "C", "D", "E", "F")
+
+
+class CrowdingLevel(enum.IntEnum):
+    """The public 4-step scale, each with a word in both languages (never colour alone)."""
+
+    QUIET = 0
+    BUSY = 1
+    CROWDED = 2
+    VERY_CROWDED = 3
+
+    @property
+    def label_en(self) -> str:
+        return ("quiet", "busy", "crowded", "very crowded")[self]
+
+    @property
+    def label_ja(self) -> str:
+        return ("空いています", "やや混雑", "混雑", "大変混雑")[self]
+
+
+@dataclass(frozen=True)
+class ZoneState:
+    """Crowding of one zone at one instant.
+
+    Attributes:
+        zone_id: The zone, as named in the station layout.
+        count: People in the zone (fused across cameras).
+        density_per_m2: Smoothed people per square metre of walkable area.
+        level: Public crowding level.
+        los: Fruin level of service, ``"A"`` to ``"F"``, for the zone's kind.
+        stale: True when no live camera covers the zone; count and density are then
+            unknown, never zero.
+    """
+
+    zone_id: str
+    count: int
+    density_per_m2: float
+    level: CrowdingLevel
+    los: str
+    stale: bool
+
+    def __post_init__(self) -> None:
+        if not self.zone_id:
+            raise ValueError("zone_id must be a non-empty string, got ''")
+        if self.count < 0:
+            raise ValueError(f"count must be >= 0, got {self.count}")
+        if not math.isfinite(self.density_per_m2) or self.density_per_m2 < 0:
+            raise ValueError(f"density_per_m2 must be finite and >= 0, got {self.density_per_m2}")
+        if self.los not in LOS_GRADES:
+            raise ValueError(f"los must be one of {LOS_GRADES}, got {self.los!r}")
+        object.__setattr__(self, "level", CrowdingLevel(self.level))
+
+
+@dataclass(frozen=True)
+class IconFrame:
+    """Anonymous dots and zone crowding for one floor of one station.
+
+    Attributes:
+        station_id: The station.
+        floor_id: The floor whose plan the dots refer to.
+        timestamp: Time of the frame, unix seconds.
+        dots_m: Coarsened positions ``(k, 2)`` in metres, in no stable order.
+        moving: Per dot ``(k,)``: True when the person was walking, False when standing.
+        zones: The state of every zone on this floor.
+    """
+
+    station_id: str
+    floor_id: str
+    timestamp: float
+    dots_m: np.ndarray
+    moving: np.ndarray
+    zones: tuple[ZoneState, ...]
+
+    def __post_init__(self) -> None:
+        dots = readonly_array(self.dots_m, "dots_m", (2,))
+        moving = readonly_array(self.moving, "moving", (), dtype=bool)
+        if len(moving) != len(dots):
+            raise ValueError(f"moving must have shape ({len(dots)},) to match dots_m, got shape {moving.shape}")
+        if not math.isfinite(self.timestamp):
+            raise ValueError(f"timestamp must be finite, got {self.timestamp}")
+        zones = tuple(self.zones)
+        for zone in zones:
+            if not isinstance(zone, ZoneState):
+                raise ValueError(f"zones must hold ZoneState values, got {type(zone).__name__}")
+        ids = [z.zone_id for z in zones]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"zones must have unique ids, got {ids}")
+        object.__setattr__(self, "dots_m", dots)
+        object.__setattr__(self, "moving", moving)
+        object.__setattr__(self, "zones", zones)
+
+    def __len__(self) -> int:
+        return len(self.dots_m)
+
+    def zone(self, zone_id: str) -> ZoneState:
+        """The state of one zone, by id."""
+        for zone in self.zones:
+            if zone.zone_id == zone_id:
+                return zone
+        raise KeyError(f"no zone {zone_id!r} in frame; zones are {[z.zone_id for z in self.zones]}")
+
