@@ -116,3 +116,43 @@ class IconFrame:
                 return zone
         raise KeyError(f"no zone {zone_id!r} in frame; zones are {[z.zone_id for z in self.zones]}")
 
+
+
+CAMERA_STATES = ("live", "reconnecting", "stalled", "dead")
+
+
+@dataclass(frozen=True)
+class CameraStatus:
+    """Health of one camera as its edge worker sees it; drives staleness and the staff view.
+
+    Attributes:
+        camera_id: The camera.
+        timestamp: When the status was taken, unix seconds.
+        state: ``live``, ``reconnecting``, ``stalled`` (no new frame lately) or ``dead``.
+        fps: Frames processed per second over the last few seconds.
+        last_frame_age_s: Seconds since the last good frame (infinity if none yet).
+        error: The last error, short and free of personal data; empty when none.
+    """
+
+    camera_id: str
+    timestamp: float
+    state: str
+    fps: float = 0.0
+    last_frame_age_s: float = math.inf
+    error: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.camera_id:
+            raise ValueError("camera_id must be a non-empty string, got ''")
+        if self.state not in CAMERA_STATES:
+            raise ValueError(f"state must be one of {CAMERA_STATES}, got {self.state!r}")
+        if not math.isfinite(self.fps) or self.fps < 0:
+            raise ValueError(f"fps must be finite and >= 0, got {self.fps}")
+        if math.isnan(self.last_frame_age_s) or self.last_frame_age_s < 0:
+            raise ValueError(f"last_frame_age_s must be >= 0, got {self.last_frame_age_s}")
+        if len(self.error) > 300:
+            object.__setattr__(self, "error", self.error[:297] + "...")
+
+    @property
+    def is_live(self) -> bool:
+        return self.state == "live"
