@@ -1,0 +1,255 @@
+"""The aggregation step: latest positions of every camera in, one anonymous IconFrame per floor out.
+
+:class:`Iconizer` is pure: it reads no clock (every call carries its time), opens no file or
+socket, and keeps raw positions only as long as they can still be used (``stale_after_s`` for a
+camera's latest set, a couple of seconds for motion). What leaves it is an :class:`IconFrame`:
+coarsened, shuffled dots with a moving flag, and per-zone counts and levels.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from homography.layout import StationLayout
+from homography.types import FloorPositions
+from iconizer.coarsen import COARSEN_METHODS, CoarsenMethod, coarsen_positions, shuffled
+from iconizer.levels import DEFAULT_HYSTERESIS_PER_M2, ZoneGrader
+from iconizer.motion import MotionWindow, PairingMethod
+from iconizer.smoothing import WindowMean
+from iconizer.types import CameraStatus, IconFrame, ZoneState
+from iconizer.zones import ZoneIndex
+
+FuseFunction = Callable[[Sequence[FloorPositions]], "FloorPositions | np.ndarray"]
+
+
+def fuse_single_camera(positions: Sequence[FloorPositions]) -> FloorPositions:
+    """Fusion for a floor seen by one camera: its positions, unchanged.
+
+    This is the seam used until ``iconizer.fusion.fuse`` exists. Summing cameras would count a
+    person twice where views overlap, so several cameras on one floor are refused here rather
+    than miscounted.
+
+    Raises:
+        ValueError: when positions of more than one camera are given.
+    """
+    cameras = sorted({p.camera_id for p in positions})
+    if len(cameras) > 1:
+        raise ValueError(
+            f"floor {positions[0].floor_id!r} has live positions from cameras {cameras}; merging several "
+            "cameras needs iconizer.fusion.fuse, which is not installed"
+        )
+    return positions[-1]
+
+
+def default_fuse() -> FuseFunction:
+    """``iconizer.fusion.fuse`` when that module exists, else :func:`fuse_single_camera`."""
+    try:
+        fusion = importlib.import_module("iconizer.fusion")
+    except ModuleNotFoundError as error:
+        if error.name != "iconizer.fusion":
+            raise
+        return fuse_single_camera
+    return fusion.fuse
+
+
+def _fused_xy_m(fused: FloorPositions | np.ndarray) -> np.ndarray:
+    if isinstance(fused, FloorPositions):
+        return np.asarray(fused.xy_m, dtype=np.float64)
+    xy = np.asarray(fused, dtype=np.float64)
+    if xy.size == 0:
+        return xy.reshape(0, 2)
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        raise ValueError(f"fuse must return FloorPositions or an (n, 2) array, got shape {xy.shape}")
+    return xy
+
+
+@dataclass
+class _FloorState:
+    """Everything the iconizer keeps per floor between steps."""
+
+    floor_id: str
+    size_m: tuple[float, float]
+    index: ZoneIndex
+    graders: list[ZoneGrader]
+    smoother: WindowMean
+    motion: MotionWindow
+    cameras_of_zone: list[frozenset[str]]
+    stale_before: np.ndarray
+
+
+class Iconizer:
+    """Merges the cameras of a station and publishes anonymous dots and zone levels per floor.
+
+    Args:
+        layout: The station layout (floors, zones, cameras, publishing options).
+        coverage: Floor polygon (metres) each camera sees, by camera id. A zone is covered by the
+            cameras whose polygon overlaps it; a camera without an entry (or every camera, when
+            ``coverage`` is None) covers every zone of its floor.
+        rng: Randomness for shuffling and jitter; a fresh unseeded generator by default.
+        fuse: Merges the positions of the live cameras of one floor into one set of people;
+            ``iconizer.fusion.fuse`` by default (see :func:`default_fuse`).
+        coarsen_m: Coarsening cell in metres; ``layout.publishing.coarsen_m`` by default.
+        coarsen_method: ``"grid"`` (snap to cell centres) or ``"jitter"``.
+        motion_window_s: Time between the position sets compared for the moving flag.
+        speed_threshold_m_s: Speed above which a dot is marked moving.
+        motion_pairing: How positions are paired across the motion window (see ``iconizer.motion``).
+        default_hysteresis_per_m2: Hysteresis band for zones that set none.
+    """
+
+    def __init__(
+        self,
+        layout: StationLayout,
+        *,
+        coverage: dict[str, shapely.Geometry] | None = None,
+        rng: np.random.Generator | None = None,
+        fuse: FuseFunction | None = None,
+        coarsen_m: float | None = None,
+        coarsen_method: CoarsenMethod = "grid",
+        motion_window_s: float = 1.0,
+        speed_threshold_m_s: float = 0.5,
+        motion_pairing: PairingMethod = "mutual",
+        default_hysteresis_per_m2: float = DEFAULT_HYSTERESIS_PER_M2,
+    ) -> None:
+        if coarsen_method not in COARSEN_METHODS:
+            raise ValueError(f"coarsen_method must be one of {COARSEN_METHODS}, got {coarsen_method!r}")
+        self.layout = layout
+        self.station_id = layout.station.id
+        self.coarsen_m = layout.publishing.coarsen_m if coarsen_m is None else float(coarsen_m)
+        if not math.isfinite(self.coarsen_m) or self.coarsen_m < 0:
+            raise ValueError(f"coarsen_m must be finite and >= 0, got {self.coarsen_m}")
+        self.coarsen_method: CoarsenMethod = coarsen_method
+        self.stale_after_s = layout.publishing.stale_after_s
+        self._rng = rng if rng is not None else np.random.default_rng()
+        self._fuse = fuse if fuse is not None else default_fuse()
+        self._camera_floor = {camera.id: camera.floor for camera in layout.cameras}
+        coverage = dict(coverage or {})
+        unknown = sorted(set(coverage) - set(self._camera_floor))
+        if unknown:
+            raise ValueError(
+                f"coverage names cameras {unknown} that are not in the layout {sorted(self._camera_floor)}"
+            )
+        self._floors: list[_FloorState] = []
+        for floor in layout.floors:
+            zones = layout.zones_on(floor.id)
+            cameras = [c for c in layout.cameras if c.floor == floor.id]
+            cameras_of_zone = []
+            for zone in zones:
+                polygon = zone.polygon
+                cameras_of_zone.append(
+                    frozenset(
+                        c.id for c in cameras if c.id not in coverage or coverage[c.id].intersection(polygon).area > 0
+                    )
+                )
+            self._floors.append(
+                _FloorState(
+                    floor_id=floor.id,
+                    size_m=floor.size_m,
+                    index=ZoneIndex.build(floor, zones),
+                    graders=[ZoneGrader.for_zone(zone, default_hysteresis_per_m2) for zone in zones],
+                    smoother=WindowMean(len(zones), layout.publishing.density_window_s),
+                    motion=MotionWindow(
+                        window_s=motion_window_s,
+                        speed_threshold_m_s=speed_threshold_m_s,
+                        max_age_s=max(2.0, motion_window_s),
+                        min_age_s=min(0.4, motion_window_s),
+                        method=motion_pairing,
+                    ),
+                    cameras_of_zone=cameras_of_zone,
+                    stale_before=np.ones(len(zones), dtype=bool),
+                )
+            )
+        self._latest: dict[str, FloorPositions] = {}
+        self._status: dict[str, CameraStatus] = {}
+        self._last_step_s: float | None = None
+
+    def ingest(self, positions: FloorPositions) -> None:
+        """Keep a camera's latest positions (replacing its previous set) for the next step.
+
+        Raises:
+            ValueError: if the camera is not in the layout or reports another floor than its own.
+        """
+        floor_id = self._camera_floor.get(positions.camera_id)
+        if floor_id is None:
+            raise ValueError(
+                f"positions from camera {positions.camera_id!r}, which is not in the layout "
+                f"{sorted(self._camera_floor)}"
+            )
+        if positions.floor_id != floor_id:
+            raise ValueError(
+                f"camera {positions.camera_id!r} is on floor {floor_id!r}, "
+                f"got positions for floor {positions.floor_id!r}"
+            )
+        previous = self._latest.get(positions.camera_id)
+        if previous is None or positions.timestamp >= previous.timestamp:
+            self._latest[positions.camera_id] = positions
+
+    def update_camera(self, status: CameraStatus) -> None:
+        """Record a camera's health; a camera that is not ``live`` makes its zones stale."""
+        if status.camera_id not in self._camera_floor:
+            raise ValueError(
+                f"status of camera {status.camera_id!r}, which is not in the layout {sorted(self._camera_floor)}"
+            )
+        previous = self._status.get(status.camera_id)
+        if previous is None or status.timestamp >= previous.timestamp:
+            self._status[status.camera_id] = status
+
+    def live_cameras(self, now_s: float) -> frozenset[str]:
+        """Cameras whose status is live (or not yet reported) and whose positions are fresh at ``now_s``."""
+        live = set()
+        for camera_id, positions in self._latest.items():
+            status = self._status.get(camera_id)
+            if (status is None or status.is_live) and now_s - positions.timestamp <= self.stale_after_s:
+                live.add(camera_id)
+        return frozenset(live)
+
+    def step(self, now_s: float) -> list[IconFrame]:
+        """One aggregation step: an IconFrame for every floor of the station, in layout order.
+
+        Args:
+            now_s: The frame time, unix seconds; must not go backwards between steps.
+        """
+        if not math.isfinite(now_s):
+            raise ValueError(f"now_s must be finite, got {now_s}")
+        if self._last_step_s is not None and now_s < self._last_step_s:
+            raise ValueError(f"now_s went backwards: {now_s} after the previous step at {self._last_step_s}")
+        self._last_step_s = now_s
+        live = self.live_cameras(now_s)
+        # Raw positions of cameras that are no longer usable are dropped, not kept (PRIVACY.md P3).
+        for camera_id in [c for c in self._latest if c not in live]:
+            del self._latest[camera_id]
+        return [self._step_floor(floor, now_s, live) for floor in self._floors]
+
+    def _step_floor(self, floor: _FloorState, now_s: float, live: frozenset[str]) -> IconFrame:
+        sets = [p for camera_id, p in sorted(self._latest.items()) if self._camera_floor[camera_id] == floor.floor_id]
+        xy_m = _fused_xy_m(self._fuse(sets)) if sets else np.zeros((0, 2))
+
+        counts = floor.index.counts(xy_m)
+        stale = np.array([not (cams & live) for cams in floor.cameras_of_zone], dtype=bool)
+        newly_stale = stale & ~floor.stale_before
+        if newly_stale.any():
+            floor.smoother.forget(~newly_stale)
+        floor.stale_before = stale
+        density = floor.smoother.update(now_s, counts / floor.index.walkable_area_m2, ~stale)
+
+        zones = []
+        for i, zone_id in enumerate(floor.index.zone_ids):
+            if stale[i]:
+                # Unknown, never empty: the flag is what the pages show; the numbers are placeholders.
+                floor.graders[i].reset()
+                zones.append(ZoneState(zone_id, 0, 0.0, 0, "A", stale=True))
+            else:
+                level, los = floor.graders[i].update(float(density[i]))
+                zones.append(ZoneState(zone_id, int(counts[i]), float(density[i]), level, los, stale=False))
+
+        moving = floor.motion.update(now_s, xy_m)
+        dots_m = coarsen_positions(
+            xy_m, cell_m=self.coarsen_m, method=self.coarsen_method, rng=self._rng, size_m=floor.size_m
+        )
+        dots_m, moving = shuffled(self._rng, dots_m, moving)
+        return IconFrame(self.station_id, floor.floor_id, now_s, dots_m, moving, tuple(zones))
