@@ -1,0 +1,50 @@
+"""Composition of the stages into the aggregator and the web tier (no domain logic here)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from crowdmap.aggregate import Aggregator, FrameSink
+from crowdmap.bus import Publisher
+from crowdmap.station import Station
+from iconizer.stepper import Iconizer
+
+log = logging.getLogger(__name__)
+
+
+def camera_coverage(station: Station) -> dict:
+    """Floor polygon each camera sees, so a dead camera makes only its own zones stale."""
+    from homography.coverage import coverage_polygon
+
+    return {
+        camera.id: coverage_polygon(station.calibrations[camera.id], station.layout.floor(camera.floor))
+        for camera in station.layout.cameras
+    }
+
+
+def build_iconizer(station: Station, *, seed: int | None = None) -> Iconizer:
+    """The station's iconizer, with each camera's coverage."""
+    return Iconizer(station.layout, coverage=camera_coverage(station), rng=np.random.default_rng(seed))
+
+
+def open_history_sink(station: Station, history_url: str | None) -> FrameSink | None:
+    """The history store as a frame sink, or None when history is switched off."""
+    if not history_url:
+        return None
+    from history.store import open_store
+    from history.recorder import HistoryRecorder
+
+    return HistoryRecorder(station.layout, open_store(history_url))
+
+
+def build_aggregator(station: Station, outbox: Publisher, *, history_url: str | None = None) -> Aggregator:
+    """An aggregator for a station publishing to ``outbox``."""
+    sink = open_history_sink(station, history_url)
+    return Aggregator(
+        layout=station.layout,
+        iconizer=build_iconizer(station),
+        publisher=outbox,
+        sinks=[sink] if sink is not None else [],
+    )
