@@ -56,9 +56,10 @@ class QueueTopic:
                 self.queue.put_nowait(raw)
                 return True
             except queue.Full:
-                # Make room by discarding the oldest message; another reader may win the race.
+                # Make room by discarding the oldest message. The wait covers the queue's feeder
+                # thread, which may not have flushed the oldest message to the pipe yet.
                 try:
-                    self.queue.get_nowait()
+                    self.queue.get(timeout=0.1)
                     self.dropped += 1
                 except queue.Empty:
                     pass
