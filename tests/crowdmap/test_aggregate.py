@@ -1,0 +1,91 @@
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+from crowdmap.aggregate import Aggregator
+from crowdmap.station import load_station
+from homography.types import FloorPositions
+from iconizer.stepper import Iconizer
+from iconizer.types import CameraStatus
+from iconizer.wire import StationFramesMessage, StatusMessage, decode_message, encode_camera_status, encode_positions
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class ListPublisher:
+    sent: list[bytes] = field(default_factory=list)
+
+    def publish(self, raw: bytes) -> bool:
+        self.sent.append(raw)
+        return True
+
+
+@pytest.fixture
+def pets_aggregator() -> tuple[Aggregator, ListPublisher]:
+    station = load_station(str(ROOT / "station_layouts" / "pets2009"))
+    outbox = ListPublisher()
+    iconizer = Iconizer(station.layout, rng=np.random.default_rng(1), coarsen_m=0.0)
+    return Aggregator(station.layout, iconizer, outbox, clock=lambda: 100.0), outbox
+
+
+def test_positions_become_an_icon_frame_with_matching_zone_counts(pets_aggregator) -> None:
+    aggregator, outbox = pets_aggregator
+    xy = np.array([[5.0, 18.0], [6.0, 20.0], [12.0, 10.0], [20.0, 10.0]])
+    live = CameraStatus("view-001", 99.5, "live", 10.0, 0.1)
+    aggregator.handle(encode_camera_status("pets2009", live))
+    aggregator.handle(encode_positions("pets2009", FloorPositions("view-001", "ground", 99.9, xy, [0.9] * 4, [0.1] * 4)))
+    aggregator.tick(100.0)
+    frames = [m for m in map(decode_message, outbox.sent) if isinstance(m, StationFramesMessage)]
+    assert len(frames) == 1
+    (frame,) = frames[0].frames
+    assert len(frame) == 4
+    layout = aggregator.layout
+    for zone in layout.zones:
+        inside = int(shapely.contains_xy(zone.polygon, frame.dots_m[:, 0], frame.dots_m[:, 1]).sum())
+        assert frame.zone(zone.id).count == inside
+    assert [frame.zone(z).count for z in ("lawn", "road", "forecourt")] == [2, 1, 1]
+    # Camera health is forwarded to the web tier as well.
+    assert any(isinstance(decode_message(raw), StatusMessage) for raw in outbox.sent)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "schema"),
+        (json.dumps({"type": "positions", "v": 1, "station": "pets2009", "image": "..."}).encode(), "schema"),
+        (encode_positions("other", FloorPositions("view-001", "ground", 1.0, [[1, 1]], [1], [1])), "wrong_station"),
+        (encode_positions("pets2009", FloorPositions("cam-x", "ground", 1.0, [[1, 1]], [1], [1])), "unknown_camera"),
+    ],
+)
+def test_garbage_is_dropped_and_counted(pets_aggregator, raw: bytes, reason: str) -> None:
+    aggregator, outbox = pets_aggregator
+    aggregator.handle(raw)
+    assert aggregator.rejected[reason] == 1
+    assert outbox.sent == []
+
+
+def test_icon_frames_sent_to_the_aggregator_are_refused(pets_aggregator) -> None:
+    aggregator, outbox = pets_aggregator
+    aggregator.tick(100.0)
+    frame_message = outbox.sent.pop()
+    aggregator.handle(frame_message)
+    assert aggregator.rejected["wrong_direction"] == 1
+
+
+class BrokenSink:
+    def record(self, frames) -> None:
+        raise OSError("disk full")
+
+
+def test_a_failing_history_sink_does_not_stop_publishing(pets_aggregator) -> None:
+    aggregator, outbox = pets_aggregator
+    aggregator.sinks.append(BrokenSink())
+    aggregator.tick(100.0)
+    aggregator.tick(101.0)
+    assert aggregator.frames_published == 2
+    assert len(outbox.sent) == 2
