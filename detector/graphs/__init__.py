@@ -1,0 +1,1 @@
+"""Executing exported graphs with torch: no TensorFlow and no onnxruntime at run time."""
