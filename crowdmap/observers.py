@@ -1,0 +1,137 @@
+"""Where an edge worker's detections come from: the simulator, or a real camera and detector.
+
+Both live only inside the edge process. A real camera's frame goes from the source to the
+detector and is dropped when ``observe`` returns; only the detections leave this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from detector.types import Detections
+from homography.calibration import Calibration
+from homography.layout import Camera, StationLayout
+from iconizer.types import CameraStatus
+
+log = logging.getLogger(__name__)
+
+# All edge processes of the demo station simulate the same crowd: same seed, same epoch.
+DEMO_SEED = 2009
+
+
+@dataclass
+class SimulatedObserver:
+    """Reports what a simulated camera's detector would see in the simulated station."""
+
+    layout: StationLayout
+    camera: Camera
+    calib: Calibration
+    seed: int
+    epoch_s: float
+    _fps: float = 0.0
+    _last_s: float = math.nan
+    _sim: Any = field(init=False, repr=False)
+    _rng: np.random.Generator = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        from simulator import Simulation
+
+        self._sim = Simulation(self.layout, seed=self.seed, start_s=self.epoch_s)
+        # Detection noise differs per camera but is reproducible.
+        self._rng = np.random.default_rng([self.seed, sum(map(ord, self.camera.id))])
+
+    def observe(self, now_s: float) -> Detections | None:
+        from simulator import observe
+
+        self._sim.advance_to(now_s)
+        if math.isfinite(self._last_s) and now_s > self._last_s:
+            self._fps = 0.8 * self._fps + 0.2 / (now_s - self._last_s)
+        self._last_s = now_s
+        return observe(self._sim, self.camera, self.calib, now_s, self._rng)
+
+    def status(self, now_s: float) -> CameraStatus:
+        age = now_s - self._last_s if math.isfinite(self._last_s) else math.inf
+        return CameraStatus(self.camera.id, now_s, "live", self._fps, max(0.0, age), "")
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class CameraObserver:
+    """Reads the newest frame of a real camera and runs the detector on it."""
+
+    camera: Camera
+    source: Any
+    detector: Any
+
+    def observe(self, now_s: float) -> Detections | None:
+        frame = self.source.read()
+        if frame is None:
+            return None
+        # The frame dies with this scope: it is never stored, logged or sent (PRIVACY.md P1).
+        return self.detector.detect(frame.image_bgr, camera_id=self.camera.id, timestamp=frame.timestamp_s)
+
+    def status(self, now_s: float) -> CameraStatus:
+        health = self.source.health()
+        return CameraStatus(
+            camera_id=self.camera.id,
+            timestamp=now_s,
+            state=health.state,
+            fps=health.fps,
+            last_frame_age_s=health.last_frame_age_s,
+            error=health.error,
+        )
+
+    def close(self) -> None:
+        self.source.close()
+
+
+def scene_options(camera: Camera, calib: Calibration, layout: StationLayout) -> dict[str, Any]:
+    """What the calibration tells the detector about this view: person size per row and floor mask."""
+    from homography.scene import floor_mask_px, person_height_px_per_row
+
+    floor = layout.floor(camera.floor)
+    return {
+        "person_height_px": person_height_px_per_row(calib, floor, camera=camera),
+        "floor_mask": floor_mask_px(calib, floor),
+    }
+
+
+def make_observer_factory(options: dict[str, Any]) -> Callable[[StationLayout, Camera, Calibration], Any]:
+    """A factory building the right observer for each camera of a layout.
+
+    Options: ``video`` replaces a ``{video}`` source; ``backend`` overrides the camera's
+    detector backend; ``seed`` and ``epoch_s`` set the simulation shared by all edge processes;
+    ``realtime`` (default True) paces file sources like a live camera.
+    """
+
+    def build(layout: StationLayout, camera: Camera, calib: Calibration) -> Any:
+        if camera.source == "sim":
+            return SimulatedObserver(
+                layout, camera, calib, seed=int(options.get("seed", DEMO_SEED)), epoch_s=float(options.get("epoch_s", time.time()))
+            )
+        from detector import DEFAULT_BACKEND, create_detector
+        from detector.sources import open_source
+
+        spec = camera.source
+        if spec == "{video}":
+            if not options.get("video"):
+                raise ValueError(f"camera {camera.id!r} reads '{{video}}': give the video with --video PATH")
+            spec = str(options["video"])
+        detector_options = dict(camera.detector)
+        backend = str(options.get("backend") or detector_options.pop("backend", DEFAULT_BACKEND))
+        detector_options.pop("backend", None)
+        detector_options.update(scene_options(camera, calib, layout))
+        detector = create_detector(backend, **detector_options)
+        source = open_source(spec, target_fps=camera.target_fps, realtime=bool(options.get("realtime", True)))
+        return CameraObserver(camera, source, detector)
+
+    return build
