@@ -106,9 +106,7 @@ def test_decode_refuses_everything_outside_the_schema(raw: bytes | str, expectat
 
 
 def test_positions_with_mismatched_lengths_are_refused() -> None:
-    payload = json.loads(
-        encode_positions("demo", FloorPositions("cam-1", "f", 1.0, [[1.0, 2.0]], [0.5], [0.1]))
-    )
+    payload = json.loads(encode_positions("demo", FloorPositions("cam-1", "f", 1.0, [[1.0, 2.0]], [0.5], [0.1])))
     payload["confidence"] = [0.5, 0.6]
     with pytest.raises(MessageError, match="confidence"):
         decode_message(json.dumps(payload))

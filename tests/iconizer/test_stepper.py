@@ -1,0 +1,229 @@
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import box
+
+from homography.types import FloorPositions
+from iconizer.stepper import Iconizer, fuse_single_camera
+from iconizer.types import CameraStatus, CrowdingLevel, IconFrame, ZoneState
+from iconizer.wire import encode_station_frames
+
+
+def concatenate(sets):
+    """Fusion for cameras whose views do not overlap (the toy hall's two halves)."""
+    return np.concatenate([p.xy_m for p in sets]) if sets else np.zeros((0, 2))
+
+
+@pytest.fixture
+def iconizer(toy_layout):
+    coverage = {"cam-w": box(0, 0, 10, 10), "cam-e": box(10, 0, 20, 10), "cam-p": box(0, 0, 30, 5)}
+    return Iconizer(toy_layout, coverage=coverage, rng=np.random.default_rng(0), fuse=concatenate)
+
+
+def _feed(iconizer, make_positions, t, west=(), east=(), platform=()):
+    iconizer.ingest(make_positions("cam-w", "hall", t, list(west)))
+    iconizer.ingest(make_positions("cam-e", "hall", t, list(east)))
+    iconizer.ingest(make_positions("cam-p", "platform", t, list(platform)))
+    return {frame.floor_id: frame for frame in iconizer.step(t)}
+
+
+def test_one_frame_per_floor_with_every_zone(iconizer, make_positions):
+    frames = _feed(iconizer, make_positions, 100.0, west=[[1, 1], [2, 2]], east=[[15, 5]], platform=[[3, 3]])
+    assert list(frames) == ["hall", "platform"]
+    hall = frames["hall"]
+    assert [z.zone_id for z in hall.zones] == ["west", "east"]
+    assert (hall.zone("west").count, hall.zone("east").count) == (2, 1)
+    assert hall.zone("west").density_per_m2 == pytest.approx(2 / 96)  # pillar subtracted
+    assert frames["platform"].zone("track1").count == 1
+    assert all(f.timestamp == 100.0 for f in frames.values())
+    assert len(hall) == 3
+
+
+def test_frame_has_no_field_beyond_the_schema(iconizer, make_positions):
+    assert [f.name for f in dataclasses.fields(IconFrame)] == [
+        "station_id",
+        "floor_id",
+        "timestamp",
+        "dots_m",
+        "moving",
+        "zones",
+    ]
+    assert [f.name for f in dataclasses.fields(ZoneState)] == [
+        "zone_id",
+        "count",
+        "density_per_m2",
+        "level",
+        "los",
+        "stale",
+    ]
+    frames = _feed(iconizer, make_positions, 100.0, west=[[1, 1]], east=[[15, 5]])
+    hall = frames["hall"]
+    assert hall.dots_m.shape == (2, 2) and hall.dots_m.dtype == np.float64
+    assert hall.moving.shape == (2,) and hall.moving.dtype == bool
+    # The published message holds exactly the schema's keys, and each dot only x, y, moving.
+    payload = json.loads(encode_station_frames("toy", list(frames.values()), 100.0))
+    assert set(payload) == {"type", "v", "station", "timestamp", "floors"}
+    for floor in payload["floors"]:
+        assert set(floor) == {"floor", "dots", "zones"}
+        assert all(len(dot) == 3 for dot in floor["dots"])
+        for zone in floor["zones"]:
+            assert set(zone) == {"id", "count", "density_per_m2", "level", "los", "stale"}
+
+
+@pytest.mark.parametrize("method", ["grid", "jitter"])
+def test_raw_positions_never_leave(toy_layout, make_positions, method):
+    rng = np.random.default_rng(5)
+    west = rng.uniform(0.3, 9.7, size=(40, 2))
+    iconizer = Iconizer(
+        toy_layout, coverage={"cam-w": box(0, 0, 10, 10)}, rng=rng, fuse=fuse_single_camera, coarsen_method=method
+    )
+    iconizer.ingest(make_positions("cam-w", "hall", 1.0, west))
+    dots = iconizer.step(1.0)[0].dots_m
+    distances = np.linalg.norm(dots[:, None, :] - west[None, :, :], axis=2)
+    assert distances.min() > 1e-6  # no raw position is published
+    assert distances.min(axis=1).max() <= 0.5 * np.sqrt(2) / 2 + 1e-9  # and each dot stays near one
+    if method == "grid":
+        np.testing.assert_allclose((dots / 0.5) % 1.0, 0.5)
+
+
+def test_dots_are_shuffled_every_frame(iconizer, make_positions):
+    west = np.stack([np.arange(0.25, 10, 0.5), np.full(20, 8.25)], axis=1)  # already on cell centres
+    orders = []
+    for k in range(3):
+        hall = _feed(iconizer, make_positions, 100.0 + k, west=west)["hall"]
+        orders.append(hall.dots_m[:, 0].tolist())
+    assert sorted(orders[0]) == sorted(orders[1]) == sorted(orders[2])
+    assert orders[0] != orders[1] and orders[1] != orders[2]
+
+
+@pytest.mark.parametrize(
+    ("state", "east_stale"),
+    [("live", False), ("reconnecting", True), ("stalled", True), ("dead", True)],
+)
+def test_zone_of_unhealthy_camera_is_stale_not_empty(iconizer, make_positions, state, east_stale):
+    iconizer.update_camera(CameraStatus("cam-e", 99.0, state))
+    hall = _feed(iconizer, make_positions, 100.0, west=[[1, 1]], east=[[15, 5]])["hall"]
+    west = hall.zone("west")
+    assert (west.count, west.level, west.los, west.stale) == (1, CrowdingLevel.QUIET, "A", False)
+    assert west.density_per_m2 == pytest.approx(1 / 96)
+    east = hall.zone("east")
+    assert east.stale is east_stale
+    if east_stale:
+        assert (east.count, east.density_per_m2) == (0, 0.0)
+        assert len(hall) == 1  # positions of an unhealthy camera are not used at all
+
+
+def test_camera_without_fresh_positions_goes_stale_then_recovers(iconizer, make_positions):
+    _feed(iconizer, make_positions, 100.0, west=[[1, 1]], east=[[15, 5]])
+    iconizer.ingest(make_positions("cam-w", "hall", 104.0, [[1, 1]]))
+    hall = iconizer.step(104.0)[0]  # cam-e's set is 4 s old: still fresh (stale_after_s = 5)
+    assert not hall.zone("east").stale and hall.zone("east").count == 1
+    iconizer.ingest(make_positions("cam-w", "hall", 105.5, [[1, 1]]))
+    hall = iconizer.step(105.5)[0]
+    assert hall.zone("east").stale and not hall.zone("west").stale
+    iconizer.ingest(make_positions("cam-e", "hall", 106.0, [[15, 5], [16, 5]]))
+    hall = iconizer.step(106.0)[0]
+    assert not hall.zone("east").stale and hall.zone("east").count == 2
+
+
+def test_zone_without_any_camera_is_stale(toy_layout, make_positions):
+    iconizer = Iconizer(toy_layout, coverage={"cam-w": box(0, 0, 10, 10), "cam-e": box(0, 0, 9, 9)})
+    iconizer.ingest(make_positions("cam-w", "hall", 1.0, [[1, 1]]))
+    frames = iconizer.step(1.0)
+    assert frames[0].zone("east").stale  # nobody covers east
+    assert frames[1].zone("track1").stale  # cam-p never reported
+
+
+def test_steady_crowd_at_a_threshold_keeps_its_level(toy_layout, make_positions):
+    # west: 96 m2 walkway; 69 or 70 people (0.719 / 0.729 per m2) straddle the 0.72 busy/crowded bound.
+    iconizer = Iconizer(
+        toy_layout, coverage={"cam-w": box(0, 0, 10, 10), "cam-e": box(10, 0, 20, 10)}, fuse=concatenate
+    )
+    rng = np.random.default_rng(11)
+    levels, raw_sides = [], []
+    for k in range(200):
+        n = 69 + k % 2
+        xy = rng.uniform(0, 10, size=(n, 2))
+        xy = xy[~((xy[:, 0] > 4) & (xy[:, 0] < 6) & (xy[:, 1] > 4) & (xy[:, 1] < 6))][:n]
+        iconizer.ingest(make_positions("cam-w", "hall", float(k), xy))
+        iconizer.ingest(make_positions("cam-e", "hall", float(k), []))
+        west = iconizer.step(float(k))[0].zone("west")
+        levels.append(west.level)
+        raw_sides.append(west.count / 96 > 0.72)
+    assert len(set(raw_sides)) == 2  # the crowd does cross the bound ...
+    assert len(set(levels)) == 1  # ... and the level never flickers
+
+
+def test_density_is_smoothed_over_the_window(toy_layout, make_positions):
+    mapping_layout = toy_layout.model_copy(
+        update={"publishing": toy_layout.publishing.model_copy(update={"density_window_s": 3.0})}
+    )
+    iconizer = Iconizer(
+        mapping_layout, coverage={"cam-w": box(0, 0, 10, 10), "cam-e": box(10, 0, 20, 10)}, fuse=concatenate
+    )
+    densities = []
+    for k, n in enumerate([10, 10, 10, 40]):
+        iconizer.ingest(make_positions("cam-w", "hall", float(k), np.tile([[1.0, 1.0]], (n, 1))))
+        iconizer.ingest(make_positions("cam-e", "hall", float(k), []))
+        densities.append(iconizer.step(float(k))[0].zone("west").density_per_m2)
+    assert densities[3] == pytest.approx((10 + 10 + 40) / 3 / 96)
+
+
+def test_moving_flags_follow_walkers(iconizer, make_positions):
+    standers = np.array([[2.0, 2.0], [2.0, 8.0], [8.0, 2.0]])
+    walker0 = np.array([[1.0, 5.0]])
+    for k in range(4):
+        t = 100.0 + k
+        west = np.vstack([standers, walker0 + [1.3 * k, 0.0]])
+        hall = _feed(iconizer, make_positions, t, west=west)["hall"]
+    assert hall.moving.sum() == 1
+    moving_dot = hall.dots_m[hall.moving][0]
+    assert np.linalg.norm(moving_dot - (walker0[0] + [3.9, 0.0])) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("positions", "match"),
+    [
+        (FloorPositions.empty("cam-x", "hall", 1.0), "not in the layout"),
+        (FloorPositions.empty("cam-w", "platform", 1.0), "is on floor 'hall'"),
+    ],
+)
+def test_ingest_errors(iconizer, positions, match):
+    with pytest.raises(ValueError, match=match):
+        iconizer.ingest(positions)
+
+
+def test_several_cameras_without_fusion_are_refused(toy_layout, make_positions):
+    iconizer = Iconizer(toy_layout, fuse=fuse_single_camera)
+    iconizer.ingest(make_positions("cam-w", "hall", 1.0, [[1, 1]]))
+    iconizer.ingest(make_positions("cam-e", "hall", 1.0, [[1, 1]]))
+    with pytest.raises(ValueError, match="needs iconizer.fusion.fuse"):
+        iconizer.step(1.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"coverage": {"cam-x": shapely.Point(0, 0).buffer(1)}}, "not in the layout"),
+        ({"coarsen_m": -1.0}, "coarsen_m"),
+        ({"coarsen_method": "blur"}, "coarsen_method"),
+    ],
+)
+def test_constructor_errors(toy_layout, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Iconizer(toy_layout, **kwargs)
+
+
+def test_time_must_not_go_backwards(iconizer):
+    iconizer.step(10.0)
+    with pytest.raises(ValueError, match="backwards"):
+        iconizer.step(9.0)
+
+
+def test_older_positions_do_not_replace_newer(iconizer, make_positions):
+    iconizer.ingest(make_positions("cam-w", "hall", 10.0, [[1, 1], [2, 2]]))
+    iconizer.ingest(make_positions("cam-w", "hall", 9.0, [[1, 1]]))
+    assert iconizer.step(10.0)[0].zone("west").count == 2
