@@ -1,0 +1,234 @@
+"""The Redis Streams bus against the real Redis on 127.0.0.1:6379 (``scripts/services.sh`` starts one)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from crowdmap.localredis import free_port
+from crowdmap.redis_bus import (
+    MESSAGE_FIELD,
+    Backoff,
+    RedisGroupSubscriber,
+    RedisStreamPublisher,
+    RedisStreamSubscriber,
+    entry_age_s,
+    frames_stream,
+    positions_stream,
+    redact_url,
+)
+
+pytestmark = pytest.mark.redis
+
+URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def client() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.fail("Redis is not running on 127.0.0.1:6379; start it with scripts/services.sh")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def stream(client: redis.Redis) -> Iterator[str]:
+    """A stream key of this test alone, deleted afterwards."""
+    key = f"crowdmap:test-{uuid.uuid4().hex[:12]}:positions"
+    yield key
+    client.delete(key)
+
+
+def drain(subscriber, expected: int, max_calls: int = 200) -> list[bytes]:
+    """Receive until ``expected`` messages arrived or ``max_calls`` receives came back empty-handed."""
+    got: list[bytes] = []
+    for _ in range(max_calls):
+        if len(got) == expected:
+            break
+        raw = subscriber.receive(timeout_s=0.05)
+        if raw is not None:
+            got.append(raw)
+    return got
+
+
+def messages(n: int, prefix: str = "m") -> list[bytes]:
+    return [f'{{"{prefix}":{i}}}'.encode() for i in range(n)]
+
+
+def test_stream_names_are_per_station():
+    assert positions_stream("demo-station") == "crowdmap:demo-station:positions"
+    assert frames_stream("demo-station") == "crowdmap:demo-station:frames"
+    assert positions_stream("a") != positions_stream("b")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        ("redis://:hunter2@redis.internal:6379/0", "redis://:***@redis.internal:6379/0"),
+        ("rediss://crowd:hunter2@redis.internal:6380", "rediss://crowd:***@redis.internal:6380"),
+    ],
+)
+def test_urls_are_logged_without_passwords(url, expected):
+    assert redact_url(url) == expected
+    assert "hunter2" not in redact_url(url)
+
+
+@pytest.mark.parametrize(
+    ("failures", "expected_delay_s"),
+    [(1, 0.1), (2, 0.25), (3, 0.5), (6, 5.0), (20, 5.0)],
+)
+def test_backoff_grows_then_stays_at_its_longest_delay(failures, expected_delay_s):
+    backoff = Backoff()
+    delays = [backoff.failed(now_s=100.0) for _ in range(failures)]
+    assert delays[-1] == expected_delay_s
+    assert not backoff.ready(100.0) and backoff.ready(100.0 + expected_delay_s)
+    backoff.succeeded()
+    assert backoff.ready(100.0) and backoff.failed(100.0) == 0.1
+
+
+def test_entry_age_is_read_from_the_redis_stamp():
+    assert entry_age_s(b"1700000000000-3", 1700000002.5) == pytest.approx(2.5)
+    assert entry_age_s("1700000005000-0", 1700000002.5) == 0.0  # clocks a little apart: never negative
+
+
+def test_published_messages_reach_the_group_in_order(stream):
+    publisher = RedisStreamPublisher(URL, stream, maxlen=1000)
+    subscriber = RedisGroupSubscriber(URL, stream, group="aggregator", consumer="a1")
+    sent = messages(50)
+    for raw in sent:
+        assert publisher.publish(raw) is True
+    assert publisher.flush(timeout_s=10.0)
+    assert drain(subscriber, 50) == sent
+    assert publisher.sent == 50 and publisher.dropped == 0
+    assert subscriber.link.connected and subscriber.received == 50
+    publisher.close()
+    subscriber.close()
+
+
+def test_the_stream_stays_bounded(client, stream):
+    publisher = RedisStreamPublisher(URL, stream, maxlen=100, buffer_messages=5000)
+    for raw in messages(3000):
+        publisher.publish(raw)
+    assert publisher.flush(timeout_s=20.0)
+    publisher.close()
+    # MAXLEN ~ trims whole radix-tree nodes (100 entries by default), so allow one node of slack.
+    assert 100 <= client.xlen(stream) <= 200
+    assert publisher.sent == 3000
+
+
+def test_a_restarted_consumer_resumes_from_its_group(stream):
+    publisher = RedisStreamPublisher(URL, stream, maxlen=1000)
+    first = RedisGroupSubscriber(URL, stream, group="aggregator", consumer="a1", batch=3)
+    assert first.receive(timeout_s=0.05) is None  # creates the group before anything is sent
+    sent = messages(10)
+    for raw in sent[:6]:
+        publisher.publish(raw)
+    assert publisher.flush(timeout_s=10.0)
+    handled = drain(first, 4)
+    # "Crashes" while handling message 3. Acknowledging the batch 0-2 happened when the batch
+    # 3-5 was fetched; the batch 3-5 was never acknowledged.
+    first.close()
+    for raw in sent[6:]:
+        publisher.publish(raw)  # arrive while no aggregator runs
+    assert publisher.flush(timeout_s=10.0)
+
+    second = RedisGroupSubscriber(URL, stream, group="aggregator", consumer="a1")
+    resumed = drain(second, 7)
+    assert handled == sent[:4]
+    # The unacknowledged batch comes again, then everything that arrived meanwhile.
+    assert resumed == sent[3:]
+    assert second.redelivered == 3
+    assert second.receive(timeout_s=0.05) is None
+    publisher.close()
+    second.close()
+
+
+def test_every_fan_out_reader_gets_every_frame(stream):
+    publisher = RedisStreamPublisher(URL, stream, maxlen=100)
+    publisher.publish(b'{"old":1}')
+    assert publisher.flush(timeout_s=10.0)
+    readers = [RedisStreamSubscriber(URL, stream) for _ in range(3)]
+    # A reader that starts between two frames shows the newest one at once.
+    assert [reader.receive(timeout_s=0.5) for reader in readers] == [b'{"old":1}'] * 3
+    sent = messages(20, "f")
+    for raw in sent:
+        publisher.publish(raw)
+    assert publisher.flush(timeout_s=10.0)
+    for reader in readers:
+        assert drain(reader, 20) == sent
+        reader.close()
+    publisher.close()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {b"x": b"1"},
+        {MESSAGE_FIELD: b"{}", b"image": b"\xff\xd8\xff\xe0"},
+        {b"jpeg": b"\xff\xd8\xff\xe0" + bytes(1000)},
+    ],
+)
+def test_entries_not_made_by_a_crowdmap_publisher_are_skipped_and_counted(client, stream, fields):
+    group = RedisGroupSubscriber(URL, stream, group="aggregator", consumer="a1")
+    assert group.receive(timeout_s=0.05) is None
+    fan_out = RedisStreamSubscriber(URL, stream, start_with_latest=False)
+    assert fan_out.receive(timeout_s=0.05) is None
+    client.xadd(stream, fields)
+    client.xadd(stream, {MESSAGE_FIELD: b'{"ok":1}'})
+    assert drain(group, 1) == [b'{"ok":1}']
+    assert drain(fan_out, 1) == [b'{"ok":1}']
+    assert group.malformed == 1 and fan_out.malformed == 1
+    assert group.receive(timeout_s=0.05) is None  # acknowledges everything, the odd entry included
+    assert group.pending_count() == 0
+    group.close()
+    fan_out.close()
+
+
+def test_with_redis_away_publishing_drops_oldest_in_bounded_memory():
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    publisher = RedisStreamPublisher(url, "crowdmap:nowhere:positions", maxlen=100, buffer_messages=32)
+    for raw in messages(500):
+        assert publisher.publish(raw) is True  # never raises, never blocks
+    assert publisher.buffered <= 32
+    assert not publisher.flush(timeout_s=0.3)
+    assert publisher.sent == 0
+    assert publisher.dropped + publisher.buffered == 500
+    assert publisher.link.errors >= 1 and not publisher.link.connected
+    publisher.close(timeout_s=0.2)
+    assert publisher.dropped == 500
+    assert publisher.publish(b"{}") is False  # closed
+
+
+@pytest.mark.parametrize("reader", ["group", "fan_out"])
+def test_with_redis_away_receiving_returns_nothing_and_counts_errors(reader):
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    if reader == "group":
+        subscriber = RedisGroupSubscriber(url, "crowdmap:nowhere:positions", group="aggregator", consumer="a1")
+    else:
+        subscriber = RedisStreamSubscriber(url, "crowdmap:nowhere:frames")
+    assert [subscriber.receive(timeout_s=0.05) for _ in range(5)] == [None] * 5
+    assert subscriber.link.errors >= 1 and not subscriber.link.connected
+    if reader == "group":
+        assert subscriber.pending_count() is None and subscriber.group_lag() is None
+    subscriber.close()
+
+
+def test_group_lag_counts_what_the_aggregator_has_not_read(stream):
+    subscriber = RedisGroupSubscriber(URL, stream, group="aggregator", consumer="a1", batch=5)
+    assert subscriber.receive(timeout_s=0.05) is None
+    publisher = RedisStreamPublisher(URL, stream, maxlen=1000)
+    for raw in messages(12):
+        publisher.publish(raw)
+    assert publisher.flush(timeout_s=10.0)
+    assert subscriber.group_lag() == 12
+    assert drain(subscriber, 5) == messages(12)[:5]
+    assert subscriber.group_lag() == 7
+    publisher.close()
+    subscriber.close()
