@@ -1,0 +1,28 @@
+"""History stores to test against: SQLite always, PostgreSQL where the local server runs."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from history.store import open_store
+
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        s = open_store(f"sqlite:///{tmp_path}/history.db")
+        yield s
+        s.close()
+        return
+    # A table of its own per test, so parallel test runs on the shared database do not meet.
+    table = f"zone_minutes_test_{uuid.uuid4().hex[:12]}"
+    s = open_store(POSTGRES_URL, table=table)
+    yield s
+    s.flush()
+    s._connection.execute(f"DROP TABLE IF EXISTS {table}")
+    s._connection.commit()
+    s._connection.close()
