@@ -1,0 +1,189 @@
+"""The web application factory: ``create_app(settings, layouts=...) -> (app, socketio)``.
+
+One module-level :data:`socketio` is bound to each app by ``init_app`` (Flask-SocketIO's app
+factory pattern); every collaborator (layouts, user store, latest-frame store, history) is
+injected, so tests and the runtime compose the same app differently.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import redis
+from flask import Flask
+from flask_login import LoginManager
+from flask_socketio import SocketIO
+from flask_wtf.csrf import CSRFProtect
+
+from homography.layout import StationLayout
+from webmap.backpressure import BoundedManager, BoundedRedisManager
+from webmap.history import HistorySource
+from webmap.hub import OPERATOR_NAMESPACE, PUBLIC_NAMESPACE, STAFF_NAMESPACE, Hub
+from webmap.metrics import WebMetrics
+from webmap.namespaces import OperatorNamespace, PublicNamespace, StaffNamespace
+from webmap.ratelimit import LoginRateLimiter
+from webmap.security import install_security_headers
+from webmap.settings import WebSettings
+from webmap.store import LatestFrameStore, MemoryLatestStore, RedisLatestStore
+from webmap.users import UserStore
+from webmap.views import auth, public, staff
+
+logger = logging.getLogger(__name__)
+
+# Flask-SocketIO's documented factory pattern: one object, bound to each app by init_app.
+socketio = SocketIO()
+
+
+class NoticeError(ValueError):
+    """A station's public notice (PRIVACY.md P4) is incomplete, so it must not be published."""
+
+
+def check_notice(layout: StationLayout) -> None:
+    """Refuse a station whose notice has an empty field in either language.
+
+    The layout schema already requires every field; this second check guards layouts built in
+    code and keeps the rule visible where the public pages are made.
+
+    Raises:
+        NoticeError: naming the station and the empty fields.
+    """
+    empty = []
+    for field in ("operator", "purpose", "captured", "retention", "contact"):
+        text = getattr(layout.notice, field, None)
+        for lang in ("ja", "en"):
+            if text is None or not str(getattr(text, lang, "") or "").strip():
+                empty.append(f"notice.{field}.{lang}")
+    if empty:
+        raise NoticeError(f"station {layout.station.id!r} cannot start: empty notice fields {empty} (PRIVACY.md P4)")
+
+
+def create_app(
+    settings: WebSettings,
+    *,
+    layouts: Sequence[StationLayout],
+    users: UserStore | None = None,
+    store: LatestFrameStore | None = None,
+    history: HistorySource | None = None,
+    metrics: WebMetrics | None = None,
+    clock: Callable[[], float] = time.time,
+) -> tuple[Flask, SocketIO]:
+    """Build the web application for the given stations.
+
+    Args:
+        settings: Web settings (see :mod:`webmap.settings`); a secret is generated and kept in
+            ``settings.data_dir`` when none is given.
+        layouts: The stations served; the first is the default of the public map.
+        users: Staff and operator accounts; defaults to ``settings.users_db``.
+        store: Latest public payload per station; defaults to Redis when
+            ``settings.message_queue`` is set, else memory.
+        history: Per-zone aggregates for trends, the usual day and CSV export; optional.
+        metrics: Prometheus metrics; a fresh registry by default.
+        clock: Wall clock, unix seconds.
+
+    Returns:
+        ``(app, socketio)``. The hub that receives bus messages is ``app.extensions["crowdmap_hub"]``.
+
+    Raises:
+        NoticeError: if a station's public notice is incomplete.
+        ValueError: if no station is given or one is given twice.
+    """
+    if not layouts:
+        raise ValueError("create_app needs at least one station layout, got none")
+    for layout in layouts:
+        check_notice(layout)
+    settings = settings.with_secret()
+    metrics = metrics or WebMetrics()
+    users = users or UserStore(settings.users_db)
+    if store is None:
+        if settings.message_queue:
+            store = RedisLatestStore(redis.Redis.from_url(settings.message_queue))
+        else:
+            store = MemoryLatestStore()
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="crowdmap_session",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        REMEMBER_COOKIE_SECURE=settings.cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=12 * 3600,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False  # keep the documented key order of the public payload
+    CSRFProtect(app)
+
+    def on_drop() -> None:
+        metrics.frames_dropped.inc()
+
+    if settings.message_queue:
+        manager: BoundedManager = BoundedRedisManager(
+            settings.message_queue, max_backlog=settings.max_backlog, on_drop=on_drop
+        )
+    else:
+        manager = BoundedManager(max_backlog=settings.max_backlog, on_drop=on_drop)
+    # client_manager is always passed: the module-level socketio keeps options between init_app
+    # calls, and a manager left over from a previous app must never serve this one.
+    socketio.init_app(app, async_mode=settings.async_mode, client_manager=manager, manage_session=True)
+    server = socketio.server
+
+    hub = Hub(layouts, store, server, metrics, alert_level=settings.alert_level, clock=clock)
+    limiter = LoginRateLimiter(settings.login_max_fails, settings.login_window_s)
+    app.extensions.update(
+        crowdmap_hub=hub,
+        crowdmap_users=users,
+        crowdmap_settings=settings,
+        crowdmap_metrics=metrics,
+        crowdmap_history=history,
+        crowdmap_limiter=limiter,
+        crowdmap_clock=clock,
+    )
+
+    login_manager = LoginManager(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(auth.load_user)
+
+    app.register_blueprint(public.blueprint)
+    app.register_blueprint(auth.blueprint)
+    app.register_blueprint(staff.blueprint)
+    install_security_headers(app)
+
+    # Registered on this app's server only: Flask-SocketIO's on_namespace would also remember
+    # the handlers for every later app built from the module-level object.
+    for namespace in (
+        PublicNamespace(PUBLIC_NAMESPACE, hub, metrics),
+        StaffNamespace(STAFF_NAMESPACE, hub, metrics),
+        OperatorNamespace(OPERATOR_NAMESPACE, hub, metrics),
+    ):
+        namespace._set_socketio(socketio)
+        server.register_namespace(namespace)
+
+    @socketio.on_error_default
+    def _log_socket_error(error: Exception) -> None:
+        logger.warning("Socket.IO handler error, event dropped: %s", error)
+
+    return app, socketio
+
+
+def hub_of(app: Flask) -> Hub:
+    """The hub of an app made by :func:`create_app` (where the runtime delivers bus messages)."""
+    return app.extensions["crowdmap_hub"]
+
+
+def serve(app: Flask, sio: SocketIO, host: str = "127.0.0.1", port: int = 8000, **kwargs: Any) -> None:
+    """Serve until interrupted, with the async mode the app was built with.
+
+    Under gevent this is gevent's WSGI server with gevent-websocket; call
+    ``gevent.monkey.patch_all()`` at the very start of the web process so that the standard
+    library (sockets, ``time.sleep``, threading) cooperates with it.
+    """
+    logger.info("web server on http://%s:%d/ (%s)", host, port, sio.async_mode)
+    sio.run(app, host=host, port=port, allow_unsafe_werkzeug=sio.async_mode == "threading", **kwargs)

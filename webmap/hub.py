@@ -1,0 +1,248 @@
+"""The web tier's inbox: validate each bus message, keep the latest frame, fan it out.
+
+The runtime hands raw bus messages to :meth:`Hub.receive` (embedded bus) or runs
+:meth:`Hub.pump` as a background task over a queue. Only ``icon_frames`` and ``camera_status``
+messages are accepted; anything else, including floor positions, is dropped, logged and counted
+(PRIVACY.md P1).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from homography.layout import StationLayout
+from iconizer.types import CameraStatus, IconFrame
+from iconizer.wire import MessageError, StationFramesMessage, StatusMessage, decode_message
+from webmap.alerts import Alert, AlertBook
+from webmap.metrics import WebMetrics
+from webmap.payload import broadcast_targets, public_payload
+from webmap.store import LatestFrameStore
+from webmap.trend import RecentTrend
+
+logger = logging.getLogger(__name__)
+
+PUBLIC_NAMESPACE = "/public"
+STAFF_NAMESPACE = "/staff"
+OPERATOR_NAMESPACE = "/operator"
+CROWDING_EVENT = "crowding"
+
+
+class Emitter:
+    """Where the hub sends events: ``emit(event, data, namespace, to)``.
+
+    A ``socketio.Server`` is one (its ``emit`` has this signature).
+    """
+
+    def emit(self, event: str, data: Any, namespace: str | None = None, to: str | None = None) -> None:
+        """Send ``event`` to room ``to`` (everyone in the namespace when ``None``)."""
+
+
+@dataclass
+class StationState:
+    """What the web tier keeps about one station besides the latest frame."""
+
+    layout: StationLayout
+    alerts: AlertBook
+    trend: RecentTrend
+    cameras: dict[str, CameraStatus]
+    received_at: float | None = None
+
+
+def camera_to_dict(status: CameraStatus, now: float) -> dict[str, Any]:
+    """Camera health for the staff page (no image, only numbers and a short error)."""
+    age = status.last_frame_age_s
+    return {
+        "camera": status.camera_id,
+        "state": status.state,
+        "fps": round(status.fps, 1),
+        "last_frame_age_s": round(age, 1) if math.isfinite(age) else None,
+        "status_age_s": round(max(0.0, now - status.timestamp), 1),
+        "error": status.error,
+    }
+
+
+class Hub:
+    """Receives bus messages for the stations this web process serves.
+
+    Args:
+        layouts: The stations served.
+        store: Latest public payload per station.
+        emitter: Sends events to Socket.IO rooms (normally the app's ``socketio.Server``).
+        metrics: Counters for accepted and rejected messages.
+        alert_level: Public level (1-3) that raises a staff alert.
+        clock: Wall clock, unix seconds (tests pass a fixed one).
+    """
+
+    def __init__(
+        self,
+        layouts: Iterable[StationLayout],
+        store: LatestFrameStore,
+        emitter: Emitter | None,
+        metrics: WebMetrics,
+        *,
+        alert_level: int = 2,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.stations: dict[str, StationState] = {}
+        for layout in layouts:
+            sid = layout.station.id
+            if sid in self.stations:
+                raise ValueError(f"station {sid!r} given twice")
+            self.stations[sid] = StationState(
+                layout=layout, alerts=AlertBook(sid, layout.zones, alert_level), trend=RecentTrend(), cameras={}
+            )
+        self.store = store
+        self.emitter = emitter
+        self.metrics = metrics
+        self.clock = clock
+        self._lock = threading.Lock()
+
+    # ---- receiving ----------------------------------------------------------------------
+
+    def _reject(self, reason: str, detail: str) -> bool:
+        self.metrics.messages_rejected.labels(reason=reason).inc()
+        # The detail is the decoder's message: it names fields, never echoes a payload.
+        logger.warning("dropped a bus message (%s): %s", reason, detail[:200])
+        return False
+
+    def receive(self, raw: bytes | str) -> bool:
+        """Validate one raw bus message and act on it.
+
+        Returns:
+            True if the message was accepted, False if it was dropped (and counted).
+        """
+        try:
+            message = decode_message(raw)
+        except MessageError as error:
+            return self._reject("invalid", str(error))
+        if isinstance(message, StationFramesMessage):
+            return self.receive_frames(message.station_id, message.timestamp, message.frames)
+        if isinstance(message, StatusMessage):
+            return self.receive_status(message.station_id, message.status)
+        # Positions (or any future type) never belong in the publishing tier.
+        return self._reject("wrong-type", f"{type(message).__name__} is not accepted by the web tier")
+
+    def receive_frames(self, station_id: str, timestamp: float, frames: Iterable[IconFrame]) -> bool:
+        """Publish one station frame (all floors) that was already validated."""
+        state = self.stations.get(station_id)
+        if state is None:
+            return self._reject("unknown-station", f"station {station_id!r} is not served here")
+        frames = tuple(frames)
+        floors = {floor.id for floor in state.layout.floors}
+        zones = {zone.id: zone.floor for zone in state.layout.zones}
+        for frame in frames:
+            if frame.floor_id not in floors:
+                return self._reject("unknown-floor", f"floor {frame.floor_id!r} is not in station {station_id!r}")
+            for zone in frame.zones:
+                if zones.get(zone.zone_id) != frame.floor_id:
+                    return self._reject(
+                        "unknown-zone", f"zone {zone.zone_id!r} is not on floor {frame.floor_id!r} of {station_id!r}"
+                    )
+        payload = public_payload(station_id, timestamp, frames)
+        with self.metrics.broadcast_seconds.time():
+            with self._lock:
+                self.store.put(station_id, payload)
+                state.received_at = self.clock()
+                changed: list[Alert] = []
+                for frame in frames:
+                    changed += state.alerts.update(frame.zones, timestamp)
+                    state.trend.update(frame.zones, timestamp)
+            if self.emitter is not None:
+                for room, data in broadcast_targets(payload):
+                    self.emitter.emit(CROWDING_EVENT, data, namespace=PUBLIC_NAMESPACE, to=room)
+                self.emitter.emit(CROWDING_EVENT, payload, namespace=STAFF_NAMESPACE, to=station_id)
+                for alert in changed:
+                    self.emitter.emit("alert", alert.to_dict(), namespace=STAFF_NAMESPACE, to=station_id)
+        self.metrics.messages_received.labels(type="icon_frames").inc()
+        return True
+
+    def receive_status(self, station_id: str, status: CameraStatus) -> bool:
+        """Record one camera's health report."""
+        state = self.stations.get(station_id)
+        if state is None:
+            return self._reject("unknown-station", f"station {station_id!r} is not served here")
+        if status.camera_id not in {camera.id for camera in state.layout.cameras}:
+            return self._reject("unknown-camera", f"camera {status.camera_id!r} is not in station {station_id!r}")
+        with self._lock:
+            state.cameras[status.camera_id] = status
+        self.metrics.camera_live.labels(station=station_id, camera=status.camera_id).set(1 if status.is_live else 0)
+        if self.emitter is not None:
+            self.emitter.emit(
+                "camera", camera_to_dict(status, self.clock()), namespace=STAFF_NAMESPACE, to=station_id
+            )
+        self.metrics.messages_received.labels(type="camera_status").inc()
+        return True
+
+    def pump(
+        self,
+        inbox: queue.Queue,
+        stop: threading.Event,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        poll_s: float = 0.05,
+    ) -> None:
+        """Receive from ``inbox`` until ``stop`` is set: the runtime's background task.
+
+        The queue is polled without blocking and the wait goes through ``sleep`` (pass
+        ``socketio.sleep``), so under gevent other greenlets run while the inbox is empty even
+        if the queue is a multiprocessing one that gevent cannot patch.
+        """
+        while not stop.is_set():
+            try:
+                raw = inbox.get_nowait()
+            except queue.Empty:
+                sleep(poll_s)
+                continue
+            try:
+                self.receive(raw)
+            except Exception:  # one bad message must never stop the web tier
+                logger.exception("unexpected error while handling a bus message; dropped")
+                self.metrics.messages_rejected.labels(reason="error").inc()
+
+    # ---- reading ------------------------------------------------------------------------
+
+    def camera_health(self, station_id: str) -> list[dict[str, Any]]:
+        """Every camera of the station with its last status (``unknown`` before the first)."""
+        state = self.stations[station_id]
+        now = self.clock()
+        out = []
+        with self._lock:
+            for camera in state.layout.cameras:
+                status = state.cameras.get(camera.id)
+                if status is None:
+                    out.append(
+                        {"camera": camera.id, "state": "unknown", "fps": None, "last_frame_age_s": None,
+                         "status_age_s": None, "error": ""}
+                    )
+                else:
+                    out.append(camera_to_dict(status, now))
+        return out
+
+    def alerts(self, station_id: str) -> list[dict[str, Any]]:
+        """The station's alerts, active first."""
+        with self._lock:
+            return [alert.to_dict() for alert in self.stations[station_id].alerts.alerts()]
+
+    def acknowledge(self, station_id: str, alert_id: int, user: str) -> dict[str, Any]:
+        """Acknowledge an alert and tell every staff client.
+
+        Raises:
+            KeyError: for an unknown station or alert.
+        """
+        with self._lock:
+            alert = self.stations[station_id].alerts.acknowledge(alert_id, user, self.clock()).to_dict()
+        if self.emitter is not None:
+            self.emitter.emit("alert", alert, namespace=STAFF_NAMESPACE, to=station_id)
+        return alert
+
+    def trend(self, station_id: str, zone_id: str) -> list[dict[str, Any]]:
+        """The zone's per-minute aggregates over the last hour, oldest first."""
+        with self._lock:
+            return [m.to_dict() for m in self.stations[station_id].trend.series(zone_id)]

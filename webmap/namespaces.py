@@ -1,0 +1,85 @@
+"""Socket.IO namespaces, one per audience: ``/public`` (anyone), ``/staff`` and ``/operator`` (login)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import Namespace, emit, join_room, leave_room, rooms
+
+from webmap.hub import CROWDING_EVENT, Hub
+from webmap.metrics import WebMetrics
+from webmap.payload import floor_payload, floor_room, station_room
+
+logger = logging.getLogger(__name__)
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class _Counted(Namespace):
+    def __init__(self, namespace: str, hub: Hub, metrics: WebMetrics) -> None:
+        super().__init__(namespace)
+        self.hub = hub
+        self.metrics = metrics
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        self.metrics.clients.labels(namespace=self.namespace).dec()
+
+
+class PublicNamespace(_Counted):
+    """Anyone may connect; ``join`` with ``{"station": id}`` (optionally ``"floor": id``) to receive ``crowding``."""
+
+    def on_connect(self, auth: Any = None) -> None:
+        self.metrics.clients.labels(namespace=self.namespace).inc()
+
+    def on_join(self, data: Any) -> dict[str, Any]:
+        """Enter one station's room (leaving any other) and get its latest frame at once.
+
+        Returns:
+            The acknowledgement ``{"ok": true, "room": ...}`` or ``{"ok": false, "error": ...}``.
+        """
+        if not isinstance(data, dict) or set(data) - {"station", "floor"}:
+            return {"ok": False, "error": 'expected {"station": id} or {"station": id, "floor": id}'}
+        station_id, floor_id = data.get("station"), data.get("floor")
+        if not isinstance(station_id, str) or station_id not in self.hub.stations:
+            return {"ok": False, "error": f"unknown station; stations are {sorted(self.hub.stations)}"}
+        layout = self.hub.stations[station_id].layout
+        if floor_id is not None and (not isinstance(floor_id, str) or floor_id not in {f.id for f in layout.floors}):
+            return {"ok": False, "error": f"unknown floor; floors are {[f.id for f in layout.floors]}"}
+        for room in rooms():
+            if room.startswith("station:"):
+                leave_room(room)
+        room = station_room(station_id) if floor_id is None else floor_room(station_id, floor_id)
+        join_room(room)
+        latest = self.hub.store.get(station_id)
+        if latest is not None:
+            emit(CROWDING_EVENT, latest if floor_id is None else floor_payload(latest, floor_id))
+        return {"ok": True, "room": room}
+
+    def on_leave(self, data: Any = None) -> None:
+        for room in rooms():
+            if room.startswith("station:"):
+                leave_room(room)
+
+
+class StaffNamespace(_Counted):
+    """Logged-in staff only: live ``crowding``, ``alert`` and ``camera`` events of every station."""
+
+    role = "staff"
+
+    def on_connect(self, auth: Any = None) -> None:
+        if not current_user.is_authenticated or not current_user.can(self.role):
+            # Refused before anything is sent: an anonymous socket learns nothing.
+            logger.info("refused an unauthenticated %s connection from %s", self.namespace, request.remote_addr)
+            raise ConnectionRefusedError("login required")
+        self.metrics.clients.labels(namespace=self.namespace).inc()
+        for station_id in self.hub.stations:
+            join_room(station_id)
+
+
+class OperatorNamespace(StaffNamespace):
+    """Logged-in operators only (the calibration tools live on the edge; this is their status channel)."""
+
+    role = "operator"

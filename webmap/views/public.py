@@ -1,0 +1,258 @@
+"""Public pages and the read-only REST API (no login; PRIVACY.md P5)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from werkzeug.exceptions import HTTPException
+
+from homography.layout import StationLayout
+from webmap.history import aggregate_row
+from webmap.hub import Hub
+from webmap.i18n import LANG_COOKIE, LANGUAGES, TEXTS, choose_language
+from webmap.openapi import openapi_document
+from webmap.payload import mark_stale
+
+blueprint = Blueprint("public", __name__)
+
+MAX_HISTORY_HOURS = 48
+
+
+def _hub() -> Hub:
+    return current_app.extensions["crowdmap_hub"]
+
+
+def _layout(station_id: str) -> StationLayout:
+    state = _hub().stations.get(station_id)
+    if state is None:
+        abort(404, description=f"no station {station_id!r}")
+    return state.layout
+
+
+def _default_station() -> StationLayout:
+    asked = request.args.get("station")
+    hub = _hub()
+    if asked is not None:
+        return _layout(asked)
+    return next(iter(hub.stations.values())).layout
+
+
+def _cached(response: Response, max_age_s: int) -> Response:
+    response.headers["Cache-Control"] = f"public, max-age={max_age_s}"
+    return response
+
+
+def _page(template: str, **context: Any) -> Response:
+    lang = choose_language(request)
+    other = "en" if lang == "ja" else "ja"
+    response = make_response(
+        render_template(
+            template,
+            lang=lang,
+            other_lang=other,
+            t=TEXTS[lang],
+            stations=[s.layout for s in _hub().stations.values()],
+            **context,
+        )
+    )
+    if request.args.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", secure=request.is_secure)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
+
+
+# ---- pages ------------------------------------------------------------------------------
+
+
+@blueprint.get("/")
+def map_page() -> Response:
+    """The public crowding map of one station (``?station=``; the first one by default)."""
+    layout = _default_station()
+    return _page("map.html", layout=layout)
+
+
+@blueprint.get("/privacy")
+def privacy_page() -> Response:
+    """The notice to the public (PRIVACY.md P4), from each station's layout, ``?lang=ja|en``."""
+    return _page("privacy.html", layout=_default_station())
+
+
+# ---- REST API ---------------------------------------------------------------------------
+
+
+def _text(text: Any) -> dict[str, str]:
+    return {"ja": text.ja, "en": text.en}
+
+
+@blueprint.get("/api/v1/stations")
+def stations() -> Response:
+    """Every station served, with its floors."""
+    out = [
+        {
+            "id": s.layout.station.id,
+            "name": _text(s.layout.station.name),
+            "floors": [{"id": f.id, "name": _text(f.name)} for f in s.layout.floors],
+        }
+        for s in _hub().stations.values()
+    ]
+    return _cached(jsonify({"stations": out}), 60)
+
+
+def _no_data_payload(layout: StationLayout) -> dict[str, Any]:
+    return {
+        "station": layout.station.id,
+        "timestamp": None,
+        "floors": [
+            {
+                "floor": floor.id,
+                "dots": [],
+                "zones": [
+                    {"id": z.id, "count": 0, "density_per_m2": 0.0, "level": 0, "los": "A", "stale": True}
+                    for z in layout.zones_on(floor.id)
+                ],
+            }
+            for floor in layout.floors
+        ],
+    }
+
+
+@blueprint.get("/api/v1/stations/<station_id>/crowding")
+def crowding(station_id: str) -> Response:
+    """The latest public payload; every zone stale (and no dots) once the feed is older than ``stale_after_s``."""
+    layout = _layout(station_id)
+    latest = _hub().store.get(station_id)
+    if latest is None:
+        payload = _no_data_payload(layout)
+    else:
+        now = current_app.extensions["crowdmap_clock"]()
+        payload = mark_stale(latest) if now - latest["timestamp"] > layout.publishing.stale_after_s else latest
+    return _cached(jsonify(payload), 1)
+
+
+@blueprint.get("/api/v1/stations/<station_id>/plan")
+def plan(station_id: str) -> Response:
+    """The station's geometry for drawing the map: floors, walkable areas, features and zones, in metres."""
+    layout = _layout(station_id)
+    out = {
+        "station": layout.station.id,
+        "name": _text(layout.station.name),
+        "simulated": layout.station.simulated,
+        "frame_interval_s": layout.publishing.frame_interval_s,
+        "stale_after_s": layout.publishing.stale_after_s,
+        "floors": [
+            {
+                "id": f.id,
+                "name": _text(f.name),
+                "size_m": list(f.size_m),
+                "walkable_m": [[list(p) for p in poly] for poly in f.walkable_m],
+                "obstacles_m": [[list(p) for p in poly] for poly in f.obstacles_m],
+                "features": [
+                    {
+                        "kind": feature.kind,
+                        "label": None if feature.label is None else _text(feature.label),
+                        "polygon_m": [list(p) for p in feature.polygon_m],
+                    }
+                    for feature in f.features
+                ],
+                "zones": [
+                    {"id": z.id, "name": _text(z.name), "kind": z.kind, "polygon_m": [list(p) for p in z.polygon_m]}
+                    for z in layout.zones_on(f.id)
+                ],
+            }
+            for f in layout.floors
+        ],
+    }
+    response = _cached(jsonify(out), 300)
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _zone_ids(layout: StationLayout) -> list[str]:
+    return [z.id for z in layout.zones]
+
+
+@blueprint.get("/api/v1/stations/<station_id>/history")
+def history(station_id: str) -> Response:
+    """Per-minute aggregates of one zone (never positions): ``?zone=ID&hours=1``."""
+    layout = _layout(station_id)
+    zone_id = request.args.get("zone", "")
+    if zone_id not in _zone_ids(layout):
+        abort(400, description=f"zone must be one of {_zone_ids(layout)}")
+    try:
+        hours = float(request.args.get("hours", "1"))
+    except ValueError:
+        abort(400, description="hours must be a number")
+    if not 0 < hours <= MAX_HISTORY_HOURS:
+        abort(400, description=f"hours must lie in (0, {MAX_HISTORY_HOURS}]")
+    now = current_app.extensions["crowdmap_clock"]()
+    source = current_app.extensions["crowdmap_history"]
+    if source is not None:
+        rows = [aggregate_row(row, zone_id) for row in source.series(station_id, zone_id, now - hours * 3600, now)]
+        origin = "history"
+    else:
+        rows = [aggregate_row(row, zone_id) for row in _hub().trend(station_id, zone_id)]
+        rows = [row for row in rows if row["minute_start"] >= now - hours * 3600]
+        origin = "recent"
+    return _cached(jsonify({"station": station_id, "zone": zone_id, "source": origin, "minutes": rows}), 30)
+
+
+@blueprint.get("/api/v1/stations/<station_id>/usual")
+def usual(station_id: str) -> Response:
+    """The usual density of every zone at this weekday and time of day (``null`` where unknown)."""
+    layout = _layout(station_id)
+    now = current_app.extensions["crowdmap_clock"]()
+    source = current_app.extensions["crowdmap_history"]
+    zones = []
+    for zone_id in _zone_ids(layout):
+        value = None if source is None else source.usual(station_id, zone_id, now)
+        zones.append({"id": zone_id, "usual_density_per_m2": None if value is None else round(float(value), 3)})
+    return _cached(jsonify({"station": station_id, "timestamp": round(now, 3), "zones": zones}), 60)
+
+
+@blueprint.get("/api/v1/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of this API."""
+    return _cached(jsonify(openapi_document()), 3600)
+
+
+@blueprint.route("/api/v1/<path:_rest>", methods=["OPTIONS"])
+def preflight(_rest: str) -> Response:
+    """CORS preflight of the public API (the headers are added for every /api/v1/ response)."""
+    return _cached(make_response("", 204), 86400)
+
+
+@blueprint.get("/healthz")
+def healthz() -> Response:
+    """Liveness: the process answers, with the age of each station's latest frame."""
+    now = current_app.extensions["crowdmap_clock"]()
+    ages = {}
+    for station_id in _hub().stations:
+        latest = _hub().store.get(station_id)
+        ages[station_id] = None if latest is None else round(now - latest["timestamp"], 1)
+    response = jsonify({"status": "ok", "frame_age_s": ages, "time": round(time.time(), 3)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/metrics")
+def metrics() -> Response:
+    """Prometheus metrics of this web process."""
+    registry = current_app.extensions["crowdmap_metrics"].registry
+    response = make_response(generate_latest(registry))
+    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.app_errorhandler(HTTPException)
+def api_error(error: HTTPException) -> Response | HTTPException:
+    """JSON errors under /api/ (the documented ``Error`` schema); the default pages elsewhere."""
+    if not request.path.startswith("/api/"):
+        return error
+    response = jsonify({"error": error.description or error.name})
+    response.status_code = error.code or 500
+    return response
