@@ -25,7 +25,8 @@ from iconizer.smoothing import WindowMean
 from iconizer.types import CameraStatus, IconFrame, ZoneState
 from iconizer.zones import ZoneIndex
 
-FuseFunction = Callable[[Sequence[FloorPositions]], "FloorPositions | np.ndarray"]
+# Returns an object with ``xy_m`` (n, 2) metres (FloorPositions, FusedPositions) or an (n, 2) array.
+FuseFunction = Callable[[Sequence[FloorPositions]], object]
 
 
 def fuse_single_camera(positions: Sequence[FloorPositions]) -> FloorPositions:
@@ -58,14 +59,16 @@ def default_fuse() -> FuseFunction:
     return fusion.fuse
 
 
-def _fused_xy_m(fused: FloorPositions | np.ndarray) -> np.ndarray:
-    if isinstance(fused, FloorPositions):
-        return np.asarray(fused.xy_m, dtype=np.float64)
-    xy = np.asarray(fused, dtype=np.float64)
+def _fused_xy_m(fused: object) -> np.ndarray:
+    """The ``(n, 2)`` positions of a fusion result.
+
+    Anything with ``xy_m`` (FloorPositions, ``iconizer.fusion.FusedPositions``) or an array.
+    """
+    xy = np.asarray(fused.xy_m if hasattr(fused, "xy_m") else fused, dtype=np.float64)
     if xy.size == 0:
         return xy.reshape(0, 2)
     if xy.ndim != 2 or xy.shape[1] != 2:
-        raise ValueError(f"fuse must return FloorPositions or an (n, 2) array, got shape {xy.shape}")
+        raise ValueError(f"fuse must return positions with xy_m or an (n, 2) array, got shape {xy.shape}")
     return xy
 
 

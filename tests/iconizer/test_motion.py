@@ -39,7 +39,7 @@ def test_walkers_and_standers(method, spacing_m, min_accuracy):
 
 def test_mutual_beats_nearest_in_a_dense_walking_crowd():
     rng = np.random.default_rng(8)
-    start, velocity, walking = _crowd(rng, 100, 0, 1.2)
+    start, velocity, _ = _crowd(rng, 100, 0, 1.2)
     before, now = start, start + velocity * 1.0
     recall = {method: np.mean(pair_displacements_m(now, before, method) > 0.5) for method in ("nearest", "mutual")}
     assert recall["mutual"] > recall["nearest"]

@@ -177,7 +177,7 @@ def test_moving_flags_follow_walkers(iconizer, make_positions):
     walker0 = np.array([[1.0, 5.0]])
     for k in range(4):
         t = 100.0 + k
-        west = np.vstack([standers, walker0 + [1.3 * k, 0.0]])
+        west = np.vstack([standers, walker0 + np.array([1.3 * k, 0.0])])
         hall = _feed(iconizer, make_positions, t, west=west)["hall"]
     assert hall.moving.sum() == 1
     moving_dot = hall.dots_m[hall.moving][0]
@@ -200,7 +200,7 @@ def test_several_cameras_without_fusion_are_refused(toy_layout, make_positions):
     iconizer = Iconizer(toy_layout, fuse=fuse_single_camera)
     iconizer.ingest(make_positions("cam-w", "hall", 1.0, [[1, 1]]))
     iconizer.ingest(make_positions("cam-e", "hall", 1.0, [[1, 1]]))
-    with pytest.raises(ValueError, match="needs iconizer.fusion.fuse"):
+    with pytest.raises(ValueError, match=r"needs iconizer\.fusion\.fuse"):
         iconizer.step(1.0)
 
 
