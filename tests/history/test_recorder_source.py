@@ -41,7 +41,7 @@ def test_recorder_refuses_other_station(layout, tmp_path):
 
 def test_source_rows_and_usual(tmp_path):
     store = open_store(str(tmp_path / "h.db"))
-    for week in (1, 2, 3):
+    for week in (3, 2, 1):  # in time order
         store.record(frames_at(T0 - week * 7 * DAY, density=0.1 * week))
         store.flush()
     store.record(frames_at(T0))
