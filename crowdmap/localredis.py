@@ -44,6 +44,7 @@ class LocalRedis:
 
     @property
     def url(self) -> str:
+        """The server's URL, database 0."""
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout_s: float = 10.0) -> None:
