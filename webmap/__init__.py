@@ -9,4 +9,13 @@ from webmap.app import NoticeError, create_app, hub_of, serve, socketio
 from webmap.payload import broadcast_targets, public_payload
 from webmap.settings import WebSettings
 
-__all__ = ["NoticeError", "WebSettings", "broadcast_targets", "create_app", "hub_of", "public_payload", "serve", "socketio"]
+__all__ = [
+    "NoticeError",
+    "WebSettings",
+    "broadcast_targets",
+    "create_app",
+    "hub_of",
+    "public_payload",
+    "serve",
+    "socketio",
+]

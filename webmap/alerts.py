@@ -48,6 +48,7 @@ class Alert:
 
     @property
     def active(self) -> bool:
+        """True until the zone calms down past the hysteresis margin."""
         return self.cleared_at is None
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,33 +1,84 @@
-"""What the web tier needs from the history store (issue 4), as a protocol; the store is optional.
+"""What the web tier needs from the history store (``history.store.HistoryStore``), as a protocol.
 
 The staff trend, the "day against the usual day", the public "busier than usual" hint and the CSV
 export read per-zone, per-minute aggregates through this interface only (PRIVACY.md P3: never
-positions). Without a history store the web tier falls back to the last hour it saw itself.
+positions). The store is optional: without one the web tier falls back to the last hour it saw.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol, TextIO
 
-# Keys of one aggregate row, in CSV column order.
+# Keys of one aggregate row served by the API, in order.
 AGGREGATE_FIELDS = ("minute_start", "zone", "mean_count", "mean_density_per_m2", "peak_density_per_m2", "peak_level")
+# A usual value needs this many past weeks before the public hint may use it (history.usual.busier_than_usual).
+MIN_USUAL_WEEKS = 2
+
+
+class MinuteLike(Protocol):
+    """One zone-minute as ``history.aggregate.ZoneMinute`` has it."""
+
+    zone_id: str
+    minute_s: int
+    count_mean: float
+    density_mean_per_m2: float
+    density_peak_per_m2: float
+    level: int
+    live_samples: int
+
+
+class UsualLike(Protocol):
+    """``history.usual.Usual``."""
+
+    density_per_m2: float
+    weeks: int
 
 
 class HistorySource(Protocol):
-    """Per-zone, per-minute aggregates of a station."""
+    """Per-zone, per-minute aggregates of a station (``history.store.HistoryStore`` implements it)."""
 
-    def series(self, station_id: str, zone_id: str, start_s: float, end_s: float) -> Iterable[Mapping[str, Any]]:
-        """Minutes of one zone in ``[start_s, end_s)``, oldest first, as rows with ``AGGREGATE_FIELDS``."""
+    def series(self, station_id: str, zone_id: str | None, since_s: float, until_s: float) -> Sequence[MinuteLike]:
+        """Stored minutes with ``since_s <= minute_s < until_s``."""
 
-    def usual(self, station_id: str, zone_id: str, at_s: float) -> float | None:
-        """The usual density (persons/m2) of the zone at this weekday and time of day, if known."""
+    def usual(self, station_id: str, zone_id: str, at_s: float) -> UsualLike | None:
+        """The zone's usual crowding at this weekday and time of day, if known."""
+
+    def export_csv(
+        self, out: TextIO, station_id: str, since_s: float, until_s: float, zone_id: str | None = None
+    ) -> int:
+        """Write the aggregates of a period as CSV; returns the number of rows."""
 
 
-def aggregate_row(row: Mapping[str, Any], zone_id: str) -> dict[str, Any]:
-    """One row restricted to the aggregate fields (allow list: nothing else leaves the store)."""
-    out = {"zone": zone_id}
-    for key in AGGREGATE_FIELDS:
-        if key != "zone":
-            out[key] = row[key]
-    return {key: out[key] for key in AGGREGATE_FIELDS}
+def minute_row(minute: MinuteLike) -> dict[str, Any]:
+    """A stored zone-minute as an API row (allow list: nothing else leaves the store)."""
+    return {
+        "minute_start": float(minute.minute_s),
+        "zone": str(minute.zone_id),
+        "mean_count": round(float(minute.count_mean), 2),
+        "mean_density_per_m2": round(float(minute.density_mean_per_m2), 3),
+        "peak_density_per_m2": round(float(minute.density_peak_per_m2), 3),
+        "peak_level": int(minute.level),
+    }
+
+
+def trend_row(aggregate: dict[str, Any], zone_id: str) -> dict[str, Any]:
+    """A minute of the in-memory trend (``webmap.trend``) as an API row."""
+    return {
+        "minute_start": float(aggregate["minute_start"]),
+        "zone": zone_id,
+        "mean_count": aggregate["mean_count"],
+        "mean_density_per_m2": aggregate["mean_density_per_m2"],
+        "peak_density_per_m2": aggregate["peak_density_per_m2"],
+        "peak_level": aggregate["peak_level"],
+    }
+
+
+def usual_density(source: HistorySource | None, station_id: str, zone_id: str, at_s: float) -> float | None:
+    """The usual density to compare against, or ``None`` without a store or enough past weeks."""
+    if source is None:
+        return None
+    usual = source.usual(station_id, zone_id, at_s)
+    if usual is None or usual.weeks < MIN_USUAL_WEEKS:
+        return None
+    return round(float(usual.density_per_m2), 3)

@@ -174,9 +174,8 @@ class Hub:
             state.cameras[status.camera_id] = status
         self.metrics.camera_live.labels(station=station_id, camera=status.camera_id).set(1 if status.is_live else 0)
         if self.emitter is not None:
-            self.emitter.emit(
-                "camera", camera_to_dict(status, self.clock()), namespace=STAFF_NAMESPACE, to=station_id
-            )
+            data = {**camera_to_dict(status, self.clock()), "station": station_id}
+            self.emitter.emit("camera", data, namespace=STAFF_NAMESPACE, to=station_id)
         self.metrics.messages_received.labels(type="camera_status").inc()
         return True
 
@@ -218,8 +217,14 @@ class Hub:
                 status = state.cameras.get(camera.id)
                 if status is None:
                     out.append(
-                        {"camera": camera.id, "state": "unknown", "fps": None, "last_frame_age_s": None,
-                         "status_age_s": None, "error": ""}
+                        {
+                            "camera": camera.id,
+                            "state": "unknown",
+                            "fps": None,
+                            "last_frame_age_s": None,
+                            "status_age_s": None,
+                            "error": "",
+                        }
                     )
                 else:
                     out.append(camera_to_dict(status, now))

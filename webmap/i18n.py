@@ -26,7 +26,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "privacy": "カメラ利用とプライバシーについて",
         "simulation": "シミュレーション(実際の駅ではありません)",
         "notice_title": "カメラ画像の利用についてのお知らせ",
-        "notice_intro": "この地図は駅構内のカメラ映像から人の位置だけを検出し、匿名のアイコンに変換して表示しています。",
+        "notice_intro": (
+            "この地図は駅構内のカメラ映像から人の位置だけを検出し、匿名のアイコンに変換して表示しています。"
+        ),
         "operator": "運営者",
         "purpose": "利用目的",
         "captured": "取得する情報と生成する情報",
@@ -63,7 +65,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "privacy": "Cameras and privacy",
         "simulation": "Simulation (not a real station)",
         "notice_title": "Notice on the use of camera images",
-        "notice_intro": "This map detects only the positions of people in the station's camera views and shows them as anonymous icons.",
+        "notice_intro": (
+            "This map detects only the positions of people in the station's camera views"
+            " and shows them as anonymous icons."
+        ),
         "operator": "Operator",
         "purpose": "Purpose",
         "captured": "What is captured and what is generated",

@@ -32,6 +32,7 @@ class PublicNamespace(_Counted):
     """Anyone may connect; ``join`` with ``{"station": id}`` (optionally ``"floor": id``) to receive ``crowding``."""
 
     def on_connect(self, auth: Any = None) -> None:
+        """Count the client; anyone may watch the public map."""
         self.metrics.clients.labels(namespace=self.namespace).inc()
 
     def on_join(self, data: Any) -> dict[str, Any]:
@@ -59,6 +60,7 @@ class PublicNamespace(_Counted):
         return {"ok": True, "room": room}
 
     def on_leave(self, data: Any = None) -> None:
+        """Stop receiving frames."""
         for room in rooms():
             if room.startswith("station:"):
                 leave_room(room)
@@ -70,6 +72,7 @@ class StaffNamespace(_Counted):
     role = "staff"
 
     def on_connect(self, auth: Any = None) -> None:
+        """Refuse anyone not logged in with the role; join every station's staff room."""
         if not current_user.is_authenticated or not current_user.can(self.role):
             # Refused before anything is sent: an anonymous socket learns nothing.
             logger.info("refused an unauthenticated %s connection from %s", self.namespace, request.remote_addr)

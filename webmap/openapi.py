@@ -71,14 +71,19 @@ SCHEMAS: dict[str, Any] = {
             "id": _ID,
             "count": {"type": "integer", "minimum": 0},
             "density_per_m2": {"type": "number", "minimum": 0},
-            "level": {"type": "integer", "minimum": 0, "maximum": 3, "description": "0 quiet, 1 busy, 2 crowded, 3 very crowded"},
+            "level": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 3,
+                "description": "0 quiet, 1 busy, 2 crowded, 3 very crowded",
+            },
             "los": {"type": "string", "enum": ["A", "B", "C", "D", "E", "F"], "description": "Fruin level of service"},
             "stale": {"type": "boolean", "description": "no live camera covers the zone: count and level are unknown"},
         },
     },
     "Crowding": {
         "type": "object",
-        "description": "The latest frame of a station; also the payload of the Socket.IO event `crowding` on `/public`.",
+        "description": "The latest frame of a station; also the payload of the Socket.IO event `crowding` on /public.",
         "required": ["station", "timestamp", "floors"],
         "additionalProperties": False,
         "properties": {
@@ -176,7 +181,12 @@ SCHEMAS: dict[str, Any] = {
                 "items": {
                     "type": "object",
                     "required": [
-                        "minute_start", "zone", "mean_count", "mean_density_per_m2", "peak_density_per_m2", "peak_level"
+                        "minute_start",
+                        "zone",
+                        "mean_count",
+                        "mean_density_per_m2",
+                        "peak_density_per_m2",
+                        "peak_level",
                     ],
                     "additionalProperties": False,
                     "properties": {
@@ -221,8 +231,8 @@ def openapi_document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 "Read-only, unauthenticated station crowding: anonymous dots and per-zone levels. "
-                "Live updates: Socket.IO namespace /public, emit `join` with {\"station\": id} "
-                "(optionally \"floor\": id) and receive `crowding` events with the Crowding schema."
+                'Live updates: Socket.IO namespace /public, emit `join` with {"station": id} '
+                '(optionally "floor": id) and receive `crowding` events with the Crowding schema.'
             ),
         },
         "servers": [{"url": "/"}],

@@ -34,10 +34,12 @@ class MemoryLatestStore:
         self._lock = threading.Lock()
 
     def put(self, station_id: str, payload: dict[str, Any]) -> None:
+        """Replace the station's latest payload."""
         with self._lock:
             self._latest[station_id] = payload
 
     def get(self, station_id: str) -> dict[str, Any] | None:
+        """The station's latest payload, or ``None``."""
         with self._lock:
             return self._latest.get(station_id)
 
@@ -57,9 +59,11 @@ class RedisLatestStore:
         self._ttl_s = ttl_s
 
     def put(self, station_id: str, payload: dict[str, Any]) -> None:
+        """Replace the station's latest payload (one SET, with expiry)."""
         data = json.dumps(payload, separators=(",", ":"), allow_nan=False)
         self._client.set(LATEST_KEY_PREFIX + station_id, data, ex=self._ttl_s)
 
     def get(self, station_id: str) -> dict[str, Any] | None:
+        """The station's latest payload, or ``None`` if none or expired."""
         data = self._client.get(LATEST_KEY_PREFIX + station_id)
         return None if data is None else json.loads(data)

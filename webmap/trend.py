@@ -33,6 +33,7 @@ class MinuteAggregate:
     frames: int
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
         return {
             "minute_start": self.minute_start,
             "mean_density_per_m2": round(self.mean_density_per_m2, 3),

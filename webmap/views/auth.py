@@ -25,6 +25,7 @@ class LoginUser(UserMixin):
         self.role = user.role
 
     def can(self, role: str) -> bool:
+        """Whether the user may use pages meant for ``role``."""
         return self.user.can(role)
 
 
@@ -81,8 +82,9 @@ def login() -> Response:
         else:
             error, status = TEXTS[lang]["login_failed"], 400
     response = make_response(
-        render_template("login.html", form=form, error=error, lang=lang, other_lang="en" if lang == "ja" else "ja",
-                        t=TEXTS[lang]),
+        render_template(
+            "login.html", form=form, error=error, lang=lang, other_lang="en" if lang == "ja" else "ja", t=TEXTS[lang]
+        ),
         status,
     )
     if status == 429:

@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
 from homography.layout import StationLayout
-from webmap.history import aggregate_row
+from webmap.history import minute_row, trend_row, usual_density
 from webmap.hub import Hub
 from webmap.i18n import LANG_COOKIE, LANGUAGES, TEXTS, choose_language
 from webmap.openapi import openapi_document
@@ -191,10 +191,10 @@ def history(station_id: str) -> Response:
     now = current_app.extensions["crowdmap_clock"]()
     source = current_app.extensions["crowdmap_history"]
     if source is not None:
-        rows = [aggregate_row(row, zone_id) for row in source.series(station_id, zone_id, now - hours * 3600, now)]
+        rows = [minute_row(m) for m in source.series(station_id, zone_id, now - hours * 3600, now) if m.live_samples]
         origin = "history"
     else:
-        rows = [aggregate_row(row, zone_id) for row in _hub().trend(station_id, zone_id)]
+        rows = [trend_row(row, zone_id) for row in _hub().trend(station_id, zone_id)]
         rows = [row for row in rows if row["minute_start"] >= now - hours * 3600]
         origin = "recent"
     return _cached(jsonify({"station": station_id, "zone": zone_id, "source": origin, "minutes": rows}), 30)
@@ -206,10 +206,10 @@ def usual(station_id: str) -> Response:
     layout = _layout(station_id)
     now = current_app.extensions["crowdmap_clock"]()
     source = current_app.extensions["crowdmap_history"]
-    zones = []
-    for zone_id in _zone_ids(layout):
-        value = None if source is None else source.usual(station_id, zone_id, now)
-        zones.append({"id": zone_id, "usual_density_per_m2": None if value is None else round(float(value), 3)})
+    zones = [
+        {"id": zone_id, "usual_density_per_m2": usual_density(source, station_id, zone_id, now)}
+        for zone_id in _zone_ids(layout)
+    ]
     return _cached(jsonify({"station": station_id, "timestamp": round(now, 3), "zones": zones}), 60)
 
 

@@ -8,11 +8,12 @@ import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request
 from flask_login import current_user, login_required
 
-from webmap.history import AGGREGATE_FIELDS, aggregate_row
+from webmap.history import AGGREGATE_FIELDS, trend_row, usual_density
 from webmap.hub import Hub
 from webmap.i18n import TEXTS, choose_language
 
@@ -87,7 +88,6 @@ def station_state(station_id: str) -> Response:
     history = current_app.extensions["crowdmap_history"]
     zones = []
     for zone in layout.zones:
-        usual = None if history is None else history.usual(station_id, zone.id, now)
         zones.append(
             {
                 "id": zone.id,
@@ -95,7 +95,7 @@ def station_state(station_id: str) -> Response:
                 "name": {"ja": zone.name.ja, "en": zone.name.en},
                 "kind": zone.kind,
                 "los_bounds_per_m2": list(zone.los_bounds_per_m2),
-                "usual_density_per_m2": None if usual is None else round(float(usual), 3),
+                "usual_density_per_m2": usual_density(history, station_id, zone.id, now),
                 "trend": hub.trend(station_id, zone.id),
             }
         )
@@ -110,6 +110,43 @@ def station_state(station_id: str) -> Response:
             "alert_level": hub.stations[station_id].alerts.alert_level,
         }
     )
+
+
+HOUR_S = 3600
+
+
+@blueprint.get("/staff/api/stations/<station_id>/day")
+@requires("staff")
+def day_vs_usual(station_id: str) -> Response:
+    """Today so far against the usual day, per zone and per hour (station-local days).
+
+    ``today`` is the mean density of each past hour of today from the history store; ``usual``
+    is the history store's usual density at the middle of each hour of the day. Both are
+    ``null`` where unknown (no store, no data, or fewer past weeks than the hint needs).
+    """
+    _station(station_id)
+    layout = _hub().stations[station_id].layout
+    history = current_app.extensions["crowdmap_history"]
+    now = current_app.extensions["crowdmap_clock"]()
+    local = datetime.fromtimestamp(now, ZoneInfo(layout.station.timezone))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    zones = []
+    for zone in layout.zones:
+        today: list[float | None] = [None] * 24
+        usual: list[float | None] = [None] * 24
+        if history is not None:
+            sums = [0.0] * 24
+            counts = [0] * 24
+            for minute in history.series(station_id, zone.id, midnight, now):
+                if minute.live_samples:
+                    hour = int((minute.minute_s - midnight) // HOUR_S)
+                    if 0 <= hour < 24:
+                        sums[hour] += minute.density_mean_per_m2
+                        counts[hour] += 1
+            today = [round(sums[h] / counts[h], 3) if counts[h] else None for h in range(24)]
+            usual = [usual_density(history, station_id, zone.id, midnight + (h + 0.5) * HOUR_S) for h in range(24)]
+        zones.append({"id": zone.id, "today": today, "usual": usual})
+    return jsonify({"station": station_id, "day_start": midnight, "zones": zones})
 
 
 @blueprint.post("/staff/alerts/<station_id>/<int:alert_id>/ack")
@@ -137,8 +174,8 @@ def _day_bounds(day: str) -> tuple[float, float]:
 def export_csv() -> Response:
     """Per-zone, per-minute aggregates as CSV: ``?station=ID[&day=YYYY-MM-DD][&days=N]`` (UTC days).
 
-    From the history store when there is one, else the last hour this process saw. Aggregates
-    only: the columns are ``AGGREGATE_FIELDS``, nothing else.
+    From the history store when there is one (its own CSV format), else the last hour this
+    process saw. Aggregates only, never positions.
     """
     hub = _hub()
     station_id = request.args.get("station") or next(iter(hub.stations))
@@ -146,9 +183,6 @@ def export_csv() -> Response:
     layout = hub.stations[station_id].layout
     history = current_app.extensions["crowdmap_history"]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(AGGREGATE_FIELDS)
-    rows: list[dict[str, Any]] = []
     if history is not None:
         now = current_app.extensions["crowdmap_clock"]()
         day = request.args.get("day") or datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
@@ -159,14 +193,16 @@ def export_csv() -> Response:
         if not 1 <= days <= MAX_EXPORT_DAYS:
             abort(400, description=f"days must lie in [1, {MAX_EXPORT_DAYS}]")
         start, _ = _day_bounds(day)
-        for zone in layout.zones:
-            rows += [aggregate_row(r, zone.id) for r in history.series(station_id, zone.id, start, start + days * 86400)]
+        history.export_csv(out, station_id, start, start + days * 86400)
     else:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(AGGREGATE_FIELDS)
+        rows: list[dict[str, Any]] = []
         for zone in layout.zones:
-            rows += [aggregate_row(r, zone.id) for r in hub.trend(station_id, zone.id)]
-    rows.sort(key=lambda r: (r["minute_start"], r["zone"]))
-    for row in rows:
-        writer.writerow([row[key] for key in AGGREGATE_FIELDS])
+            rows += [trend_row(r, zone.id) for r in hub.trend(station_id, zone.id)]
+        rows.sort(key=lambda r: (r["minute_start"], r["zone"]))
+        for row in rows:
+            writer.writerow([row[key] for key in AGGREGATE_FIELDS])
     response = make_response(out.getvalue())
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{station_id}-aggregates.csv"'

@@ -1,0 +1,78 @@
+"""``crowdmap users add|list|remove``: staff and operator accounts of the web dashboard.
+
+Accounts live in ``$CROWDMAP_DATA_DIR/users.sqlite3`` (see ``webmap.settings``), with argon2id
+password hashes. The password is read from the terminal without echo, or from standard input
+with ``--password-stdin`` (for scripts); it is never taken as a command-line argument, where
+other users could read it in the process list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any
+
+from webmap.settings import WebSettings
+from webmap.users import ROLES, UserError, UserStore
+
+
+def _store(args: argparse.Namespace) -> UserStore:
+    settings = WebSettings.from_env()
+    return UserStore(args.db or settings.users_db)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    second = getpass.getpass("again: ")
+    if first != second:
+        raise UserError("the two passwords differ")
+    return first
+
+
+def _add(args: argparse.Namespace) -> int:
+    try:
+        user = _store(args).add(args.name, _read_password(args), args.role)
+    except UserError as error:
+        print(f"crowdmap users add: {error}", file=sys.stderr)
+        return 1
+    print(f"added {user.name} ({user.role})")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    for user in _store(args).list():
+        print(f"{user.name}\t{user.role}")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    try:
+        _store(args).remove(args.name)
+    except UserError as error:
+        print(f"crowdmap users remove: {error}", file=sys.stderr)
+        return 1
+    print(f"removed {args.name}")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``crowdmap users``."""
+    parser = subparsers.add_parser(
+        "users", help="manage staff and operator accounts", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    parser.add_argument("--db", metavar="PATH", help="user database (default: $CROWDMAP_DATA_DIR/users.sqlite3)")
+    actions = parser.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="create an account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(handler=_add)
+    listing = actions.add_parser("list", help="list accounts and roles")
+    listing.set_defaults(handler=_list)
+    remove = actions.add_parser("remove", help="delete an account (its sessions end at their next request)")
+    remove.add_argument("name")
+    remove.set_defaults(handler=_remove)
