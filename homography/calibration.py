@@ -34,6 +34,9 @@ MIN_HADAMARD_RATIO = 1e-9
 # Three points of a minimal 4-point fit whose triangle is thinner than this fraction of the
 # spread's area are treated as collinear.
 MIN_TRIANGLE_FRACTION = 1e-3
+# Pairs whose pixel misses the fit by more than this are outliers to the robust fit: a few
+# times the slip of a careful click.
+RANSAC_THRESHOLD_PX = 6.0
 
 
 class CalibrationError(ValueError):
@@ -369,14 +372,32 @@ def _check_pairs(image_px: np.ndarray, floor_m: np.ndarray, resolution_wh: tuple
         _check_spread(points, name)
 
 
-def _fit_matrix(image_px: np.ndarray, floor_m: np.ndarray, ransac_threshold_m: float) -> np.ndarray:
-    # More than the minimum: a robust fit, so one mis-clicked pair does not bend the whole plan
-    # and shows up alone, with a large residual, instead of spreading its error over the others.
-    method = cv2.RANSAC if len(image_px) > MIN_POINT_PAIRS else 0
-    matrix, _ = cv2.findHomography(image_px, floor_m, method, ransac_threshold_m, maxIters=5000, confidence=0.999)
-    if matrix is None or not np.all(np.isfinite(matrix)):
+def _fit_matrix(image_px: np.ndarray, floor_m: np.ndarray) -> np.ndarray:
+    """Image-to-floor homography, fitted as floor-to-image so errors are measured in pixels.
+
+    Click errors are pixel errors: a 2 px slip spans centimetres near the camera and metres far
+    away. Measured in metres, a far point's honest slip would look like an outlier and bend the
+    fit; measured in pixels, every point weighs what its click is worth.
+    """
+    least_squares, _ = cv2.findHomography(floor_m, image_px, 0)
+    floor_to_image = least_squares
+    if least_squares is not None and len(image_px) > MIN_POINT_PAIRS:
+        reprojected, _ = apply_homography(points=floor_m, matrix=least_squares)
+        if not np.all(np.linalg.norm(reprojected - image_px, axis=1) <= RANSAC_THRESHOLD_PX):
+            # Some pair misses by more than a click's slip: a robust fit, so one mis-clicked pair
+            # shows up alone, with a large residual, instead of bending the whole plan. It must
+            # rest on at least 5 pairs: any 4 fit exactly, so a 4-pair consensus proves nothing.
+            robust, inliers = cv2.findHomography(
+                floor_m, image_px, cv2.RANSAC, RANSAC_THRESHOLD_PX, maxIters=5000, confidence=0.999
+            )
+            if robust is not None and inliers is not None and int(inliers.sum()) > MIN_POINT_PAIRS:
+                floor_to_image = robust
+    if floor_to_image is None or not np.all(np.isfinite(floor_to_image)):
         raise CalibrationError("OpenCV could not fit a homography to these points")
-    return matrix
+    try:
+        return np.linalg.inv(floor_to_image)
+    except np.linalg.LinAlgError:
+        raise CalibrationError("the fitted homography is singular") from None
 
 
 def _describe_worst(residuals: np.ndarray, limit_m: float) -> str:
@@ -396,8 +417,8 @@ def fit_calibration(
 ) -> Calibration:
     """Fit an image-to-floor homography from 4 or more point pairs and report its errors.
 
-    With more than 4 pairs the fit is robust (RANSAC with a ``max_error_m`` inlier threshold,
-    refined on the inliers), so a mis-clicked pair shows as one large residual.
+    With more than 4 pairs the fit is robust (RANSAC in pixels, refined on the inliers), so a
+    mis-clicked pair shows as one large residual.
 
     Args:
         image_px: Pixel points ``(n, 2)`` in the raw image (distortion included).
@@ -420,7 +441,7 @@ def fit_calibration(
     _check_pairs(image, floor, resolution_wh)
     probe = Calibration(np.eye(3), resolution_wh, camera_matrix, dist_coeffs)
     undistorted = undistort_px(points_px=image, calib=probe)
-    matrix = _fit_matrix(undistorted, floor, max_error_m)
+    matrix = _fit_matrix(undistorted, floor)
     projected, w = apply_homography(points=undistorted, matrix=matrix)
     calib = Calibration(matrix, resolution_wh, camera_matrix, dist_coeffs)
     # A fit through mismatched pairs can put the horizon among the points: some would then lie
@@ -436,7 +457,7 @@ def fit_calibration(
         for i in range(len(image)):
             keep = np.arange(len(image)) != i
             try:
-                partial = _fit_matrix(undistorted[keep], floor[keep], max_error_m)
+                partial = _fit_matrix(undistorted[keep], floor[keep])
             except CalibrationError:
                 continue
             held_out, _ = apply_homography(points=undistorted[i : i + 1], matrix=partial)

@@ -1,0 +1,222 @@
+"""One dot per person: merge the floor positions that overlapping cameras report at one time step.
+
+Each camera places a person with an error that grows with the viewing distance (its
+``FloorPositions.sigma_m``) plus the foot point's own offset from the body's centre. Two reports
+from different cameras are the same person when they lie within a gate of a few combined sigmas;
+reports merge greedily, closest (in sigmas) first, with complete linkage (every pair in a cluster
+must pass the gate, so clusters do not chain along a queue) and a cannot-link rule: two people
+that one camera clearly sees apart are never merged, however close they stand. The fused position
+weighs each report by its confidence over its variance, so a close camera outweighs a far one.
+
+Pure numpy: no clocks, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from homography.types import FloorPositions, readonly_array
+
+# The foot point (bottom centre of a box) lies on the body's near side, not its centre: an error
+# of about a body radius that no pixel accuracy removes, different for each camera's viewpoint.
+DEFAULT_BODY_SIGMA_M = 0.15
+# Reports from two cameras within this many combined sigmas may be the same person.
+DEFAULT_GATE_SIGMAS = 3.0
+# Never merge reports further apart than this, whatever the sigmas say: two people.
+DEFAULT_MAX_GATE_M = 1.5
+# Two reports of one camera with at least this confidence are two people (cannot-link); weaker
+# ones may be duplicate detections of one person and can merge.
+DEFAULT_CLEAR_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class FusedPositions:
+    """People on one floor at one time step, one entry per person, merged over cameras.
+
+    Attributes:
+        floor_id: The floor whose plan the coordinates refer to.
+        timestamp: The latest capture time among the merged reports, unix seconds.
+        xy_m: Positions ``(n, 2)`` in metres.
+        confidence: Probability ``(n,)`` in ``[0, 1]`` that someone is there: the noisy-or of the
+            merged reports' confidences.
+        sigma_m: Expected position error ``(n,)`` in metres after merging.
+        n_cameras: Number of cameras ``(n,)`` that saw each person.
+    """
+
+    floor_id: str
+    timestamp: float
+    xy_m: np.ndarray
+    confidence: np.ndarray
+    sigma_m: np.ndarray
+    n_cameras: np.ndarray
+
+    def __post_init__(self) -> None:
+        xy = readonly_array(self.xy_m, "xy_m", (2,))
+        n = len(xy)
+        arrays = {
+            "confidence": readonly_array(self.confidence, "confidence", ()),
+            "sigma_m": readonly_array(self.sigma_m, "sigma_m", ()),
+            "n_cameras": readonly_array(self.n_cameras, "n_cameras", (), dtype=np.int64),
+        }
+        for name, array in arrays.items():
+            if len(array) != n:
+                raise ValueError(f"{name} must have shape ({n},) to match xy_m, got shape {array.shape}")
+        if np.any((arrays["confidence"] < 0) | (arrays["confidence"] > 1)):
+            raise ValueError("confidence must lie in [0, 1]")
+        if np.any(arrays["sigma_m"] <= 0) or np.any(arrays["n_cameras"] < 1):
+            raise ValueError("sigma_m must be positive and n_cameras at least 1")
+        if not self.floor_id or not math.isfinite(self.timestamp):
+            raise ValueError(
+                f"floor_id must be non-empty and timestamp finite, got {self.floor_id!r}, {self.timestamp}"
+            )
+        object.__setattr__(self, "xy_m", xy)
+        for name, array in arrays.items():
+            object.__setattr__(self, name, array)
+
+    def __len__(self) -> int:
+        return len(self.xy_m)
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    """How readily reports merge.
+
+    Attributes:
+        gate_sigmas: Reports closer than this many combined sigmas may merge.
+        max_gate_m: Absolute ceiling on the gate, metres.
+        body_sigma_m: Error of a foot point as the body's position, metres, added in quadrature
+            to every report's ``sigma_m``.
+        clear_confidence: Two reports of one camera both at or above this confidence never merge.
+    """
+
+    gate_sigmas: float = DEFAULT_GATE_SIGMAS
+    max_gate_m: float = DEFAULT_MAX_GATE_M
+    body_sigma_m: float = DEFAULT_BODY_SIGMA_M
+    clear_confidence: float = DEFAULT_CLEAR_CONFIDENCE
+
+    def __post_init__(self) -> None:
+        if not (self.gate_sigmas > 0 and self.max_gate_m > 0 and self.body_sigma_m >= 0):
+            raise ValueError(
+                "gate_sigmas and max_gate_m must be positive and body_sigma_m >= 0, got "
+                f"{self.gate_sigmas}, {self.max_gate_m}, {self.body_sigma_m}"
+            )
+        if not 0 <= self.clear_confidence <= 1:
+            raise ValueError(f"clear_confidence must lie in [0, 1], got {self.clear_confidence}")
+
+
+def _stack(positions: Sequence[FloorPositions]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All reports as parallel arrays: xy ``(N, 2)``, confidence, sigma and camera index ``(N,)``."""
+    xy = np.concatenate([p.xy_m for p in positions]) if positions else np.zeros((0, 2))
+    confidence = np.concatenate([p.confidence for p in positions]) if positions else np.zeros(0)
+    sigma = np.concatenate([p.sigma_m for p in positions]) if positions else np.zeros(0)
+    cameras = {camera_id: i for i, camera_id in enumerate(dict.fromkeys(p.camera_id for p in positions))}
+    camera = np.concatenate([np.full(len(p), cameras[p.camera_id]) for p in positions]) if positions else np.zeros(0)
+    return xy, confidence, sigma, camera.astype(np.int64)
+
+
+def cluster_reports(
+    *,
+    xy_m: np.ndarray,
+    sigma_m: np.ndarray,
+    camera: np.ndarray,
+    confidence: np.ndarray,
+    settings: FusionSettings = FusionSettings(),
+) -> np.ndarray:
+    """Group reports of one time step into people.
+
+    Args:
+        xy_m: Report positions ``(N, 2)``, metres.
+        sigma_m: Their expected errors ``(N,)``, metres, body offset included.
+        camera: Index of the camera of each report ``(N,)``.
+        confidence: Detection confidences ``(N,)``.
+        settings: Gate and cannot-link parameters.
+
+    Returns:
+        A cluster label ``(N,)`` per report, ``0..k-1`` in order of first appearance.
+    """
+    n = len(xy_m)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    distance = np.linalg.norm(xy_m[:, None, :] - xy_m[None, :, :], axis=2)
+    combined = np.sqrt(sigma_m[:, None] ** 2 + sigma_m[None, :] ** 2)
+    gate = np.minimum(settings.gate_sigmas * combined, settings.max_gate_m)
+    clear = confidence >= settings.clear_confidence
+    same_camera = camera[:, None] == camera[None, :]
+    # Reports a camera clearly sees as two people are never one; neither is anything beyond the gate.
+    compatible = (distance <= gate) & ~(same_camera & clear[:, None] & clear[None, :])
+    np.fill_diagonal(compatible, False)
+    first, second = np.nonzero(np.triu(compatible))
+    order = np.argsort(distance[first, second] / combined[first, second], kind="stable")
+    label = np.arange(n)
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    compatible_rows = compatible.tolist()
+    for i, j in zip(first[order].tolist(), second[order].tolist(), strict=True):
+        a, b = label[i], label[j]
+        if a == b:
+            continue
+        # Complete linkage: every report of one cluster must be compatible with every report of
+        # the other, which also enforces the cannot-link rule across whole clusters.
+        if all(compatible_rows[p][q] for p in members[a] for q in members[b]):
+            if len(members[a]) < len(members[b]):
+                a, b = b, a
+            for q in members[b]:
+                label[q] = a
+            members[a].extend(members.pop(b))
+    _, relabelled = np.unique(label, return_inverse=True)
+    return relabelled.astype(np.int64)
+
+
+def fuse(
+    positions: Sequence[FloorPositions],
+    *,
+    settings: FusionSettings = FusionSettings(),
+    floor_id: str | None = None,
+    timestamp: float | None = None,
+) -> FusedPositions:
+    """Merge one time step's positions from the cameras of one floor into one entry per person.
+
+    Args:
+        positions: Each camera's positions at this time step (at most one entry per camera is
+            expected; entries of the same camera are treated as one camera's reports).
+        settings: Gate and cannot-link parameters.
+        floor_id: The floor; required when ``positions`` is empty, else checked against it.
+        timestamp: Time of the step; default the latest of the positions' timestamps.
+
+    Returns:
+        The fused positions.
+
+    Raises:
+        ValueError: positions from several floors, or no floor id at all.
+    """
+    floors = {p.floor_id for p in positions}
+    if floor_id is not None:
+        floors.add(floor_id)
+    if len(floors) != 1:
+        raise ValueError(f"fuse needs positions of exactly one floor, got floors {sorted(floors) or 'none'}")
+    (floor,) = floors
+    when = timestamp if timestamp is not None else max((p.timestamp for p in positions), default=float("nan"))
+    if not math.isfinite(when):
+        raise ValueError("fuse needs a timestamp when no positions are given")
+    xy, confidence, sigma, camera = _stack(positions)
+    if len(xy) == 0:
+        return FusedPositions(floor, when, np.zeros((0, 2)), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
+    sigma = np.sqrt(sigma**2 + settings.body_sigma_m**2)
+    label = cluster_reports(xy_m=xy, sigma_m=sigma, camera=camera, confidence=confidence, settings=settings)
+    k = int(label.max()) + 1
+    # Inverse-variance weights, scaled by confidence so a doubtful report counts for less.
+    weight = np.maximum(confidence, 1e-6) / sigma**2
+    total = np.bincount(label, weights=weight, minlength=k)
+    fused_xy = np.column_stack(
+        [np.bincount(label, weights=weight * xy[:, axis], minlength=k) / total for axis in range(2)]
+    )
+    fused_sigma = 1.0 / np.sqrt(np.bincount(label, weights=1.0 / sigma**2, minlength=k))
+    # Noisy-or: someone is there unless every report of them is a false alarm.
+    miss = np.exp(np.bincount(label, weights=np.log(np.clip(1.0 - confidence, 1e-12, 1.0)), minlength=k))
+    fused_confidence = np.clip(1.0 - miss, 0.0, 1.0)
+    cameras_per_label = np.unique(label * (int(camera.max()) + 1) + camera) // (int(camera.max()) + 1)
+    n_cameras = np.bincount(cameras_per_label, minlength=k).astype(np.int64)
+    return FusedPositions(floor, float(when), fused_xy, fused_confidence, fused_sigma, n_cameras)

@@ -1,0 +1,46 @@
+"""Paths to the shared evaluation data and small builders for the homography tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from homography.calibration import Calibration, calibration_from_model
+from homography.layout import Floor, Text
+from homography.wildtrack import WILDTRACK_RESOLUTION_WH, load_wildtrack_camera
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT.parent / "shared" / "data"
+WILDTRACK = DATA / "wildtrack"
+PETS = DATA / "pets2009_s2l1"
+PETS_LAYOUT = ROOT / "station_layouts" / "pets2009"
+
+
+def make_floor(width_m: float = 10.0, height_m: float = 10.0, floor_id: str = "f1") -> Floor:
+    """A rectangular, fully walkable floor."""
+    return Floor(
+        id=floor_id,
+        name=Text(ja="床", en="floor"),
+        size_m=(width_m, height_m),
+        walkable_m=[[(0.0, 0.0), (width_m, 0.0), (width_m, height_m), (0.0, height_m)]],
+    )
+
+
+def wildtrack_calibration(camera: str, *, undistorted: bool = True) -> Calibration:
+    """One WILDTRACK camera's calibration from its full model."""
+    return calibration_from_model(
+        load_wildtrack_camera(WILDTRACK, camera, undistorted=undistorted), WILDTRACK_RESOLUTION_WH
+    )
+
+
+def pets_ground_truth() -> tuple[np.ndarray, np.ndarray]:
+    """PETS2009 S2L1 View_001 foot points ``(n, 2)`` px and their ground positions ``(n, 2)`` m (Tsai model)."""
+    table = np.loadtxt(PETS / "ground_truth" / "gt_full_ground_dev.csv", delimiter=",", skiprows=1)
+    return table[:, 2:4], table[:, 4:6]
+
+
+@pytest.fixture(scope="session")
+def pets_truth() -> tuple[np.ndarray, np.ndarray]:
+    return pets_ground_truth()
