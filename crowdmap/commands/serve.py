@@ -1,0 +1,109 @@
+"""``crowdmap serve``: one web process of a station, fed from Redis; run as many as needed.
+
+    crowdmap serve --station LAYOUT --redis URL [--host ADDR] [--port PORT]
+
+All web processes share Flask-SocketIO's Redis message queue, so a client connected to any of
+them gets every frame; each keeps its own view of the station (latest frame, alerts, trends,
+camera health) by reading the frames stream itself. One of them, elected with a Redis lease,
+relays the frames into the message queue (see :mod:`crowdmap.web_relay`). Put them behind a
+reverse proxy with sticky sessions (docs/DEPLOYMENT.md).
+
+Other settings (secret key, data folder, cookies, backlog) come from ``CROWDMAP_*`` variables,
+see :mod:`webmap.settings`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+from typing import Any
+
+from crowdmap.commands._scaleout import add_log_format_option, add_redis_option, add_station_option, setup_logging
+
+log = logging.getLogger(__name__)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Handler of ``crowdmap serve``."""
+    # gevent must patch the standard library before sockets or threads exist in this process.
+    from gevent import monkey
+
+    monkey.patch_all()
+    import signal
+    from dataclasses import replace
+
+    import gevent
+
+    from crowdmap.ops import FunctionCollector, counter, gauge, subscriber_metrics
+    from crowdmap.redis_bus import RedisStreamSubscriber, connect, frames_stream
+    from crowdmap.station import load_station
+    from crowdmap.web_relay import FrameRelay, RelayGate, RelayLease, relay_lease_key
+    from webmap.app import create_app, hub_of, serve
+    from webmap.settings import WebSettings
+
+    station = load_station(args.station)
+    setup_logging(args, "serve", station.id)
+    settings = replace(WebSettings.from_env(), message_queue=args.redis, host=args.host, port=args.port)
+    history = None
+    if args.history:
+        from history.source import StoreHistorySource
+        from history.store import open_store
+
+        history = StoreHistorySource(open_store(args.history), timezone=station.layout.station.timezone)
+    app, sio = create_app(settings, layouts=[station.layout], history=history)
+    hub = hub_of(app)
+
+    holder = f"{socket.gethostname()}:{os.getpid()}:{args.port}"
+    lease = RelayLease(connect(args.redis), relay_lease_key(station.id), holder, ttl_s=args.lease_ttl)
+    gate = RelayGate(hub.emitter, lease)
+    hub.emitter = gate
+    subscriber = RedisStreamSubscriber(args.redis, frames_stream(station.id))
+    relay = FrameRelay(hub, subscriber, gate)
+    stopping = {"now": False}
+
+    def relay_metrics() -> list[Any]:
+        return [
+            *subscriber_metrics(subscriber, "serve"),
+            gauge("crowdmap_web_relay_leader", "1 while this web process relays bus frames to all", None,
+                  1.0 if lease.held() else 0.0),
+            counter("crowdmap_web_relay_emits", "Bus-driven emits sent by this process", None, gate.relayed),
+            counter("crowdmap_web_relay_suppressed", "Bus-driven emits left to the relay process", None,
+                    gate.suppressed),
+        ]  # fmt: skip
+
+    app.extensions["crowdmap_metrics"].registry.register(FunctionCollector(relay_metrics))
+
+    def shutdown() -> None:
+        # Hand the relay over at once instead of after the lease runs out.
+        stopping["now"] = True
+        lease.release()
+        log.info("web process stopping")
+        logging.shutdown()
+        os._exit(0)
+
+    gevent.signal_handler(signal.SIGTERM, shutdown)
+    gevent.signal_handler(signal.SIGINT, shutdown)
+    sio.start_background_task(relay.run, lambda: stopping["now"])
+    serve(app, sio, host=args.host, port=args.port)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``crowdmap serve``."""
+    parser = subparsers.add_parser(
+        "serve", help="a web process fed from Redis (run several behind a proxy)", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    add_station_option(parser)
+    add_redis_option(parser, required=True)
+    parser.add_argument("--host", default=os.environ.get("CROWDMAP_HOST", "127.0.0.1"), help="address to bind")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("CROWDMAP_PORT", "8000")), help="port to bind")
+    parser.add_argument("--history", metavar="URL", help="history store to read (sqlite path or postgresql:// URL)")
+    parser.add_argument(
+        "--lease-ttl", type=float, default=3.0,
+        help="seconds before another web process takes over relaying when this one dies",
+    )  # fmt: skip
+    add_log_format_option(parser)
+    parser.set_defaults(handler=run_serve)
