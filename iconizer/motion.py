@@ -8,10 +8,11 @@ Earlier sets are kept in memory for at most ``max_age_s`` (a couple of seconds) 
 
 Pairing methods:
 
-- ``nearest``: each current position's nearest earlier position. That distance is a lower bound
-  of the true displacement whenever the person was already seen, so it never calls a standing
-  person moving, but in a dense walking crowd the nearest earlier position is often someone
-  else's and walkers read as stopped.
+- ``nearest`` (default): each current position's nearest earlier position. That distance is a
+  lower bound of the true displacement whenever the person was already seen, so it never calls a
+  standing person moving, but in a dense walking crowd the nearest earlier position is often
+  someone else's and walkers read as stopped. Measured on real trajectories (docs/ICONIZER.md) it
+  is as accurate as ``mutual`` overall (Grand Central 92.9 % against 92.4 %) and cheaper.
 - ``mutual``: one-to-one pairing by rounds of mutual nearest neighbours (vectorised; a close
   approximation of the minimum-cost assignment). Positions left unpaired fall back to ``nearest``.
 """
@@ -97,7 +98,7 @@ class MotionWindow:
         speed_threshold_m_s: float = 0.5,
         max_age_s: float = 2.0,
         min_age_s: float = 0.4,
-        method: PairingMethod = "mutual",
+        method: PairingMethod = "nearest",
     ) -> None:
         if not 0 < min_age_s <= window_s <= max_age_s:
             raise ValueError(f"need 0 < min_age_s <= window_s <= max_age_s, got {min_age_s}, {window_s}, {max_age_s}")

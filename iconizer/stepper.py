@@ -116,7 +116,7 @@ class Iconizer:
         coarsen_method: CoarsenMethod = "grid",
         motion_window_s: float = 1.0,
         speed_threshold_m_s: float = 0.5,
-        motion_pairing: PairingMethod = "mutual",
+        motion_pairing: PairingMethod = "nearest",
         default_hysteresis_per_m2: float = DEFAULT_HYSTERESIS_PER_M2,
     ) -> None:
         if coarsen_method not in COARSEN_METHODS:

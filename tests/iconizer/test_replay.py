@@ -1,0 +1,120 @@
+"""Replay real trajectories through the iconizer: PETS2009 ground truth and Grand Central."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+from homography.calibration import calibrate_camera, to_floor
+from homography.layout import load_layout
+from homography.types import FloorPositions
+from iconizer.coarsen import max_coarsen_shift_m
+from iconizer.motion import MotionWindow
+from iconizer.stepper import Iconizer, fuse_single_camera
+
+DATA = Path("../shared/data")
+PETS_GT = DATA / "pets2009_s2l1/ground_truth/gt_full_ground_dev.csv"
+GC_POINTS = DATA / "grand_central/all_points.csv"
+PETS_FPS = 7.0  # S2L1 was recorded at about 7 frames per second
+GC_FPS = 25.0  # Grand Central annotations: every 20th frame of a 25 fps video (0.8 s apart)
+GC_FRAMES = 1000  # first 1000 annotated frames (13 minutes), enough people and fast enough
+
+
+def _pets():
+    """(frame, id, plan xy) of the PETS ground truth on the pets2009 plan (x = X + 16, y = 10 - Y)."""
+    d = np.loadtxt(PETS_GT, delimiter=",", skiprows=1)
+    return d[:, 0].astype(int), d[:, 1].astype(int), np.column_stack([d[:, 4] + 16.0, 10.0 - d[:, 5]])
+
+
+def _grand_central(layout, n_frames):
+    """(frame, id, plan xy) of the Grand Central annotations projected through the layout camera."""
+    d = np.loadtxt(GC_POINTS, delimiter=",", skiprows=1, dtype=np.int64)
+    d = d[d[:, 0] < n_frames * 20]
+    xy, valid = to_floor(points_px=d[:, 2:4].astype(float), calib=calibrate_camera(layout.cameras[0]))
+    return d[valid, 0], d[valid, 1], xy[valid]
+
+
+def _replay(layout, frames, xy, fps, rng_seed=0):
+    """Step once per annotated frame; yield (raw positions, the floor's IconFrame)."""
+    camera = layout.cameras[0]
+    iconizer = Iconizer(layout, rng=np.random.default_rng(rng_seed), fuse=fuse_single_camera)
+    for f in np.unique(frames):
+        raw = xy[frames == f]
+        t = 1_790_000_000 + f / fps
+        iconizer.ingest(FloorPositions(camera.id, camera.floor, t, raw, np.ones(len(raw)), np.full(len(raw), 0.3)))
+        (frame,) = iconizer.step(t)
+        yield raw, frame
+
+
+def _near_edge(zone_polygon, xy, distance_m):
+    return shapely.dwithin(zone_polygon.boundary, shapely.points(xy), distance_m)
+
+
+@pytest.mark.parametrize("station", ["pets2009", "grand-central"])
+def test_zone_counts_match_ground_truth(station):
+    layout = load_layout(f"station_layouts/{station}")
+    if station == "pets2009":
+        frames, _, xy = _pets()
+        fps = PETS_FPS
+    else:
+        frames, _, xy = _grand_central(layout, GC_FRAMES)
+        fps = GC_FPS
+    zones = {zone.id: zone.polygon for zone in layout.zones}
+    shift_m = max_coarsen_shift_m(layout.publishing.coarsen_m)
+    n_frames = exact_dot_zones = crossed = people_in_zones = 0
+    for raw, frame in _replay(layout, frames, xy, fps):
+        n_frames += 1
+        assert len(frame) == len(raw)
+        for state in frame.zones:
+            polygon = zones[state.zone_id]
+            # Ground truth count, by a direct point-in-polygon test (not the iconizer's STRtree).
+            expected = int(np.count_nonzero(shapely.intersects_xy(polygon, raw[:, 0], raw[:, 1])))
+            assert state.count == expected and not state.stale
+            people_in_zones += expected
+            # What a viewer counts from the published dots: exact unless coarsening crossed the edge.
+            dots_inside = int(np.count_nonzero(shapely.intersects_xy(polygon, frame.dots_m[:, 0], frame.dots_m[:, 1])))
+            near = int(np.count_nonzero(_near_edge(polygon, raw, shift_m)))
+            assert abs(dots_inside - expected) <= near
+            exact_dot_zones += dots_inside == expected
+            crossed += dots_inside != expected
+    assert n_frames == len(np.unique(frames))
+    assert people_in_zones >= 0.95 * len(xy)  # the zones do cover where people walk
+    if station == "grand-central":
+        # Zone edges lie on the 0.5 m grid, so snapping never moves a dot across one.
+        assert crossed == 0
+    else:
+        assert exact_dot_zones > 0.95 * (exact_dot_zones + crossed)
+
+
+def _motion_accuracy(frames, ids, xy, fps, step_frames, window_s):
+    """Share of people whose identity-free moving flag matches their true speed (> 0.5 m/s)."""
+    motion = MotionWindow(window_s=window_s, min_age_s=min(0.4, window_s), max_age_s=2.0)
+    rng = np.random.default_rng(1)
+    history, right, total = {}, 0, 0
+    for f in np.unique(frames):
+        m = np.flatnonzero(frames == f)
+        m = m[rng.permutation(len(m))]  # the iconizer never sees a stable order or an id
+        flags = motion.update(f / fps, xy[m])
+        if f - step_frames in history:
+            before = history[f - step_frames]
+            known = np.array([i in before for i in ids[m]])
+            true_xy_before = np.array([before[i] for i in ids[m][known]]).reshape(-1, 2)
+            speed = np.linalg.norm(xy[m][known] - true_xy_before, axis=1) / (step_frames / fps)
+            right += int(np.count_nonzero(flags[known] == (speed > 0.5)))
+            total += int(np.count_nonzero(known))
+        history[f] = dict(zip(ids[m].tolist(), xy[m], strict=True))
+        history.pop(f - 5 * step_frames, None)
+    return right / total, total
+
+
+@pytest.mark.parametrize(("station", "min_accuracy"), [("pets2009", 0.98), ("grand-central", 0.94)])
+def test_moving_flag_accuracy_on_real_trajectories(station, min_accuracy):
+    if station == "pets2009":
+        frames, ids, xy = _pets()
+        accuracy, n = _motion_accuracy(frames, ids, xy, PETS_FPS, step_frames=7, window_s=1.0)
+    else:
+        frames, ids, xy = _grand_central(load_layout("station_layouts/grand-central"), GC_FRAMES)
+        accuracy, n = _motion_accuracy(frames, ids, xy, GC_FPS, step_frames=20, window_s=0.8)
+    assert n > 2000
+    assert accuracy >= min_accuracy
