@@ -27,7 +27,7 @@ DEFAULT_BODY_SIGMA_M = 0.15
 # Reports from two cameras within this many combined sigmas may be the same person.
 DEFAULT_GATE_SIGMAS = 3.0
 # Never merge reports further apart than this, whatever the sigmas say: two people.
-DEFAULT_MAX_GATE_M = 1.5
+DEFAULT_MAX_GATE_M = 2.0
 # Two reports of one camera with at least this confidence are two people (cannot-link); weaker
 # ones may be duplicate detections of one person and can merge.
 DEFAULT_CLEAR_CONFIDENCE = 0.5

@@ -165,7 +165,7 @@ def evaluate_fusion(
     last: int = 995,
     perturbation: Perturbation = Perturbation(),
     pixel_sigma_px: float = DEFAULT_PIXEL_SIGMA_PX,
-    settings: FusionSettings = FusionSettings(),
+    settings: FusionSettings | None = None,
     max_distance_m: float = DEFAULT_MATCH_DISTANCE_M,
 ) -> dict[str, float | int]:
     """Run the WILDTRACK fusion evaluation over frames ``first..last`` (inclusive).
@@ -191,7 +191,7 @@ def evaluate_fusion(
             )
             for k, name in enumerate(WILDTRACK_CAMERAS)
         ]
-        fused = fuse(positions, settings=settings, floor_id=rig.floor.id, timestamp=timestamp)
+        fused = fuse(positions, settings=settings or FusionSettings(), floor_id=rig.floor.id, timestamp=timestamp)
         pairs.append((fused.xy_m, truth_on_plan(frame)))
     report: dict[str, float | int] = dict(score_frames(pairs, max_distance_m=max_distance_m).as_dict())
     report.update(

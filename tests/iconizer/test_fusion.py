@@ -1,0 +1,216 @@
+from contextlib import nullcontext as does_not_raise
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from crowdmap.commands.evaluate_fusion import Perturbation, evaluate_fusion
+from homography.types import FloorPositions
+from iconizer.fusion import FusedPositions, FusionSettings, cluster_reports, fuse
+
+WILDTRACK = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "wildtrack"
+
+
+def make_positions(
+    camera_id: str,
+    xy: list[list[float]],
+    *,
+    sigma: float | list[float] = 0.1,
+    confidence: float | list[float] = 0.9,
+    floor_id: str = "hall",
+    timestamp: float = 100.0,
+) -> FloorPositions:
+    n = len(xy)
+    return FloorPositions(
+        camera_id=camera_id,
+        floor_id=floor_id,
+        timestamp=timestamp,
+        xy_m=np.asarray(xy, dtype=float).reshape(n, 2),
+        confidence=np.broadcast_to(np.asarray(confidence, dtype=float), (n,)),
+        sigma_m=np.broadcast_to(np.asarray(sigma, dtype=float), (n,)),
+    )
+
+
+def _sorted(xy: np.ndarray) -> np.ndarray:
+    return xy[np.lexsort((xy[:, 1], xy[:, 0]))]
+
+
+@pytest.mark.parametrize(
+    ("positions", "expected_xy", "expected_cameras"),
+    [
+        # Two cameras see one person 0.2 m apart: one dot between them.
+        ([make_positions("a", [[5.0, 5.0]]), make_positions("b", [[5.2, 5.0]])], [[5.1, 5.0]], [2]),
+        # Two people 3 m apart seen by both cameras: two dots.
+        (
+            [make_positions("a", [[5.0, 5.0], [8.0, 5.0]]), make_positions("b", [[5.1, 5.0], [8.1, 5.0]])],
+            [[5.05, 5.0], [8.05, 5.0]],
+            [2, 2],
+        ),
+        # Camera a clearly sees two people 0.3 m apart; b sees one report between them: never one dot.
+        (
+            [make_positions("a", [[5.0, 5.0], [5.3, 5.0]]), make_positions("b", [[5.15, 5.0]])],
+            None,
+            [1, 2],
+        ),
+        # Seen by one camera only: still a dot.
+        ([make_positions("a", [[1.0, 2.0]]), make_positions("b", [])], [[1.0, 2.0]], [1]),
+        # Nobody.
+        ([make_positions("a", []), make_positions("b", [])], [], []),
+    ],
+)
+def test_fuse_one_dot_per_person(positions, expected_xy, expected_cameras) -> None:
+    fused = fuse(positions, settings=FusionSettings(body_sigma_m=0.0))
+    assert sorted(fused.n_cameras.tolist()) == sorted(expected_cameras)
+    if expected_xy is not None:
+        np.testing.assert_allclose(_sorted(fused.xy_m), np.asarray(expected_xy, dtype=float).reshape(-1, 2), atol=1e-9)
+
+
+def test_weak_duplicates_of_one_camera_merge_but_clear_ones_do_not() -> None:
+    weak = make_positions("a", [[5.0, 5.0], [5.2, 5.0]], confidence=[0.9, 0.3])
+    assert len(fuse([weak])) == 1
+    clear = make_positions("a", [[5.0, 5.0], [5.2, 5.0]], confidence=[0.9, 0.8])
+    assert len(fuse([clear])) == 2
+
+
+def test_the_closer_camera_weighs_more() -> None:
+    near = make_positions("near", [[5.0, 5.0]], sigma=0.05)
+    far = make_positions("far", [[5.6, 5.0]], sigma=0.5)
+    fused = fuse([near, far], settings=FusionSettings(body_sigma_m=0.0))
+    assert len(fused) == 1
+    assert 5.0 < fused.xy_m[0, 0] < 5.02
+    assert fused.sigma_m[0] < 0.05
+
+
+def test_gate_follows_sigma() -> None:
+    # 0.8 m apart: two people for precise cameras, one person for imprecise ones.
+    precise = [make_positions("a", [[5.0, 5.0]], sigma=0.05), make_positions("b", [[5.8, 5.0]], sigma=0.05)]
+    vague = [make_positions("a", [[5.0, 5.0]], sigma=0.5), make_positions("b", [[5.8, 5.0]], sigma=0.5)]
+    settings = FusionSettings(body_sigma_m=0.0)
+    assert len(fuse(precise, settings=settings)) == 2
+    assert len(fuse(vague, settings=settings)) == 1
+
+
+def test_complete_linkage_does_not_chain_a_queue() -> None:
+    # A queue of people 0.5 m apart, each seen by alternating cameras: chaining would make one blob.
+    cameras = [make_positions(f"c{i}", [[5.0 + 0.5 * i, 5.0]], sigma=0.1) for i in range(6)]
+    assert len(fuse(cameras, settings=FusionSettings(body_sigma_m=0.0, gate_sigmas=2.0))) >= 3
+
+
+def test_confidence_is_noisy_or_and_timestamp_the_latest() -> None:
+    fused = fuse(
+        [
+            make_positions("a", [[5.0, 5.0]], confidence=0.5, timestamp=1.0),
+            make_positions("b", [[5.1, 5.0]], confidence=0.5, timestamp=2.0),
+        ]
+    )
+    np.testing.assert_allclose(fused.confidence, [0.75])
+    assert fused.timestamp == 2.0
+    assert fused.floor_id == "hall"
+
+
+@pytest.mark.parametrize(
+    ("positions", "floor_id", "expectation"),
+    [
+        ([make_positions("a", [[1.0, 1.0]])], None, does_not_raise()),
+        ([], "hall", does_not_raise()),
+        ([], None, pytest.raises(ValueError, match="exactly one floor")),
+        (
+            [make_positions("a", [[1.0, 1.0]]), make_positions("b", [], floor_id="platform")],
+            None,
+            pytest.raises(ValueError, match=r"\['hall', 'platform'\]"),
+        ),
+        ([make_positions("a", [[1.0, 1.0]])], "platform", pytest.raises(ValueError, match="exactly one floor")),
+    ],
+)
+def test_fuse_checks_floors(positions, floor_id, expectation) -> None:
+    with expectation:
+        fuse(positions, floor_id=floor_id, timestamp=5.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expectation"),
+    [
+        ({"xy_m": np.zeros((1, 2)), "confidence": [1.0], "sigma_m": [0.1], "n_cameras": [1]}, does_not_raise()),
+        (
+            {"xy_m": np.zeros((1, 2)), "confidence": [1.0, 1.0], "sigma_m": [0.1], "n_cameras": [1]},
+            pytest.raises(ValueError, match="confidence must have shape"),
+        ),
+        (
+            {"xy_m": np.zeros((1, 2)), "confidence": [1.0], "sigma_m": [0.1], "n_cameras": [0]},
+            pytest.raises(ValueError, match="n_cameras"),
+        ),
+        (
+            {"xy_m": np.zeros((1, 3)), "confidence": [1.0], "sigma_m": [0.1], "n_cameras": [1]},
+            pytest.raises(ValueError, match=r"shape \(n, 2\)"),
+        ),
+    ],
+)
+def test_fused_positions_validate(kwargs, expectation) -> None:
+    with expectation:
+        fused = FusedPositions(floor_id="hall", timestamp=1.0, **kwargs)
+        assert not fused.xy_m.flags.writeable
+
+
+def test_cluster_labels_are_dense() -> None:
+    labels = cluster_reports(
+        xy_m=np.array([[0.0, 0.0], [10.0, 0.0], [0.1, 0.0]]),
+        sigma_m=np.full(3, 0.1),
+        camera=np.array([0, 0, 1]),
+        confidence=np.ones(3),
+    )
+    assert labels.tolist() == [0, 1, 0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("perturbation", "min_moda", "max_median_error_m"),
+    [
+        (Perturbation(), 0.95, 0.15),
+        (Perturbation(noise_px=3.0, miss_rate=0.1, seed=1), 0.85, 0.15),
+    ],
+)
+def test_wildtrack_fusion_meets_its_targets(perturbation, min_moda, max_median_error_m) -> None:
+    report = evaluate_fusion(WILDTRACK, first=0, last=995, perturbation=perturbation)
+    assert report["frames"] == 200
+    assert report["moda"] >= min_moda
+    assert report["position_error_m_median"] <= max_median_error_m
+
+
+def _eval_parser():
+    import argparse
+
+    from crowdmap.commands.evaluate_fusion import add_fusion_parser
+
+    parser = argparse.ArgumentParser(prog="crowdmap eval")
+    add_fusion_parser(parser.add_subparsers(dest="what", required=True))
+    return parser
+
+
+def test_eval_fusion_command_prints_json_scores(capsys) -> None:
+    import json
+
+    args = _eval_parser().parse_args(
+        [
+            "fusion",
+            "--wildtrack",
+            str(WILDTRACK),
+            "--frames",
+            "0:45",
+            "--noise-px",
+            "1",
+            "--miss-rate",
+            "0.05",
+            "--json",
+        ]
+    )
+    assert args.handler(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    for key in ("moda", "modp", "precision", "recall", "count_mae", "position_error_m_median"):
+        assert isinstance(report[key], float)
+    assert report["frames"] == 10 and (report["first_frame"], report["last_frame"]) == (0, 45)
+
+
+@pytest.mark.parametrize("frames", ["10", "5:1", "a:b", "-1:4"])
+def test_eval_fusion_rejects_bad_frame_ranges(frames: str) -> None:
+    with pytest.raises(SystemExit):
+        _eval_parser().parse_args(["fusion", "--wildtrack", str(WILDTRACK), "--frames", frames])
