@@ -38,19 +38,19 @@ def positions_from_detections(
     calibration cannot place; publishing it would put a dot somewhere absurd.
     """
     foot_px = detections.foot_px
-    xy_m, valid = to_floor(points_px=foot_px, calib=calib)
-    width_m, height_m = floor.size_m
-    with np.errstate(invalid="ignore"):
-        on_plan = valid & (xy_m[:, 0] >= 0) & (xy_m[:, 0] <= width_m) & (xy_m[:, 1] >= 0) & (xy_m[:, 1] <= height_m)
+    xy_m, valid = to_floor(points_px=foot_px, calib=calib, floor=floor)
+    # Within the calibration's tolerance beyond the plan's edge a person is still on this floor:
+    # keep them, on the edge.
+    xy_m = np.clip(xy_m[valid], 0.0, floor.size_m)
     sigma = floor_sigma_m(
-        points_px=undistort_px(points_px=foot_px[on_plan], calib=calib), calib=calib, pixel_sigma_px=pixel_sigma_px
+        points_px=undistort_px(points_px=foot_px[valid], calib=calib), calib=calib, pixel_sigma_px=pixel_sigma_px
     )
     return FloorPositions(
         camera_id=detections.camera_id,
         floor_id=floor.id,
         timestamp=detections.timestamp,
-        xy_m=xy_m[on_plan],
-        confidence=detections.confidence[on_plan],
+        xy_m=xy_m,
+        confidence=detections.confidence[valid],
         sigma_m=sigma,
     )
 

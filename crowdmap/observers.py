@@ -100,7 +100,7 @@ def scene_options(camera: Camera, calib: Calibration, layout: StationLayout) -> 
 
     floor = layout.floor(camera.floor)
     return {
-        "person_height_px": person_height_px_per_row(calib, floor, camera=camera),
+        "person_height_px": person_height_px_per_row(calib, floor),
         "floor_mask": floor_mask_px(calib, floor),
     }
 
@@ -116,10 +116,15 @@ def make_observer_factory(options: dict[str, Any]) -> Callable[[StationLayout, C
     def build(layout: StationLayout, camera: Camera, calib: Calibration) -> Any:
         if camera.source == "sim":
             return SimulatedObserver(
-                layout, camera, calib, seed=int(options.get("seed", DEMO_SEED)), epoch_s=float(options.get("epoch_s", time.time()))
+                layout,
+                camera,
+                calib,
+                seed=int(options.get("seed", DEMO_SEED)),
+                epoch_s=float(options.get("epoch_s", time.time())),
             )
-        from detector import DEFAULT_BACKEND, create_detector
         from detector.sources import open_source
+
+        from detector import DEFAULT_BACKEND, create_detector
 
         spec = camera.source
         if spec == "{video}":

@@ -52,8 +52,8 @@ def aggregator_main(
 ) -> None:
     """Run the station's aggregator until ``stop`` is set."""
     _child_setup(log_level)
-    from crowdmap.wiring import build_aggregator
     from crowdmap.station import load_station
+    from crowdmap.wiring import build_aggregator
 
     station = load_station(station_path)
     aggregator = build_aggregator(station, outbox, history_url=options.get("history_url"))

@@ -33,8 +33,8 @@ def open_history_sink(station: Station, history_url: str | None) -> FrameSink | 
     """The history store as a frame sink, or None when history is switched off."""
     if not history_url:
         return None
-    from history.store import open_store
     from history.recorder import HistoryRecorder
+    from history.store import open_store
 
     return HistoryRecorder(station.layout, open_store(history_url))
 

@@ -198,6 +198,9 @@ class PointPair(_Strict):
     floor_m: Point
 
 
+Matrix3 = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
+
+
 class CameraModel(_Strict):
     """A full pinhole camera with OpenCV distortion; world z = 0 is the floor.
 
@@ -205,16 +208,11 @@ class CameraModel(_Strict):
     or similarity); identity when the world frame is the plan frame.
     """
 
-    camera_matrix: tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
+    camera_matrix: Matrix3
     dist_coeffs: list[float] = Field(default_factory=list, max_length=14)
     rvec: tuple[float, float, float]
     tvec_m: tuple[float, float, float]
-    world_to_floor: (
-        tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]] | None
-    ) = None
-
-
-Matrix3 = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
+    world_to_floor: Matrix3 | None = None
 
 
 class CalibrationSpec(_Strict):
@@ -231,9 +229,7 @@ class CalibrationSpec(_Strict):
     def _exactly_one(self) -> CalibrationSpec:
         given = [k for k in ("point_pairs", "image_to_floor", "camera_model") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(
-                f"give exactly one of point_pairs, image_to_floor or camera_model, got {given or 'none'}"
-            )
+            raise ValueError(f"give exactly one of point_pairs, image_to_floor or camera_model, got {given or 'none'}")
         if (self.dist_coeffs is not None) != (self.camera_matrix is not None):
             raise ValueError("dist_coeffs and camera_matrix must be given together")
         return self
@@ -280,7 +276,9 @@ class StationLayout(_Strict):
         for kind in ("zones", "cameras"):
             for item in getattr(self, kind):
                 if item.floor not in floors:
-                    raise ValueError(f"{kind[:-1]} {item.id!r} is on floor {item.floor!r}, expected one of {sorted(floors)}")
+                    raise ValueError(
+                        f"{kind[:-1]} {item.id!r} is on floor {item.floor!r}, expected one of {sorted(floors)}"
+                    )
         for zone in self.zones:
             walkable = zone.polygon.intersection(floors[zone.floor].walkable).area
             if walkable <= 0:
@@ -311,7 +309,9 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
-def parse_layout(mapping: dict[str, Any], cameras: list[dict[str, Any]] | None = None, source: str = "layout") -> StationLayout:
+def parse_layout(
+    mapping: dict[str, Any], cameras: list[dict[str, Any]] | None = None, source: str = "layout"
+) -> StationLayout:
     """Validate a layout mapping (and camera mappings, if kept separately).
 
     Raises:

@@ -1,0 +1,1 @@
+"""Subcommands of the ``crowdmap`` CLI, one module each, registered in ``crowdmap.cli``."""

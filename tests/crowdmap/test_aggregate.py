@@ -38,7 +38,9 @@ def test_positions_become_an_icon_frame_with_matching_zone_counts(pets_aggregato
     xy = np.array([[5.0, 18.0], [6.0, 20.0], [12.0, 10.0], [20.0, 10.0]])
     live = CameraStatus("view-001", 99.5, "live", 10.0, 0.1)
     aggregator.handle(encode_camera_status("pets2009", live))
-    aggregator.handle(encode_positions("pets2009", FloorPositions("view-001", "ground", 99.9, xy, [0.9] * 4, [0.1] * 4)))
+    aggregator.handle(
+        encode_positions("pets2009", FloorPositions("view-001", "ground", 99.9, xy, [0.9] * 4, [0.1] * 4))
+    )
     aggregator.tick(100.0)
     frames = [m for m in map(decode_message, outbox.sent) if isinstance(m, StationFramesMessage)]
     assert len(frames) == 1

@@ -23,9 +23,7 @@ def pets_frame_gt(frame: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def boxes_around(foot_px: np.ndarray, height_px: float = 80.0) -> np.ndarray:
-    return np.column_stack(
-        (foot_px[:, 0] - 15, foot_px[:, 1] - height_px, foot_px[:, 0] + 15, foot_px[:, 1])
-    )
+    return np.column_stack((foot_px[:, 0] - 15, foot_px[:, 1] - height_px, foot_px[:, 0] + 15, foot_px[:, 1]))
 
 
 def test_pets_foot_points_land_on_the_ground_truth() -> None:
@@ -89,7 +87,9 @@ def test_edge_worker_publishes_numbers_only_and_reports_health() -> None:
     script = [Detections("view-001", float(t), boxes_around(foot), np.full(len(foot), 0.8)) for t in range(3)]
     observer = ScriptedObserver(script)
     publisher = ListPublisher()
-    worker = EdgeWorker("pets2009", camera, station.layout.floor("ground"), station.calibrations[camera.id], observer, publisher)
+    worker = EdgeWorker(
+        "pets2009", camera, station.layout.floor("ground"), station.calibrations[camera.id], observer, publisher
+    )
     calls = iter(range(100))
     worker.run(should_stop=lambda: next(calls) >= 5)
     messages = [decode_message(raw) for raw in publisher.sent]

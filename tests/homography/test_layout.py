@@ -25,7 +25,13 @@ MINIMAL = {
     ],
     "zones": [
         {"id": "west", "floor": "f1", "name": TEXT, "kind": "walkway", "polygon_m": [[0, 0], [5, 0], [5, 10], [0, 10]]},
-        {"id": "east", "floor": "f1", "name": TEXT, "kind": "queuing", "polygon_m": [[5, 0], [10, 0], [10, 10], [5, 10]]},
+        {
+            "id": "east",
+            "floor": "f1",
+            "name": TEXT,
+            "kind": "queuing",
+            "polygon_m": [[5, 0], [10, 0], [10, 10], [5, 10]],
+        },
     ],
     "cameras": [
         {

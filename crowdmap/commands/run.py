@@ -1,0 +1,35 @@
+"""``crowdmap run``: a station with real cameras (or a recorded video) on this machine."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from crowdmap.commands._common import add_embedded_arguments, embedded_options, load_or_exit
+from crowdmap.embedded import run_embedded
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run a station's real pipeline on this machine",
+        description="Run every camera of a station through detector, projection, iconizer and web server.",
+    )
+    parser.add_argument("--station", required=True, help="a layout folder or bundled name")
+    parser.add_argument("--video", type=Path, default=None, help="video file for cameras whose source is '{video}'")
+    parser.add_argument("--backend", default=None, help="detector backend for every camera (default: each camera's)")
+    add_embedded_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    station = load_or_exit(args.station)
+    needs_video = [c.id for c in station.layout.cameras if c.source == "{video}"]
+    if needs_video and args.video is None:
+        print(f"crowdmap: cameras {needs_video} read '{{video}}': give --video PATH")
+        return 2
+    if args.video is not None and not args.video.is_file():
+        print(f"crowdmap: --video {args.video}: no such file")
+        return 2
+    edge = {"video": str(args.video.resolve()) if args.video else None, "backend": args.backend}
+    return run_embedded(station, embedded_options(args, edge))

@@ -1,0 +1,141 @@
+"""One station on one machine: edge workers, aggregator and web server as supervised processes.
+
+The parent process only supervises. Each camera's edge worker, the aggregator and the web
+server are separate ``spawn`` children linked by bounded queues of validated bytes, so the web
+process never holds a frame, a detector or a raw position (PRIVACY.md P1).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from crowdmap.bus import QueueTopic
+from crowdmap.processes import Supervisor, aggregator_main, edge_main
+from crowdmap.station import Station
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EmbeddedOptions:
+    """How to run a station on one machine.
+
+    Attributes:
+        host: Address the web server binds.
+        port: Port of the web server.
+        duration_s: Stop after this many seconds; None runs until interrupted.
+        data_dir: Folder for the history database, accounts and the web secret.
+        history_url: History store URL; None for a SQLite file in ``data_dir``, "" for none.
+        edge: Options for the edge workers (``video``, ``backend``, ``realtime``, ``seed``).
+        log_level: Log level of every process.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    duration_s: float | None = None
+    data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("crowdmap")))
+    history_url: str | None = None
+    edge: dict[str, Any] = field(default_factory=dict)
+    log_level: str = "INFO"
+
+    def history(self, station_id: str) -> str | None:
+        if self.history_url is None:
+            return str(self.data_dir / f"history-{station_id}.sqlite3")
+        return self.history_url or None
+
+
+def web_main(
+    station_path: str, frames: QueueTopic, stop: Any, host: str, port: int, options: dict[str, Any], log_level: str
+) -> None:
+    """The web process: serve the public map and API from the frames the aggregator sends."""
+    # gevent must patch the standard library before anything else opens sockets or threads here.
+    from gevent import monkey
+
+    monkey.patch_all()
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    from crowdmap.station import load_station
+    from webmap.app import create_app, hub_of, serve
+    from webmap.settings import WebSettings
+
+    station = load_station(station_path)
+    history = None
+    if options.get("history_url"):
+        from history.source import StoreHistorySource
+        from history.store import open_store
+
+        history = StoreHistorySource(open_store(options["history_url"]), timezone=station.layout.station.timezone)
+    settings = replace(WebSettings.from_env(), host=host, port=port, data_dir=Path(options["data_dir"]))
+    app, socketio = create_app(settings, layouts=[station.layout], history=history)
+    hub = hub_of(app)
+    socketio.start_background_task(hub.pump, frames.queue, stop, sleep=socketio.sleep)
+
+    def stop_when_asked() -> None:
+        while not stop.is_set():
+            socketio.sleep(0.2)
+        socketio.stop()
+
+    socketio.start_background_task(stop_when_asked)
+    serve(app, socketio, host=host, port=port)
+
+
+def run_embedded(station: Station, options: EmbeddedOptions) -> int:
+    """Run a whole station until interrupted or ``options.duration_s`` has passed."""
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    positions = QueueTopic.create(capacity=1024)
+    frames = QueueTopic.create(capacity=64)
+    path = str(station.path)
+    # Every simulated camera must simulate the same crowd: share one epoch and seed.
+    edge_options = {"epoch_s": time.time(), **options.edge}
+    history_url = options.history(station.id)
+    supervisor = Supervisor()
+    for camera in station.layout.cameras:
+        supervisor.add(
+            f"edge-{camera.id}",
+            edge_main,
+            path,
+            camera.id,
+            positions,
+            supervisor.stop_event,
+            edge_options,
+            options.log_level,
+        )
+    supervisor.add(
+        "aggregator",
+        aggregator_main,
+        path,
+        positions,
+        frames,
+        supervisor.stop_event,
+        {"history_url": history_url},
+        options.log_level,
+    )
+    web_options = {"history_url": history_url, "data_dir": str(options.data_dir)}
+    supervisor.add(
+        "web", web_main, path, frames, supervisor.stop_event, options.host, options.port, web_options, options.log_level
+    )
+
+    label = " (SIMULATION)" if station.layout.station.simulated else ""
+    print(f"crowdmap: station {station.id}{label} with {len(station.layout.cameras)} cameras", flush=True)
+    print(f"crowdmap: public map at http://{options.host}:{options.port}/", flush=True)
+    deadline = None if options.duration_s is None else time.monotonic() + options.duration_s
+    supervisor.start()
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            supervisor.poll()
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        print("crowdmap: stopping", flush=True)
+    finally:
+        supervisor.stop(timeout_s=10.0)
+    log.info("station %s stopped (pid %d)", station.id, os.getpid())
+    return 0
