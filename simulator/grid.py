@@ -156,7 +156,7 @@ class FlowFields:
             array.flags.writeable = False
         return cls(directions=directions, distance_m=result)
 
-    def direction(self, *, field_ids: np.ndarray, points_m: np.ndarray) -> np.ndarray:
-        """Walking direction ``(n, 2)`` for points ``(n, 2)`` towards targets ``field_ids`` ``(n,)``."""
+    def direction(self, *, field_ids: np.ndarray, points_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Walking direction ``(n, 2)`` and walking distance ``(n,)`` from points ``(n, 2)`` to targets ``field_ids``."""
         rows, cols, _ = _cells(points_m, FIELD_CELL_M, self.distance_m.shape[1:])
-        return self.directions[field_ids, rows, cols]
+        return self.directions[field_ids, rows, cols], self.distance_m[field_ids, rows, cols]

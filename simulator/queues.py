@@ -37,6 +37,7 @@ class Server:
         edge_index: For a door, the platform edge it opens on.
         arrival: For stairs and escalators, the far end (a ``plan.LinkEnd``).
         travel_s: For stairs and escalators, the time between the floors.
+        field_id: Index of the flow field to ``field_point_m`` on its floor.
         queue: The people in order, first served first.
     """
 
@@ -55,13 +56,17 @@ class Server:
     edge_index: int = -1
     arrival: object = None
     travel_s: float = 0.0
+    field_id: int = -1
     queue: list = field(default_factory=list)
 
     def slots_m(self, count: int) -> np.ndarray:
         """Where the first ``count`` people of the queue stand ``(count, 2)``."""
         index = np.arange(count)
         depth = (index // self.lines) * self.spacing_m
-        offset = ((index % self.lines) - (self.lines - 1) / 2.0) * self.line_gap_m
+        # Lines fill from the middle outwards: 0, +1, -1, +2, ... gaps, so the first person of
+        # each row stands right at the head.
+        line = index % self.lines
+        offset = ((line + 1) // 2) * np.where(line % 2 == 1, 1.0, -1.0) * self.line_gap_m
         return self.head_m + depth[:, None] * self.back_m + offset[:, None] * self.across_m
 
     def wait_s(self) -> float:

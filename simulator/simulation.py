@@ -21,6 +21,7 @@ import numpy as np
 
 from homography.layout import StationLayout
 from simulator.config import SimulationConfig
+from simulator.grid import FloorGrid
 from simulator.plan import DOOR_INSET_M, JOIN_RADIUS_M, StationPlan, build_plan
 from simulator.queues import Server, Turnstile
 
@@ -40,6 +41,10 @@ DIRECT_RADIUS_M = 2.5
 # People slow down within this distance of where they want to stand.
 SLOW_RADIUS_M = 0.8
 MAX_SPEED_FACTOR = 1.3
+# Queue members this close to their place in the queue stand in it.
+SETTLE_RADIUS_M = 1.0
+# Queues re-sort by distance to their front this often (steps).
+REORDER_EVERY_STEPS = 5
 SERVE_RADIUS_M = 0.6
 WALK_TOLERANCE_M = 0.5
 EXIT_TOLERANCE_M = 1.0
@@ -62,6 +67,7 @@ class _Agent:
     """Bookkeeping of one simulated person (the continuous state lives in the arrays)."""
 
     uid: int
+    row: int
     legs: list
     mode: str = "walk"
     server: Server | None = None
@@ -81,6 +87,7 @@ class _Arrays:
     field_id: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     floor: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     ghost: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    queued: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     def append(self, pos: np.ndarray, speed: float, floor: int) -> int:
         self.pos = np.vstack((self.pos, pos[None]))
@@ -90,10 +97,11 @@ class _Arrays:
         self.field_id = np.append(self.field_id, -1)
         self.floor = np.append(self.floor, floor)
         self.ghost = np.append(self.ghost, False)
+        self.queued = np.append(self.queued, False)
         return len(self.pos) - 1
 
     def keep(self, mask: np.ndarray) -> None:
-        for name in ("pos", "vel", "speed", "target", "field_id", "floor", "ghost"):
+        for name in ("pos", "vel", "speed", "target", "field_id", "floor", "ghost", "queued"):
             setattr(self, name, getattr(self, name)[mask])
 
 
@@ -129,7 +137,10 @@ class Simulation:
         self._gate_servers: dict[tuple[int, int], list[Server]] = {}
         self._link_servers: dict[tuple[str, str], list[Server]] = {}
         self._door_servers: list[list[Server]] = []
+        self._transits: list[tuple[float, int, _Agent]] = []
         self._build_servers()
+        for server in self._servers:
+            server.field_id = self.plan.floors[server.floor_id].field_id(server.field_point_m)
         self.advance_to(start_s)
 
     # ----- public interface -------------------------------------------------------------
@@ -170,7 +181,7 @@ class Simulation:
 
     def in_transit(self) -> int:
         """People currently on stairs or escalators between floors."""
-        return sum(1 for agent in self._agents if agent.mode == "transit")
+        return len(self._transits)
 
     def queue_lengths(self, kind: str) -> list[int]:
         """Lengths of every queue of one kind: 'gate', 'stairs', 'escalator' or 'door'."""
@@ -211,7 +222,8 @@ class Simulation:
                 server = Server(
                     kind=link.kind, head_m=end.point_m, back_m=end.back_m, across_m=end.across_m,
                     service_s=1.0 / rate, turnstile=Turnstile(), field_point_m=end.point_m + end.back_m * 1.5,
-                    floor_id=end.floor_id, lines=2 if end.width_m >= 2.0 else 1, arrival=other, travel_s=travel,
+                    floor_id=end.floor_id, lines=max(1, int(end.width_m / 0.55)) + 2, spacing_m=0.5,
+                    arrival=other, travel_s=travel,
                 )
                 self._link_servers.setdefault((end.floor_id, other.floor_id), []).append(server)
                 self._servers.append(server)
@@ -221,7 +233,7 @@ class Simulation:
                 server = Server(
                     kind="door", head_m=door + edge.inward_m * DOOR_INSET_M, back_m=edge.inward_m,
                     across_m=edge.along_m, service_s=config.door_service_s, turnstile=Turnstile(),
-                    field_point_m=door + edge.inward_m * DOOR_INSET_M, floor_id=edge.floor_id, lines=2,
+                    field_point_m=door + edge.inward_m * DOOR_INSET_M, floor_id=edge.floor_id, lines=4,
                     edge_index=edge_index,
                 )
                 servers.append(server)
@@ -280,11 +292,11 @@ class Simulation:
     def _add(self, floor_id: str, pos: np.ndarray, legs: list, origin: object) -> None:
         config = self.config
         speed = float(np.clip(self._rng.normal(config.walking_speed_mps, config.walking_speed_sd_mps), *SPEED_LIMITS_MPS))
-        agent = _Agent(uid=self._next_uid, legs=list(legs), origin=origin)
+        row = self._arrays.append(np.asarray(pos, dtype=np.float64), speed, self._floor_ids.index(floor_id))
+        agent = _Agent(uid=self._next_uid, row=row, legs=list(legs), origin=origin)
         self._next_uid += 1
-        self._arrays.append(np.asarray(pos, dtype=np.float64), speed, self._floor_ids.index(floor_id))
         self._agents.append(agent)
-        self._next_leg(len(self._agents) - 1, self.time_s)
+        self._next_leg(row, self.time_s)
 
     def _boarding_open(self, edge_index: int, now: float) -> bool:
         interval, offset = self.config.train_interval_s, self.config.train_offset_s
@@ -294,27 +306,32 @@ class Simulation:
 
     def _serve(self, now: float) -> None:
         arrays = self._arrays
-        rows = {id(agent): row for row, agent in enumerate(self._agents)}
+        reorder = self._steps % REORDER_EVERY_STEPS == 0
         for server in self._servers:
             if not server.queue:
                 continue
+            changed = False
+            if reorder:
+                # A queue is a crowd that sorts itself: whoever stands nearest the front is next,
+                # so nobody has to push through to a place that was kept for them.
+                rows = np.array([agent.row for agent in server.queue])
+                gaps = np.linalg.norm(arrays.pos[rows] - server.head_m, axis=1)
+                order = np.argsort(gaps, kind="stable")
+                server.queue[:] = [server.queue[i] for i in order]
+                changed = True
             head = server.queue[0]
-            row = rows[id(head)]
             ready = now >= server.turnstile.free_at_s
             if server.kind == "door":
                 ready = ready and self._boarding_open(server.edge_index, now)
-            if ready and np.linalg.norm(arrays.pos[row] - server.head_m) < SERVE_RADIUS_M:
+            if ready and np.linalg.norm(arrays.pos[head.row] - server.head_m) < SERVE_RADIUS_M:
                 server.queue.pop(0)
                 server.turnstile.free_at_s = now + server.service_s
                 head.server = None
-                self._on_served(row, head, server, now)
-            if server.queue:
-                plan = self.plan.floors[server.floor_id]
-                field_id = plan.field_id(server.field_point_m)
-                slots = server.slots_m(len(server.queue))
-                for slot, agent in zip(slots, server.queue, strict=True):
-                    arrays.target[rows[id(agent)]] = slot
-                    arrays.field_id[rows[id(agent)]] = field_id
+                self._on_served(head.row, head, server, now)
+                changed = True
+            if changed and server.queue:
+                rows = [agent.row for agent in server.queue]
+                arrays.target[rows] = server.slots_m(len(rows))
 
     def _on_served(self, row: int, agent: _Agent, server: Server, now: float) -> None:
         arrays = self._arrays
@@ -324,18 +341,20 @@ class Simulation:
             self._next_leg(row, now)
         elif server.kind == "door":
             agent.mode = "gone"
+            arrays.queued[row] = False
         else:
             agent.mode = "transit"
             agent.until_s = now + server.travel_s
             agent.arrive_at = server.arrival
             arrays.floor[row] = -1
+            arrays.queued[row] = False
+            heapq.heappush(self._transits, (agent.until_s, agent.uid, agent))
 
     def _finish_transits(self, now: float) -> None:
         arrays, rng = self._arrays, self._rng
-        for row, agent in enumerate(self._agents):
-            if agent.mode != "transit" or agent.until_s > now:
-                continue
-            end = agent.arrive_at
+        while self._transits and self._transits[0][0] <= now:
+            _, _, agent = heapq.heappop(self._transits)
+            row, end = agent.row, agent.arrive_at
             offset = rng.uniform(-0.3, 0.3) * end.width_m
             arrays.pos[row] = end.point_m + end.across_m * offset
             arrays.vel[row] = end.back_m * arrays.speed[row]
@@ -351,6 +370,7 @@ class Simulation:
         floor_id = self._floor_ids[arrays.floor[row]]
         floor = self.plan.floors[floor_id]
         arrays.ghost[row] = False
+        arrays.queued[row] = False
         while True:
             if not agent.legs:
                 agent.mode = "gone"
@@ -443,9 +463,9 @@ class Simulation:
         agent.mode = "queue"
         agent.server = server
         server.queue.append(agent)
-        plan = self.plan.floors[server.floor_id]
         self._arrays.target[row] = server.slots_m(len(server.queue))[-1]
-        self._arrays.field_id[row] = plan.field_id(server.field_point_m)
+        self._arrays.field_id[row] = server.field_id
+        self._arrays.queued[row] = True
 
     def _check_arrivals(self, now: float) -> None:
         arrays = self._arrays
@@ -462,6 +482,8 @@ class Simulation:
             return
         self._arrays.keep(keep)
         self._agents = [agent for agent, kept in zip(self._agents, keep, strict=True) if kept]
+        for row, agent in enumerate(self._agents):
+            agent.row = row
 
     # ----- movement ---------------------------------------------------------------------
 
@@ -473,61 +495,77 @@ class Simulation:
                 continue
             plan = self.plan.floors[floor_id]
             pos, vel, speed = arrays.pos[rows], arrays.vel[rows], arrays.speed[rows]
-            ghost = arrays.ghost[rows]
             to_target = arrays.target[rows] - pos
-            distance = np.linalg.norm(to_target, axis=1)
+            distance = np.sqrt(np.einsum("ij,ij->i", to_target, to_target))
             heading = to_target / np.maximum(distance, 1e-9)[:, None]
             field_ids = arrays.field_id[rows]
             far = (field_ids >= 0) & (distance > DIRECT_RADIUS_M)
             if np.any(far):
-                along = plan.fields.direction(field_ids=field_ids[far], points_m=pos[far])
-                usable = np.linalg.norm(along, axis=1) > 0.5
+                along, remaining = plan.fields.direction(field_ids=field_ids[far], points_m=pos[far])
+                # Near the field's own target (a queue's approach, say) the real target may lie
+                # elsewhere: from there on, straight at it.
+                usable = (np.einsum("ij,ij->i", along, along) > 0.25) & (remaining > DIRECT_RADIUS_M)
                 heading[np.flatnonzero(far)[usable]] = along[usable]
             desired = heading * (speed * np.clip(distance / SLOW_RADIUS_M, 0.0, 1.0))[:, None]
-            force = (desired - vel) / RELAX_S
-            force += self._social_force(pos, heading, ghost)
-            wall_distance, away = plan.grid.wall(pos)
-            wall = WALL_PUSH_MPS2 * np.exp((BODY_RADIUS_M - wall_distance) / WALL_RANGE_M)
-            force += np.where(ghost[:, None], 0.0, away * wall[:, None])
-            new_vel = vel + force * dt
-            limit = speed * MAX_SPEED_FACTOR
-            norm = np.linalg.norm(new_vel, axis=1)
-            new_vel *= np.minimum(1.0, limit / np.maximum(norm, 1e-9))[:, None]
-            new_vel[ghost] = desired[ghost]
-            arrays.pos[rows], arrays.vel[rows] = self._collide(plan.grid, pos, new_vel, dt)
+            ghost = arrays.ghost[rows]
+            # People standing in a queue hold their place: the crowd flows round them, they
+            # shuffle forward when the queue moves, and they push nobody.
+            settled = arrays.queued[rows] & (distance < SETTLE_RADIUS_M)
+            free = ~ghost & ~settled
+            new_vel = desired.copy()
+            if np.any(free):
+                force = (desired[free] - vel[free]) / RELAX_S
+                force += _social_force(pos[free], heading[free], pos[~ghost])
+                wall_distance, away = plan.grid.wall(pos[free])
+                force += away * (WALL_PUSH_MPS2 * np.exp((BODY_RADIUS_M - wall_distance) / WALL_RANGE_M))[:, None]
+                moved = vel[free] + force * dt
+                norm = np.sqrt(np.einsum("ij,ij->i", moved, moved))
+                limit = speed[free] * MAX_SPEED_FACTOR
+                new_vel[free] = moved * np.minimum(1.0, limit / np.maximum(norm, 1e-9))[:, None]
+            if np.any(settled):
+                new_vel[settled] = to_target[settled] * np.minimum(
+                    1.0 / RELAX_S, speed[settled] / np.maximum(distance[settled], 1e-9)
+                )[:, None]
+            arrays.pos[rows], arrays.vel[rows] = _collide(plan.grid, pos, new_vel, dt)
 
-    @staticmethod
-    def _social_force(pos: np.ndarray, heading: np.ndarray, ghost: np.ndarray) -> np.ndarray:
-        """Push ``(n, 2)`` on each person from everyone near (people passing a gate feel none)."""
-        count = len(pos)
-        if count < 2:
-            return np.zeros_like(pos)
-        offset = pos[:, None, :] - pos[None, :, :]
-        distance = np.linalg.norm(offset, axis=2)
-        np.fill_diagonal(distance, np.inf)
-        near = (distance < INTERACTION_RANGE_M) & ~ghost[:, None] & ~ghost[None, :]
-        normal = offset / np.maximum(distance, 1e-6)[:, :, None]
-        # cos of the angle between my heading and the direction to the other person.
-        facing = -np.einsum("ijk,ik->ij", normal, heading)
-        weight = BEHIND_WEIGHT + (1.0 - BEHIND_WEIGHT) * (1.0 + facing) / 2.0
-        magnitude = np.where(near, PUSH_MPS2 * np.exp((2 * BODY_RADIUS_M - distance) / PUSH_RANGE_M) * weight, 0.0)
-        return np.einsum("ij,ijk->ik", magnitude, normal)
 
-    @staticmethod
-    def _collide(grid: object, pos: np.ndarray, vel: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
-        """Move, sliding along walls: a step into a wall keeps only the component that stays clear."""
-        proposed = pos + vel * dt
-        ok = grid.is_walkable(proposed)
-        if ok.all():
-            return proposed, vel
-        bad = np.flatnonzero(~ok)
-        only_x = np.column_stack((proposed[bad, 0], pos[bad, 1]))
-        only_y = np.column_stack((pos[bad, 0], proposed[bad, 1]))
-        x_ok, y_ok = grid.is_walkable(only_x), grid.is_walkable(only_y)
-        new_pos, new_vel = proposed.copy(), vel.copy()
-        new_pos[bad] = np.where(x_ok[:, None], only_x, np.where(y_ok[:, None], only_y, pos[bad]))
-        new_vel[bad, 1] = np.where(x_ok, 0.0, new_vel[bad, 1])
-        new_vel[bad, 0] = np.where(x_ok, new_vel[bad, 0], np.where(y_ok, 0.0, 0.0))
-        new_vel[bad, 1] = np.where(~x_ok & ~y_ok, 0.0, new_vel[bad, 1])
-        return new_pos, new_vel
+def _social_force(pos: np.ndarray, heading: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Push ``(m, 2)`` on people at ``pos`` ``(m, 2)`` heading ``(m, 2)`` from people at ``others`` ``(n, 2)``.
 
+    Anyone at exactly the same spot (oneself) is skipped.
+    """
+    dx = pos[:, 0:1] - others[None, :, 0]
+    dy = pos[:, 1:2] - others[None, :, 1]
+    distance = np.sqrt(dx * dx + dy * dy)
+    near = (distance < INTERACTION_RANGE_M) & (distance > 1e-9)
+    if not np.any(near):
+        return np.zeros_like(pos)
+    rows, cols = np.nonzero(near)
+    d = distance[rows, cols]
+    nx, ny = dx[rows, cols] / d, dy[rows, cols] / d
+    # Cosine of the angle between my heading and the direction to the other person.
+    facing = -(nx * heading[rows, 0] + ny * heading[rows, 1])
+    weight = BEHIND_WEIGHT + (1.0 - BEHIND_WEIGHT) * (1.0 + facing) / 2.0
+    magnitude = PUSH_MPS2 * np.exp((2 * BODY_RADIUS_M - d) / PUSH_RANGE_M) * weight
+    force = np.zeros_like(pos)
+    np.add.at(force[:, 0], rows, magnitude * nx)
+    np.add.at(force[:, 1], rows, magnitude * ny)
+    return force
+
+
+def _collide(grid: FloorGrid, pos: np.ndarray, vel: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Move, sliding along walls: a step into a wall keeps only the component that stays clear."""
+    proposed = pos + vel * dt
+    ok = grid.is_walkable(proposed)
+    if ok.all():
+        return proposed, vel
+    bad = np.flatnonzero(~ok)
+    only_x = np.column_stack((proposed[bad, 0], pos[bad, 1]))
+    only_y = np.column_stack((pos[bad, 0], proposed[bad, 1]))
+    x_ok, y_ok = grid.is_walkable(only_x), grid.is_walkable(only_y)
+    new_pos, new_vel = proposed.copy(), vel.copy()
+    new_pos[bad] = np.where(x_ok[:, None], only_x, np.where(y_ok[:, None], only_y, pos[bad]))
+    new_vel[bad] = np.where(
+        x_ok[:, None], vel[bad] * [1.0, 0.0], np.where(y_ok[:, None], vel[bad] * [0.0, 1.0], 0.0)
+    )
+    return new_pos, new_vel
