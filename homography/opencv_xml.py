@@ -59,7 +59,10 @@ def read_opencv_xml(path: str | Path) -> dict[str, np.ndarray]:
                 raise OpenCvXmlError(f"{where}: expected {rows}x{cols} = {rows * cols} numbers, got {values.size}")
             nodes[node.tag] = values.reshape(rows, cols)
         elif node.text and node.text.strip():
-            nodes[node.tag] = _numbers(node.text, where)
+            try:
+                nodes[node.tag] = _numbers(node.text, where)
+            except OpenCvXmlError:
+                continue  # a string node (a name, a date): not a number, not an error
     return nodes
 
 
