@@ -43,7 +43,7 @@ class BoundedManager(socketio.Manager):
         socket = self.server.eio.sockets.get(eio_sid)
         return 0 if socket is None else socket.queue.qsize()
 
-    def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):  # noqa: D102
+    def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
         room = to or room
         if callback or namespace not in self.rooms:
             # Acknowledged messages are one-to-one replies: never drop those.

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import Namespace, emit, join_room, leave_room, rooms
+from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room, rooms
 
 from webmap.hub import CROWDING_EVENT, Hub
 from webmap.metrics import WebMetrics
@@ -74,7 +74,8 @@ class StaffNamespace(_Counted):
     def on_connect(self, auth: Any = None) -> None:
         """Refuse anyone not logged in with the role; join every station's staff room."""
         if not current_user.is_authenticated or not current_user.can(self.role):
-            # Refused before anything is sent: an anonymous socket learns nothing.
+            # Refused before anything is sent: an anonymous socket learns nothing. This must be
+            # python-socketio's ConnectionRefusedError: the builtin one would reach the error handler.
             logger.info("refused an unauthenticated %s connection from %s", self.namespace, request.remote_addr)
             raise ConnectionRefusedError("login required")
         self.metrics.clients.labels(namespace=self.namespace).inc()

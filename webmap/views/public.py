@@ -219,12 +219,6 @@ def openapi() -> Response:
     return _cached(jsonify(openapi_document()), 3600)
 
 
-@blueprint.route("/api/v1/<path:_rest>", methods=["OPTIONS"])
-def preflight(_rest: str) -> Response:
-    """CORS preflight of the public API (the headers are added for every /api/v1/ response)."""
-    return _cached(make_response("", 204), 86400)
-
-
 @blueprint.get("/healthz")
 def healthz() -> Response:
     """Liveness: the process answers, with the age of each station's latest frame."""

@@ -1,0 +1,143 @@
+"""Builders for webmap tests: the bundled station layouts, an app with cheap password hashing, frames."""
+
+from __future__ import annotations
+
+import re
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from argon2 import PasswordHasher
+
+from homography.layout import StationLayout, load_layout
+from iconizer.types import IconFrame, ZoneState
+from iconizer.wire import encode_camera_status, encode_station_frames
+from webmap import WebSettings, create_app, hub_of
+from webmap.users import UserStore
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = 1_795_000_000.0  # a fixed wall clock for the app under test
+STAFF_PASSWORD = "staff password 1"
+OPERATOR_PASSWORD = "operator password 1"
+
+
+def load_station(name: str) -> StationLayout:
+    return load_layout(ROOT / "station_layouts" / name)
+
+
+@pytest.fixture(scope="session")
+def demo_layout() -> StationLayout:
+    return load_station("demo-station")
+
+
+@pytest.fixture(scope="session")
+def pets_layout() -> StationLayout:
+    return load_station("pets2009")
+
+
+def make_zone(zone_id: str, level: int = 0, density: float = 0.1, count: int = 1, stale: bool = False) -> ZoneState:
+    los = "ABCDEF"[min(5, level + 1)] if not stale else "A"
+    return ZoneState(zone_id, count, density, level, los, stale)
+
+
+def make_frame(
+    layout: StationLayout,
+    floor_id: str,
+    dots: Sequence[Sequence[float]] = (),
+    moving: Sequence[bool] | None = None,
+    levels: dict[str, int] | None = None,
+    densities: dict[str, float] | None = None,
+    stale: Sequence[str] = (),
+    timestamp: float = NOW,
+) -> IconFrame:
+    """An icon frame for one floor of ``layout``: every zone of the floor, level 0 unless given."""
+    levels = levels or {}
+    densities = densities or {}
+    dots_m = np.asarray(dots, dtype=float).reshape(-1, 2)
+    moving_flags = np.ones(len(dots_m), bool) if moving is None else np.asarray(moving, bool)
+    zones = tuple(
+        make_zone(z.id, levels.get(z.id, 0), densities.get(z.id, 0.1), 1, z.id in stale)
+        for z in layout.zones_on(floor_id)
+    )
+    return IconFrame(layout.station.id, floor_id, timestamp, dots_m, moving_flags, zones)
+
+
+def frames_message(layout: StationLayout, frames: Sequence[IconFrame], timestamp: float = NOW) -> bytes:
+    return encode_station_frames(layout.station.id, list(frames), timestamp)
+
+
+def status_message(layout: StationLayout, status) -> bytes:  # noqa: ANN001
+    return encode_camera_status(layout.station.id, status)
+
+
+@pytest.fixture
+def clock() -> list[float]:
+    """A settable wall clock: ``clock[0]`` is now."""
+    return [NOW]
+
+
+@pytest.fixture
+def users(tmp_path: Path) -> UserStore:
+    # Cheap argon2 parameters: the tests check the flow, not the cost of the hash.
+    store = UserStore(tmp_path / "users.sqlite3", hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    store.add("sam", STAFF_PASSWORD, "staff")
+    store.add("ola", OPERATOR_PASSWORD, "operator")
+    return store
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> WebSettings:
+    return WebSettings(data_dir=tmp_path / "data", async_mode="threading", cookie_secure=True, login_max_fails=3)
+
+
+@pytest.fixture
+def web(settings, demo_layout, pets_layout, users, clock):  # noqa: ANN001, ANN201
+    """``(app, socketio, hub)`` serving the demo station and PETS2009."""
+    app, sio = create_app(settings, layouts=[demo_layout, pets_layout], users=users, clock=lambda: clock[0])
+    app.config["TESTING"] = True
+    return app, sio, hub_of(app)
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of a page: the login form's field, or the staff page's hidden inputs."""
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    if match is None:
+        raise ValueError("no csrf_token field in the page")
+    return match.group(1)
+
+
+def login(client, name: str, password: str):  # noqa: ANN001, ANN201
+    page = client.get("/login", base_url="https://localhost")
+    token = csrf_from(page.get_data(as_text=True))
+    return client.post(
+        "/login",
+        data={"username": name, "password": password, "csrf_token": token},
+        base_url="https://localhost",
+        # Flask-WTF checks the Referer on HTTPS, as browsers send it for same-origin posts.
+        headers={"Referer": "https://localhost/login"},
+    )
+
+
+
+
+
+@pytest.fixture(scope="session")
+def wm():  # noqa: ANN201
+    """The builders above, for test modules (importlib mode cannot import conftest by name)."""
+    import types
+
+    return types.SimpleNamespace(
+        make_frame=make_frame,
+        make_zone=make_zone,
+        frames_message=frames_message,
+        status_message=status_message,
+        login=login,
+        csrf_from=csrf_from,
+        load_station=load_station,
+        NOW=NOW,
+        ROOT=ROOT,
+        STAFF_PASSWORD=STAFF_PASSWORD,
+        OPERATOR_PASSWORD=OPERATOR_PASSWORD,
+    )

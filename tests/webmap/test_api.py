@@ -1,0 +1,171 @@
+import jsonschema
+import pytest
+from openapi_spec_validator import validate as validate_spec
+from referencing import Registry, Resource
+
+from history.aggregate import ZoneMinute
+from history.store import open_store
+from webmap import create_app, hub_of
+from webmap.openapi import openapi_document
+
+
+@pytest.fixture(scope="module")
+def spec():
+    document = openapi_document()
+    validate_spec(document)  # the document itself is valid OpenAPI 3.1
+    return document
+
+
+def check(spec, response, path_template, status=200):
+    """Validate a response against the schema the document gives for (path, GET, status)."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    operation = spec["paths"][path_template]["get"]
+    schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
+    registry = Registry().with_resource("urn:api", Resource.from_contents({**spec, "$schema":
+                                                                          "https://json-schema.org/draft/2020-12/schema"}))
+    resolved = {"$ref": "urn:api" + schema["$ref"]}
+    jsonschema.Draft202012Validator(resolved, registry=registry).validate(response.get_json())
+    return response.get_json()
+
+
+def test_every_documented_path_answers_as_documented(web, wm, demo_layout, spec):
+    app, sio, hub = web
+    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", dots=[[1, 2]], moving=[False]),
+                                                wm.make_frame(demo_layout, "platform")]))
+    client = app.test_client()
+    stations = check(spec, client.get("/api/v1/stations"), "/api/v1/stations")
+    assert [s["id"] for s in stations["stations"]] == ["demo-station", "pets2009"]
+    assert [f["id"] for f in stations["stations"][0]["floors"]] == ["concourse", "platform"]
+    path = "/api/v1/stations/{station_id}/crowding"
+    crowding = check(spec, client.get("/api/v1/stations/demo-station/crowding"), path)
+    assert crowding == hub.store.get("demo-station")
+    assert crowding["floors"][0]["dots"] == [[1.0, 2.0, 0]]
+    check(spec, client.get("/api/v1/stations/pets2009/crowding"), path)  # no frame yet
+    check(spec, client.get("/api/v1/stations/nowhere/crowding"), path, 404)
+    plan = check(spec, client.get("/api/v1/stations/demo-station/plan"), "/api/v1/stations/{station_id}/plan")
+    assert plan["simulated"] is True
+    check(spec, client.get("/api/v1/stations/demo-station/history?zone=concourse-west"),
+          "/api/v1/stations/{station_id}/history")
+    check(spec, client.get("/api/v1/stations/demo-station/history?zone=nope"),
+          "/api/v1/stations/{station_id}/history", 400)
+    check(spec, client.get("/api/v1/stations/demo-station/history?zone=concourse-west&hours=100"),
+          "/api/v1/stations/{station_id}/history", 400)
+    check(spec, client.get("/api/v1/stations/demo-station/usual"), "/api/v1/stations/{station_id}/usual")
+    served = client.get("/api/v1/openapi.json").get_json()
+    assert served == spec
+
+
+def test_no_data_then_stale(web, wm, demo_layout, clock):
+    app, sio, hub = web
+    client = app.test_client()
+    empty = client.get("/api/v1/stations/demo-station/crowding").get_json()
+    assert empty["timestamp"] is None
+    assert all(z["stale"] for f in empty["floors"] for z in f["zones"])
+    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", dots=[[1, 2]])]))
+    live = client.get("/api/v1/stations/demo-station/crowding").get_json()
+    assert not any(z["stale"] for z in live["floors"][0]["zones"])
+    clock[0] += demo_layout.publishing.stale_after_s + 1  # the feed stopped
+    stale = client.get("/api/v1/stations/demo-station/crowding").get_json()
+    assert stale["floors"][0]["dots"] == []
+    assert all(z["stale"] for z in stale["floors"][0]["zones"])
+
+
+@pytest.mark.parametrize(
+    ("path", "cors", "cache"),
+    [
+        ("/api/v1/stations", True, "public, max-age=60"),
+        ("/api/v1/stations/demo-station/crowding", True, "public, max-age=1"),
+        ("/api/v1/stations/demo-station/plan", True, "public, max-age=300"),
+        ("/api/v1/openapi.json", True, "public, max-age=3600"),
+        ("/", False, "no-cache"),
+        ("/privacy", False, "no-cache"),
+        ("/login", False, "no-store"),
+        ("/healthz", False, "no-store"),
+    ],
+)
+def test_headers(web, path, cors, cache):
+    app, _, _ = web
+    response = app.test_client().get(path)
+    assert response.status_code == 200
+    assert ("Access-Control-Allow-Origin" in response.headers) is cors
+    if cors:
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Cache-Control"] == cache
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_cors_preflight_and_staff_api_not_shared(web):
+    app, _, _ = web
+    client = app.test_client()
+    preflight = client.options("/api/v1/stations/demo-station/crowding", headers={"Origin": "https://example.org"})
+    assert preflight.status_code == 200  # Flask answers OPTIONS itself; the CORS headers are added to it
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    staff = client.get("/staff/api/stations/demo-station", headers={"Origin": "https://example.org"})
+    assert "Access-Control-Allow-Origin" not in staff.headers
+
+
+def test_plan_is_conditional(web):
+    app, _, _ = web
+    client = app.test_client()
+    first = client.get("/api/v1/stations/demo-station/plan")
+    again = client.get("/api/v1/stations/demo-station/plan", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_history_endpoints_serve_aggregates_from_the_store(tmp_path, settings, demo_layout, users, wm, spec):
+    store = open_store(str(tmp_path / "history.sqlite3"))
+    now = wm.NOW
+    minute = int(now // 60 * 60)
+    rows = [ZoneMinute("demo-station", "concourse-west", minute - 60 * k, 3.0, 5, 0.25, 0.4, 1, "B", 60, 0)
+            for k in range(1, 4)]
+    # The same minute in each of the past three weeks: the usual day.
+    rows += [ZoneMinute("demo-station", "concourse-west", minute - 7 * 86400 * w, 2.0, 3, 0.2, 0.3, 0, "A", 60, 0)
+             for w in range(1, 4)]
+    store.write(rows)
+    app, _ = create_app(settings, layouts=[demo_layout], users=users, history=store, clock=lambda: now)
+    client = app.test_client()
+    history = check(spec, client.get("/api/v1/stations/demo-station/history?zone=concourse-west"),
+                    "/api/v1/stations/{station_id}/history")
+    assert history["source"] == "history"
+    assert [m["minute_start"] for m in history["minutes"]] == [minute - 180, minute - 120, minute - 60]
+    assert set(history["minutes"][0]) == {"minute_start", "zone", "mean_count", "mean_density_per_m2",
+                                          "peak_density_per_m2", "peak_level"}
+    usual = check(spec, client.get("/api/v1/stations/demo-station/usual"), "/api/v1/stations/{station_id}/usual")
+    by_zone = {z["id"]: z["usual_density_per_m2"] for z in usual["zones"]}
+    assert by_zone["concourse-west"] == pytest.approx(0.2)
+    assert by_zone["platform-east"] is None
+
+
+def test_healthz_and_metrics(web, wm, demo_layout):
+    app, _, hub = web
+    client = app.test_client()
+    hub.receive(b"{}")
+    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse")]))
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "ok"
+    assert health["frame_age_s"] == {"demo-station": 0.0, "pets2009": None}
+    metrics = client.get("/metrics")
+    assert metrics.mimetype == "text/plain"
+    text = metrics.get_data(as_text=True)
+    assert 'crowdmap_web_messages_rejected_total{reason="invalid"} 1.0' in text
+    assert 'crowdmap_web_messages_received_total{type="icon_frames"} 1.0' in text
+
+
+def test_hub_of_and_the_notice_check(settings, demo_layout, users):
+    from webmap import NoticeError
+
+    broken = demo_layout.model_copy(
+        update={"notice": demo_layout.notice.model_copy(update={"contact": demo_layout.notice.contact.model_copy(
+            update={"en": "  "})})}
+    )
+    with pytest.raises(NoticeError, match=r"empty notice fields \['notice.contact.en'\]"):
+        create_app(settings, layouts=[broken], users=users)
+    with pytest.raises(ValueError, match="at least one station"):
+        create_app(settings, layouts=[], users=users)
+    app, _ = create_app(settings, layouts=[demo_layout], users=users)
+    assert list(hub_of(app).stations) == ["demo-station"]

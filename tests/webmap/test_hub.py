@@ -1,0 +1,102 @@
+import json
+import queue
+import threading
+
+import numpy as np
+import pytest
+
+from homography.types import FloorPositions
+from iconizer.types import CameraStatus
+from iconizer.wire import encode_positions
+
+
+def rejected(hub, reason):
+    return hub.metrics.messages_rejected.labels(reason=reason)._value.get()
+
+
+def test_valid_frames_are_stored_and_published(web, wm, demo_layout):
+    app, sio, hub = web
+    client = sio.test_client(app, namespace="/public")
+    assert client.emit("join", {"station": "demo-station"}, namespace="/public", callback=True)["ok"]
+    frames = [wm.make_frame(demo_layout, "concourse", dots=[[1, 2], [3, 4]]), wm.make_frame(demo_layout, "platform")]
+    assert hub.receive(wm.frames_message(demo_layout, frames)) is True
+    [event] = client.get_received("/public")
+    assert event["name"] == "crowding"
+    assert event["args"][0] == hub.store.get("demo-station")
+    assert event["args"][0]["floors"][0]["dots"] == [[1.0, 2.0, 1], [3.0, 4.0, 1]]
+
+
+def _positions(station):
+    positions = FloorPositions("concourse-west", "concourse", 1.0, np.array([[1.0, 2.0]]), np.array([0.9]),
+                               np.array([0.2]))
+    return encode_positions(station, positions)
+
+
+@pytest.mark.parametrize(
+    ("make_raw", "reason"),
+    [
+        (lambda wm, layout: b"\xff\xd8\xff\xe0 JFIF image bytes", "invalid"),
+        (lambda wm, layout: b"not json", "invalid"),
+        (lambda wm, layout: b"x" * (600 * 1024), "invalid"),
+        (lambda wm, layout: json.dumps({"type": "icon_frames", "v": 1, "station": "demo-station", "timestamp": 1.0,
+                                        "floors": [{"floor": "concourse", "dots": [], "zones": [],
+                                                    "image": "base64..."}]}).encode(), "invalid"),
+        (lambda wm, layout: _positions("demo-station"), "wrong-type"),
+        (lambda wm, layout: wm.frames_message(wm.load_station("pets2009"),
+                                              [wm.make_frame(wm.load_station("pets2009"), "ground")]).replace(
+            b'"pets2009"', b'"elsewhere"'), "unknown-station"),
+    ],
+    ids=["jpeg", "not-json", "oversized", "extra-key", "positions", "unknown-station"],
+)
+def test_anything_else_is_dropped_and_counted(web, wm, demo_layout, make_raw, reason):
+    app, sio, hub = web
+    client = sio.test_client(app, namespace="/public")
+    client.emit("join", {"station": "demo-station"}, namespace="/public", callback=True)
+    assert hub.receive(make_raw(wm, demo_layout)) is False
+    assert rejected(hub, reason) == 1
+    assert client.get_received("/public") == []
+    assert hub.store.get("demo-station") is None
+
+
+def test_frames_must_match_the_layout(web, wm, demo_layout, pets_layout):
+    app, sio, hub = web
+    # PETS2009's floor inside a demo-station message: the floor is unknown there.
+    foreign = wm.make_frame(pets_layout, "ground")
+    raw = wm.frames_message(pets_layout, [foreign]).replace(b'"station":"pets2009"', b'"station":"demo-station"')
+    assert hub.receive(raw) is False
+    assert rejected(hub, "unknown-floor") == 1
+    wrong_zone = wm.make_frame(demo_layout, "concourse")
+    raw = wm.frames_message(demo_layout, [wrong_zone]).replace(b'"concourse-west"', b'"platform-west"')
+    assert hub.receive(raw) is False
+    assert rejected(hub, "unknown-zone") == 1
+
+
+def test_camera_status_reaches_staff_health(web, wm, demo_layout):
+    app, sio, hub = web
+    status = CameraStatus("gates-inside", wm.NOW - 2, "stalled", fps=0.5, last_frame_age_s=7.25, error="timeout")
+    assert hub.receive(wm.status_message(demo_layout, status))
+    health = {c["camera"]: c for c in hub.camera_health("demo-station")}
+    assert health["gates-inside"] == {
+        "camera": "gates-inside", "state": "stalled", "fps": 0.5, "last_frame_age_s": 7.2, "status_age_s": 2.0,
+        "error": "timeout",
+    }
+    assert health["platform-west"]["state"] == "unknown"
+    unknown = CameraStatus("cam-x", wm.NOW, "live")
+    assert hub.receive(wm.status_message(demo_layout, unknown)) is False
+    assert rejected(hub, "unknown-camera") == 1
+
+
+def test_pump_drains_a_queue_until_stopped(web, wm, demo_layout):
+    app, sio, hub = web
+    inbox = queue.Queue()
+    stop = threading.Event()
+    inbox.put(b"garbage")
+    inbox.put(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "platform")]))
+
+    def sleep(_seconds):
+        # Called only when the inbox is empty: both messages were handled, so stop.
+        stop.set()
+
+    hub.pump(inbox, stop, sleep=sleep)
+    assert hub.store.get("demo-station")["floors"][0]["floor"] == "platform"
+    assert rejected(hub, "invalid") == 1

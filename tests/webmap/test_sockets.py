@@ -1,0 +1,92 @@
+import pytest
+
+
+def crowding_events(client, namespace="/public"):
+    return [e["args"][0] for e in client.get_received(namespace) if e["name"] == "crowding"]
+
+
+def test_join_gets_the_latest_frame_at_once_then_every_frame(web, wm, demo_layout):
+    app, sio, hub = web
+    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", dots=[[5, 5]])]))
+    client = sio.test_client(app, namespace="/public")
+    ack = client.emit("join", {"station": "demo-station"}, namespace="/public", callback=True)
+    assert ack == {"ok": True, "room": "station:demo-station"}
+    assert crowding_events(client) == [hub.store.get("demo-station")]
+    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "platform", dots=[[6, 6]])]))
+    [frame] = crowding_events(client)
+    assert frame["floors"][0]["floor"] == "platform"
+
+
+def test_floor_room_gets_only_its_floor_and_other_stations_nothing(web, wm, demo_layout, pets_layout):
+    app, sio, hub = web
+    platform = sio.test_client(app, namespace="/public")
+    assert platform.emit("join", {"station": "demo-station", "floor": "platform"}, namespace="/public",
+                         callback=True)["ok"]
+    pets = sio.test_client(app, namespace="/public")
+    pets.emit("join", {"station": "pets2009"}, namespace="/public", callback=True)
+    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", dots=[[5, 5]]),
+                                                wm.make_frame(demo_layout, "platform", dots=[[7, 7], [8, 8]])]))
+    [frame] = crowding_events(platform)
+    assert [f["floor"] for f in frame["floors"]] == ["platform"]
+    assert len(frame["floors"][0]["dots"]) == 2
+    assert crowding_events(pets) == []
+
+
+def test_joining_another_station_leaves_the_first(web, wm, demo_layout):
+    app, sio, hub = web
+    client = sio.test_client(app, namespace="/public")
+    client.emit("join", {"station": "demo-station"}, namespace="/public", callback=True)
+    client.emit("join", {"station": "pets2009"}, namespace="/public", callback=True)
+    client.get_received("/public")
+    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse")]))
+    assert crowding_events(client) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"station": "nowhere"}, "unknown station"),
+        ({"station": "demo-station", "floor": "roof"}, "unknown floor"),
+        ({"station": "demo-station", "camera": "x"}, "expected"),
+        ("demo-station", "expected"),
+        (None, "expected"),
+    ],
+)
+def test_bad_join_is_refused_with_a_reason(web, data, error):
+    app, sio, _ = web
+    client = sio.test_client(app, namespace="/public")
+    ack = client.emit("join", data, namespace="/public", callback=True)
+    assert ack["ok"] is False and error in ack["error"]
+
+
+@pytest.mark.parametrize("namespace", ["/staff", "/operator"])
+def test_private_namespaces_refuse_anonymous_clients(web, namespace):
+    app, sio, _ = web
+    client = sio.test_client(app, namespace=namespace)
+    assert not client.is_connected(namespace)
+
+
+def test_staff_namespace_accepts_a_logged_in_user(web, wm, demo_layout):
+    app, sio, hub = web
+    http = app.test_client()
+    wm.login(http, "sam", wm.STAFF_PASSWORD)
+    # The Socket.IO handshake comes over HTTPS like the login, so the Secure cookie goes with it.
+    client = sio.test_client(app, namespace="/staff", flask_test_client=http,
+                             headers={"X-Forwarded-Proto": "https"})
+    if not client.is_connected("/staff"):
+        pytest.fail("a logged-in staff user must be able to connect to /staff")
+    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", levels={"ticket-gates": 3})]))
+    names = [e["name"] for e in client.get_received("/staff")]
+    assert names == ["crowding", "alert"]
+    operator = sio.test_client(app, namespace="/operator", flask_test_client=http)
+    assert not operator.is_connected("/operator"), "staff are not operators"
+
+
+def test_connected_clients_are_counted(web):
+    app, sio, _ = web
+    client = sio.test_client(app, namespace="/public")
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    assert 'crowdmap_web_clients{namespace="/public"} 1.0' in text
+    client.disconnect(namespace="/public")
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    assert 'crowdmap_web_clients{namespace="/public"} 0.0' in text
