@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -68,7 +67,7 @@ def frames_message(layout: StationLayout, frames: Sequence[IconFrame], timestamp
     return encode_station_frames(layout.station.id, list(frames), timestamp)
 
 
-def status_message(layout: StationLayout, status) -> bytes:  # noqa: ANN001
+def status_message(layout: StationLayout, status) -> bytes:
     return encode_camera_status(layout.station.id, status)
 
 
@@ -93,7 +92,7 @@ def settings(tmp_path: Path) -> WebSettings:
 
 
 @pytest.fixture
-def web(settings, demo_layout, pets_layout, users, clock):  # noqa: ANN001, ANN201
+def web(settings, demo_layout, pets_layout, users, clock):
     """``(app, socketio, hub)`` serving the demo station and PETS2009."""
     app, sio = create_app(settings, layouts=[demo_layout, pets_layout], users=users, clock=lambda: clock[0])
     app.config["TESTING"] = True
@@ -108,7 +107,7 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def login(client, name: str, password: str):  # noqa: ANN001, ANN201
+def login(client, name: str, password: str):
     page = client.get("/login", base_url="https://localhost")
     token = csrf_from(page.get_data(as_text=True))
     return client.post(
@@ -120,11 +119,8 @@ def login(client, name: str, password: str):  # noqa: ANN001, ANN201
     )
 
 
-
-
-
 @pytest.fixture(scope="session")
-def wm():  # noqa: ANN201
+def wm():
     """The builders above, for test modules (importlib mode cannot import conftest by name)."""
     import types
 

@@ -22,17 +22,25 @@ def check(spec, response, path_template, status=200):
     assert response.mimetype == "application/json"
     operation = spec["paths"][path_template]["get"]
     schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
-    registry = Registry().with_resource("urn:api", Resource.from_contents({**spec, "$schema":
-                                                                          "https://json-schema.org/draft/2020-12/schema"}))
+    registry = Registry().with_resource(
+        "urn:api", Resource.from_contents({**spec, "$schema": "https://json-schema.org/draft/2020-12/schema"})
+    )
     resolved = {"$ref": "urn:api" + schema["$ref"]}
     jsonschema.Draft202012Validator(resolved, registry=registry).validate(response.get_json())
     return response.get_json()
 
 
 def test_every_documented_path_answers_as_documented(web, wm, demo_layout, spec):
-    app, sio, hub = web
-    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", dots=[[1, 2]], moving=[False]),
-                                                wm.make_frame(demo_layout, "platform")]))
+    app, _sio, hub = web
+    hub.receive(
+        wm.frames_message(
+            demo_layout,
+            [
+                wm.make_frame(demo_layout, "concourse", dots=[[1, 2]], moving=[False]),
+                wm.make_frame(demo_layout, "platform"),
+            ],
+        )
+    )
     client = app.test_client()
     stations = check(spec, client.get("/api/v1/stations"), "/api/v1/stations")
     assert [s["id"] for s in stations["stations"]] == ["demo-station", "pets2009"]
@@ -45,19 +53,30 @@ def test_every_documented_path_answers_as_documented(web, wm, demo_layout, spec)
     check(spec, client.get("/api/v1/stations/nowhere/crowding"), path, 404)
     plan = check(spec, client.get("/api/v1/stations/demo-station/plan"), "/api/v1/stations/{station_id}/plan")
     assert plan["simulated"] is True
-    check(spec, client.get("/api/v1/stations/demo-station/history?zone=concourse-west"),
-          "/api/v1/stations/{station_id}/history")
-    check(spec, client.get("/api/v1/stations/demo-station/history?zone=nope"),
-          "/api/v1/stations/{station_id}/history", 400)
-    check(spec, client.get("/api/v1/stations/demo-station/history?zone=concourse-west&hours=100"),
-          "/api/v1/stations/{station_id}/history", 400)
+    check(
+        spec,
+        client.get("/api/v1/stations/demo-station/history?zone=concourse-west"),
+        "/api/v1/stations/{station_id}/history",
+    )
+    check(
+        spec,
+        client.get("/api/v1/stations/demo-station/history?zone=nope"),
+        "/api/v1/stations/{station_id}/history",
+        400,
+    )
+    check(
+        spec,
+        client.get("/api/v1/stations/demo-station/history?zone=concourse-west&hours=100"),
+        "/api/v1/stations/{station_id}/history",
+        400,
+    )
     check(spec, client.get("/api/v1/stations/demo-station/usual"), "/api/v1/stations/{station_id}/usual")
     served = client.get("/api/v1/openapi.json").get_json()
     assert served == spec
 
 
 def test_no_data_then_stale(web, wm, demo_layout, clock):
-    app, sio, hub = web
+    app, _sio, hub = web
     client = app.test_client()
     empty = client.get("/api/v1/stations/demo-station/crowding").get_json()
     assert empty["timestamp"] is None
@@ -121,20 +140,33 @@ def test_history_endpoints_serve_aggregates_from_the_store(tmp_path, settings, d
     store = open_store(str(tmp_path / "history.sqlite3"))
     now = wm.NOW
     minute = int(now // 60 * 60)
-    rows = [ZoneMinute("demo-station", "concourse-west", minute - 60 * k, 3.0, 5, 0.25, 0.4, 1, "B", 60, 0)
-            for k in range(1, 4)]
+    rows = [
+        ZoneMinute("demo-station", "concourse-west", minute - 60 * k, 3.0, 5, 0.25, 0.4, 1, "B", 60, 0)
+        for k in range(1, 4)
+    ]
     # The same minute in each of the past three weeks: the usual day.
-    rows += [ZoneMinute("demo-station", "concourse-west", minute - 7 * 86400 * w, 2.0, 3, 0.2, 0.3, 0, "A", 60, 0)
-             for w in range(1, 4)]
+    rows += [
+        ZoneMinute("demo-station", "concourse-west", minute - 7 * 86400 * w, 2.0, 3, 0.2, 0.3, 0, "A", 60, 0)
+        for w in range(1, 4)
+    ]
     store.write(rows)
     app, _ = create_app(settings, layouts=[demo_layout], users=users, history=store, clock=lambda: now)
     client = app.test_client()
-    history = check(spec, client.get("/api/v1/stations/demo-station/history?zone=concourse-west"),
-                    "/api/v1/stations/{station_id}/history")
+    history = check(
+        spec,
+        client.get("/api/v1/stations/demo-station/history?zone=concourse-west"),
+        "/api/v1/stations/{station_id}/history",
+    )
     assert history["source"] == "history"
     assert [m["minute_start"] for m in history["minutes"]] == [minute - 180, minute - 120, minute - 60]
-    assert set(history["minutes"][0]) == {"minute_start", "zone", "mean_count", "mean_density_per_m2",
-                                          "peak_density_per_m2", "peak_level"}
+    assert set(history["minutes"][0]) == {
+        "minute_start",
+        "zone",
+        "mean_count",
+        "mean_density_per_m2",
+        "peak_density_per_m2",
+        "peak_level",
+    }
     usual = check(spec, client.get("/api/v1/stations/demo-station/usual"), "/api/v1/stations/{station_id}/usual")
     by_zone = {z["id"]: z["usual_density_per_m2"] for z in usual["zones"]}
     assert by_zone["concourse-west"] == pytest.approx(0.2)
@@ -160,8 +192,11 @@ def test_hub_of_and_the_notice_check(settings, demo_layout, users):
     from webmap import NoticeError
 
     broken = demo_layout.model_copy(
-        update={"notice": demo_layout.notice.model_copy(update={"contact": demo_layout.notice.contact.model_copy(
-            update={"en": "  "})})}
+        update={
+            "notice": demo_layout.notice.model_copy(
+                update={"contact": demo_layout.notice.contact.model_copy(update={"en": "  "})}
+            )
+        }
     )
     with pytest.raises(NoticeError, match=r"empty notice fields \['notice.contact.en'\]"):
         create_app(settings, layouts=[broken], users=users)

@@ -36,8 +36,9 @@ def test_operator_sees_both(web, wm):
 def test_login_form_needs_its_csrf_token(web):
     app, _, _ = web
     client = app.test_client()
-    response = client.post("/login", data={"username": "sam", "password": "staff password 1"},
-                           base_url="https://localhost")
+    response = client.post(
+        "/login", data={"username": "sam", "password": "staff password 1"}, base_url="https://localhost"
+    )
     assert response.status_code == 400
     assert client.get("/staff", base_url="https://localhost").status_code == 302
 
@@ -64,9 +65,12 @@ def test_login_never_redirects_off_site(web, wm, next_url, expected):
     client = app.test_client()
     page = client.get("/login", base_url="https://localhost")
     token = wm.csrf_from(page.get_data(as_text=True))
-    response = client.post(f"/login?next={next_url}", data={"username": "ola", "password": wm.OPERATOR_PASSWORD,
-                                                          "csrf_token": token}, base_url="https://localhost",
-                           headers={"Referer": "https://localhost/login"})
+    response = client.post(
+        f"/login?next={next_url}",
+        data={"username": "ola", "password": wm.OPERATOR_PASSWORD, "csrf_token": token},
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/login"},
+    )
     assert response.headers["Location"] == expected
 
 
@@ -78,8 +82,15 @@ def test_logout_needs_a_post_with_csrf(web, wm):
     assert client.post("/logout", base_url="https://localhost").status_code == 400
     page = client.get("/staff", base_url="https://localhost").get_data(as_text=True)
     token = wm.csrf_from(page)
-    assert client.post("/logout", data={"csrf_token": token}, base_url="https://localhost",
-                           headers={"Referer": "https://localhost/login"}).status_code == 302
+    assert (
+        client.post(
+            "/logout",
+            data={"csrf_token": token},
+            base_url="https://localhost",
+            headers={"Referer": "https://localhost/login"},
+        ).status_code
+        == 302
+    )
     assert client.get("/staff", base_url="https://localhost").status_code == 302
 
 

@@ -27,7 +27,7 @@ def polling_client(app):
 @pytest.mark.parametrize("max_backlog", [1, 3])
 def test_slow_client_drops_frames_instead_of_queueing(tmp_path, demo_layout, users, wm, max_backlog):
     settings = WebSettings(data_dir=tmp_path, async_mode="threading", max_backlog=max_backlog)
-    app, sio = create_app(settings, layouts=[demo_layout], users=users, clock=lambda: wm.NOW)
+    app, _sio = create_app(settings, layouts=[demo_layout], users=users, clock=lambda: wm.NOW)
     hub = hub_of(app)
     http, url = polling_client(app)
     frames = 10

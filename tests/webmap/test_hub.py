@@ -27,8 +27,9 @@ def test_valid_frames_are_stored_and_published(web, wm, demo_layout):
 
 
 def _positions(station):
-    positions = FloorPositions("concourse-west", "concourse", 1.0, np.array([[1.0, 2.0]]), np.array([0.9]),
-                               np.array([0.2]))
+    positions = FloorPositions(
+        "concourse-west", "concourse", 1.0, np.array([[1.0, 2.0]]), np.array([0.9]), np.array([0.2])
+    )
     return encode_positions(station, positions)
 
 
@@ -38,13 +39,25 @@ def _positions(station):
         (lambda wm, layout: b"\xff\xd8\xff\xe0 JFIF image bytes", "invalid"),
         (lambda wm, layout: b"not json", "invalid"),
         (lambda wm, layout: b"x" * (600 * 1024), "invalid"),
-        (lambda wm, layout: json.dumps({"type": "icon_frames", "v": 1, "station": "demo-station", "timestamp": 1.0,
-                                        "floors": [{"floor": "concourse", "dots": [], "zones": [],
-                                                    "image": "base64..."}]}).encode(), "invalid"),
+        (
+            lambda wm, layout: json.dumps(
+                {
+                    "type": "icon_frames",
+                    "v": 1,
+                    "station": "demo-station",
+                    "timestamp": 1.0,
+                    "floors": [{"floor": "concourse", "dots": [], "zones": [], "image": "base64..."}],
+                }
+            ).encode(),
+            "invalid",
+        ),
         (lambda wm, layout: _positions("demo-station"), "wrong-type"),
-        (lambda wm, layout: wm.frames_message(wm.load_station("pets2009"),
-                                              [wm.make_frame(wm.load_station("pets2009"), "ground")]).replace(
-            b'"pets2009"', b'"elsewhere"'), "unknown-station"),
+        (
+            lambda wm, layout: wm.frames_message(
+                wm.load_station("pets2009"), [wm.make_frame(wm.load_station("pets2009"), "ground")]
+            ).replace(b'"pets2009"', b'"elsewhere"'),
+            "unknown-station",
+        ),
     ],
     ids=["jpeg", "not-json", "oversized", "extra-key", "positions", "unknown-station"],
 )
@@ -59,7 +72,7 @@ def test_anything_else_is_dropped_and_counted(web, wm, demo_layout, make_raw, re
 
 
 def test_frames_must_match_the_layout(web, wm, demo_layout, pets_layout):
-    app, sio, hub = web
+    _app, _sio, hub = web
     # PETS2009's floor inside a demo-station message: the floor is unknown there.
     foreign = wm.make_frame(pets_layout, "ground")
     raw = wm.frames_message(pets_layout, [foreign]).replace(b'"station":"pets2009"', b'"station":"demo-station"')
@@ -72,12 +85,16 @@ def test_frames_must_match_the_layout(web, wm, demo_layout, pets_layout):
 
 
 def test_camera_status_reaches_staff_health(web, wm, demo_layout):
-    app, sio, hub = web
+    _app, _sio, hub = web
     status = CameraStatus("gates-inside", wm.NOW - 2, "stalled", fps=0.5, last_frame_age_s=7.25, error="timeout")
     assert hub.receive(wm.status_message(demo_layout, status))
     health = {c["camera"]: c for c in hub.camera_health("demo-station")}
     assert health["gates-inside"] == {
-        "camera": "gates-inside", "state": "stalled", "fps": 0.5, "last_frame_age_s": 7.2, "status_age_s": 2.0,
+        "camera": "gates-inside",
+        "state": "stalled",
+        "fps": 0.5,
+        "last_frame_age_s": 7.2,
+        "status_age_s": 2.0,
         "error": "timeout",
     }
     assert health["platform-west"]["state"] == "unknown"
@@ -87,7 +104,7 @@ def test_camera_status_reaches_staff_health(web, wm, demo_layout):
 
 
 def test_pump_drains_a_queue_until_stopped(web, wm, demo_layout):
-    app, sio, hub = web
+    _app, _sio, hub = web
     inbox = queue.Queue()
     stop = threading.Event()
     inbox.put(b"garbage")

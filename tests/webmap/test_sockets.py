@@ -20,12 +20,20 @@ def test_join_gets_the_latest_frame_at_once_then_every_frame(web, wm, demo_layou
 def test_floor_room_gets_only_its_floor_and_other_stations_nothing(web, wm, demo_layout, pets_layout):
     app, sio, hub = web
     platform = sio.test_client(app, namespace="/public")
-    assert platform.emit("join", {"station": "demo-station", "floor": "platform"}, namespace="/public",
-                         callback=True)["ok"]
+    assert platform.emit("join", {"station": "demo-station", "floor": "platform"}, namespace="/public", callback=True)[
+        "ok"
+    ]
     pets = sio.test_client(app, namespace="/public")
     pets.emit("join", {"station": "pets2009"}, namespace="/public", callback=True)
-    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", dots=[[5, 5]]),
-                                                wm.make_frame(demo_layout, "platform", dots=[[7, 7], [8, 8]])]))
+    hub.receive(
+        wm.frames_message(
+            demo_layout,
+            [
+                wm.make_frame(demo_layout, "concourse", dots=[[5, 5]]),
+                wm.make_frame(demo_layout, "platform", dots=[[7, 7], [8, 8]]),
+            ],
+        )
+    )
     [frame] = crowding_events(platform)
     assert [f["floor"] for f in frame["floors"]] == ["platform"]
     assert len(frame["floors"][0]["dots"]) == 2
@@ -71,8 +79,7 @@ def test_staff_namespace_accepts_a_logged_in_user(web, wm, demo_layout):
     http = app.test_client()
     wm.login(http, "sam", wm.STAFF_PASSWORD)
     # The Socket.IO handshake comes over HTTPS like the login, so the Secure cookie goes with it.
-    client = sio.test_client(app, namespace="/staff", flask_test_client=http,
-                             headers={"X-Forwarded-Proto": "https"})
+    client = sio.test_client(app, namespace="/staff", flask_test_client=http, headers={"X-Forwarded-Proto": "https"})
     if not client.is_connected("/staff"):
         pytest.fail("a logged-in staff user must be able to connect to /staff")
     hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", levels={"ticket-gates": 3})]))

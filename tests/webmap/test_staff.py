@@ -13,11 +13,15 @@ def https(client, method, path, **kwargs):
 
 
 def test_alert_raised_then_acknowledged_with_csrf(web, wm, demo_layout):
-    app, sio, hub = web
+    app, _sio, hub = web
     client = app.test_client()
     wm.login(client, "sam", wm.STAFF_PASSWORD)
-    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", levels={"ticket-gates": 2},
-                                                              densities={"ticket-gates": 1.7})]))
+    hub.receive(
+        wm.frames_message(
+            demo_layout,
+            [wm.make_frame(demo_layout, "concourse", levels={"ticket-gates": 2}, densities={"ticket-gates": 1.7})],
+        )
+    )
     state = https(client, "GET", "/staff/api/stations/demo-station").get_json()
     [alert] = state["alerts"]
     assert (alert["zone"], alert["level"], alert["active"], alert["acknowledged_by"]) == ("ticket-gates", 2, True, None)
@@ -28,7 +32,9 @@ def test_alert_raised_then_acknowledged_with_csrf(web, wm, demo_layout):
     assert acked.status_code == 200
     assert acked.get_json()["acknowledged_by"] == "sam"
     assert https(client, "GET", "/staff/api/stations/demo-station").get_json()["alerts"][0]["acknowledged_by"] == "sam"
-    assert https(client, "POST", "/staff/alerts/demo-station/999/ack", headers={"X-CSRFToken": token}).status_code == 404
+    assert (
+        https(client, "POST", "/staff/alerts/demo-station/999/ack", headers={"X-CSRFToken": token}).status_code == 404
+    )
 
 
 def test_anonymous_ack_is_refused(web, wm, demo_layout):
@@ -43,8 +49,9 @@ def test_station_state_has_density_los_trend_and_camera_health(web, wm, demo_lay
     app, _, hub = web
     client = app.test_client()
     wm.login(client, "sam", wm.STAFF_PASSWORD)
-    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse",
-                                                              densities={"concourse-west": 0.35})]))
+    hub.receive(
+        wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", densities={"concourse-west": 0.35})])
+    )
     hub.receive(wm.status_message(demo_layout, CameraStatus("gates-inside", wm.NOW, "dead", error="no signal")))
     state = https(client, "GET", "/staff/api/stations/demo-station").get_json()
     zones = {z["id"]: z for z in state["zones"]}
@@ -65,8 +72,14 @@ def test_csv_export_without_history_uses_the_recent_hour(web, wm, demo_layout):
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert {r["zone"] for r in rows} == {z.id for z in demo_layout.zones_on("concourse")}
-    assert set(rows[0]) == {"minute_start", "zone", "mean_count", "mean_density_per_m2", "peak_density_per_m2",
-                            "peak_level"}
+    assert set(rows[0]) == {
+        "minute_start",
+        "zone",
+        "mean_count",
+        "mean_density_per_m2",
+        "peak_density_per_m2",
+        "peak_level",
+    }
 
 
 def test_csv_export_and_day_from_the_history_store(tmp_path, settings, demo_layout, users, wm):

@@ -19,5 +19,8 @@ def test_trend_means(wm):
     trend.update([wm.make_zone("z", 2, 0.6, count=4)], 10.0)
     [minute] = trend.series("z")
     assert (minute.mean_density_per_m2, minute.peak_density_per_m2, minute.peak_level, minute.frames) == (
-        pytest.approx(0.4), 0.6, 2, 2
+        pytest.approx(0.4),
+        0.6,
+        2,
+        2,
     )
