@@ -188,10 +188,16 @@ def apply_homography(*, points: np.ndarray, matrix: np.ndarray) -> tuple[np.ndar
         The mapped points ``(n, 2)`` and the homogeneous denominator ``w`` ``(n,)``, whose sign
         tells which side of the horizon each point lies on.
     """
-    homogeneous = np.column_stack((points, np.ones(len(points)))) @ matrix.T
-    w = homogeneous[:, 2]
+    # Column arithmetic instead of stacking a homogeneous (n, 3) copy: a third of the memory traffic.
+    u, v = points[:, 0], points[:, 1]
+    x = matrix[0, 0] * u + matrix[0, 1] * v + matrix[0, 2]
+    y = matrix[1, 0] * u + matrix[1, 1] * v + matrix[1, 2]
+    w = matrix[2, 0] * u + matrix[2, 1] * v + matrix[2, 2]
     safe = np.where(np.abs(w) < MIN_DENOMINATOR, np.nan, w)
-    return homogeneous[:, :2] / safe[:, None], w
+    out = np.empty((len(points), 2))
+    np.divide(x, safe, out=out[:, 0])
+    np.divide(y, safe, out=out[:, 1])
+    return out, w
 
 
 def undistort_px(*, points_px: np.ndarray, calib: Calibration) -> np.ndarray:
@@ -261,10 +267,13 @@ def to_floor(
     points = _points(points_px, "points_px")
     if len(points) == 0:
         return np.zeros((0, 2)), np.zeros(0, dtype=bool)
-    finite = np.all(np.isfinite(points), axis=1)
-    undistorted = undistort_px(points_px=np.where(finite[:, None], points, 0.0), calib=calib)
+    finite = np.isfinite(points[:, 0]) & np.isfinite(points[:, 1])
+    undistorted = undistort_px(
+        points_px=points if finite.all() else np.where(finite[:, None], points, 0.0), calib=calib
+    )
     projected, w = apply_homography(points=undistorted, matrix=calib.image_to_floor)
-    valid = finite & (np.sign(w) == calib.horizon_sign) & np.all(np.isfinite(projected), axis=1)
+    # A finite w of the floor side's sign, at least MIN_DENOMINATOR from zero, gives a finite point.
+    valid = finite & (w * calib.horizon_sign >= MIN_DENOMINATOR)
     if floor is not None:
         valid &= inside_plan(points_m=projected, floor=floor, margin_m=margin_m)
     return np.where(valid[:, None], projected, np.nan), valid
