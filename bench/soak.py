@@ -1,0 +1,230 @@
+"""Soak test of the scale-out station: the simulated demo station, every camera, many Socket.IO clients.
+
+Runs the real processes (``crowdmap edge``, ``aggregate``, ``serve``) against a private Redis,
+connects ``--clients`` Socket.IO clients (from a separate gevent process) spread over the web
+processes, and reports for each phase:
+
+- delivery latency of each frame at the clients (client receive time minus the frame's
+  timestamp, i.e. from the aggregator's tick to the browser socket): median, p95, p99;
+- frames received per client against frames published;
+- memory (RSS) of every server process: median over the first tenth of the run after warm-up
+  against the median over the last tenth, as growth in percent;
+- errors: client connection errors and disconnects, ERROR lines in the process logs, dead
+  processes, messages the web tier rejected or dropped.
+
+Phases: ``1web`` (the baseline: one web process) and ``2web`` (the same load across two web
+processes behind the Redis message queue), measured in the same run.
+
+    .venv/bin/python bench/soak.py --clients 500 --duration-s 1800
+    .venv/bin/python bench/soak.py --clients 100 --duration-s 120 --phases 1web   # quick look
+"""
+
+from __future__ import annotations
+
+import sys
+
+if len(sys.argv) > 1 and sys.argv[1] == "_clients":
+    # The client swarm runs in its own process under gevent: patch before anything else.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+STATION = "demo-station"
+
+
+# ---- the client swarm (its own process) ---------------------------------------------------------
+
+
+def run_clients(ports: list[int], clients: int, duration_s: float, out_path: Path) -> None:
+    import gevent
+    import socketio
+
+    latencies: list[float] = []
+    counts = [0] * clients
+    errors: dict[str, int] = {}
+    connected = [False] * clients
+
+    def one(index: int) -> None:
+        client = socketio.Client(reconnection=True, reconnection_delay=0.5)
+
+        @client.on("crowding", namespace="/public")
+        def crowding(data: dict[str, Any]) -> None:
+            # The first payload is the latest frame sent on join, not a live delivery.
+            if counts[index] > 0:
+                latencies.append(time.time() - float(data["timestamp"]))
+            counts[index] += 1
+
+        @client.on("disconnect", namespace="/public")
+        def disconnected(*_args: Any) -> None:
+            errors["disconnects"] = errors.get("disconnects", 0) + 1
+
+        port = ports[index % len(ports)]
+        try:
+            client.connect(
+                f"http://127.0.0.1:{port}", namespaces=["/public"], transports=["websocket"], wait_timeout=60
+            )
+            reply = client.call("join", {"station": STATION}, namespace="/public", timeout=60)
+            if not reply or not reply.get("ok"):
+                errors["join_refused"] = errors.get("join_refused", 0) + 1
+            connected[index] = True
+        except Exception as error:  # counted, reported: a soak error
+            key = f"connect:{type(error).__name__}"
+            errors[key] = errors.get(key, 0) + 1
+            return
+        gevent.sleep(max(0.0, deadline - time.time()))
+        try:
+            client.disconnect()
+        except Exception:
+            pass
+
+    deadline = time.time() + duration_s
+    greenlets = []
+    for index in range(clients):
+        greenlets.append(gevent.spawn(one, index))
+        gevent.sleep(0.01)  # ramp up instead of a thundering herd
+    gevent.joinall(greenlets, timeout=duration_s + 120)
+    # Disconnects we asked for at the end are not errors.
+    errors["disconnects"] = max(0, errors.get("disconnects", 0) - sum(connected))
+    out_path.write_text(
+        json.dumps(
+            {"latencies_s": latencies, "frames_per_client": counts, "errors": errors, "connected": sum(connected)}
+        )
+    )
+
+
+# ---- the orchestrator ---------------------------------------------------------------------------
+
+
+def rss_mib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run_phase(name: str, webs: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    from crowdmap.localredis import LocalRedis
+    from crowdmap.localstation import LocalStation, wait_for
+    from crowdmap.station import load_station
+
+    redis_server = LocalRedis(workdir / f"{name}-redis")
+    redis_server.start()
+    station = LocalStation(STATION, redis_server.url, workdir / name)
+    cameras = [camera.id for camera in load_station(STATION).layout.cameras]
+    try:
+        groups = [cameras[i :: args.edge_processes] for i in range(args.edge_processes)]
+        edges = [station.edge(f"edge-{i}", group) for i, group in enumerate(groups)]
+        aggregate = station.aggregate()
+        serves = [station.serve(f"web-{i}") for i in range(webs)]
+        logs = lambda: "\n".join(f"--- {p.name}\n{p.log_tail()}" for p in station.processes)  # noqa: E731
+        for process in [*edges, aggregate, *serves]:
+            wait_for(lambda p=process: p.get("/healthz")[0] == 200, timeout_s=180, what=f"{process.name}", logs=logs)
+        frames_before = aggregate.metric("crowdmap_aggregator_frames_published_total")
+        out = workdir / f"{name}-clients.json"
+        swarm = subprocess.Popen(
+            [sys.executable, __file__, "_clients", json.dumps([s.port for s in serves]), str(args.clients),
+             str(args.duration_s), str(out)],
+        )  # fmt: skip
+        samples: dict[str, list[tuple[float, float]]] = {p.name: [] for p in station.processes}
+        started = time.time()
+        while swarm.poll() is None:
+            for process in station.processes:
+                value = rss_mib(process.pid) if process.alive() else None
+                if value is not None:
+                    samples[process.name].append((time.time() - started, value))
+            time.sleep(args.sample_s)
+        frames_published = aggregate.metric("crowdmap_aggregator_frames_published_total") - frames_before
+        web_metrics = {
+            "rejected": sum(s.metric("crowdmap_web_messages_rejected_total") for s in serves),
+            "dropped_slow_client": sum(s.metric("crowdmap_web_frames_dropped_slow_client_total") for s in serves),
+        }
+        dead = [p.name for p in station.processes if not p.alive()]
+        error_lines = {
+            p.name: sum('"level": "ERROR"' in line for line in p.log_path.read_text(errors="replace").splitlines())
+            for p in station.processes
+        }
+    finally:
+        station.stop()
+        redis_server.stop()
+    clients = json.loads(out.read_text())
+    latencies = clients["latencies_s"]
+    memory = {}
+    for process_name, series in samples.items():
+        # Growth: after warm-up (the first fifth), first tenth of what is left against the last tenth.
+        steady = [v for t, v in series if t >= args.duration_s * 0.2]
+        tenth = max(1, len(steady) // 10)
+        if len(steady) >= 2:
+            first, last = statistics.median(steady[:tenth]), statistics.median(steady[-tenth:])
+            memory[process_name] = {"start_mib": round(first, 1), "end_mib": round(last, 1),
+                                    "growth_pct": round(100.0 * (last - first) / first, 2)}  # fmt: skip
+    per_client = clients["frames_per_client"]
+    return {
+        "phase": name,
+        "web_processes": webs,
+        "clients": args.clients,
+        "connected": clients["connected"],
+        "duration_s": args.duration_s,
+        "frames_published": frames_published,
+        "frames_per_client_median": statistics.median(per_client) if per_client else 0,
+        "deliveries": len(latencies),
+        "latency_s": {
+            "p50": round(percentile(latencies, 0.50), 4),
+            "p95": round(percentile(latencies, 0.95), 4),
+            "p99": round(percentile(latencies, 0.99), 4),
+            "max": round(max(latencies), 4) if latencies else None,
+        },
+        "memory": memory,
+        "errors": {"clients": clients["errors"], "log_error_lines": error_lines, "dead_processes": dead, **web_metrics},
+    }
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "_clients":
+        run_clients(json.loads(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), Path(sys.argv[5]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=500)
+    parser.add_argument("--duration-s", type=float, default=1800.0)
+    parser.add_argument("--phases", default="1web,2web", help="comma-separated: 1web, 2web")
+    parser.add_argument("--edge-processes", type=int, default=2, help="edge processes sharing the cameras")
+    parser.add_argument("--sample-s", type=float, default=5.0, help="seconds between memory samples")
+    parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here too")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="crowdmap-soak-") as tmp:
+        for phase in args.phases.split(","):
+            webs = {"1web": 1, "2web": 2}[phase.strip()]
+            result = run_phase(phase.strip(), webs, args, Path(tmp))
+            print(json.dumps(result, indent=2), flush=True)
+            results.append(result)
+    if len(results) == 2:
+        base, other = results
+        print(json.dumps({"p95_ratio_2web_over_1web": round(other["latency_s"]["p95"] / base["latency_s"]["p95"], 3)}))
+    if args.out is not None:
+        args.out.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
