@@ -2,108 +2,132 @@
 
 Both scales are "grade = number of bounds the density exceeds". A raw grade flickers when a
 steady crowd sits at a bound (one person stepping in and out of a small zone), so grades go
-through :class:`HysteresisGrade`: a grade rises only once the density is clearly above the
-bound and falls only once it is clearly below it.
+through :class:`HysteresisGrades`: a grade rises only once the density is clearly above the
+bound and falls only once it is clearly below it. Every zone of a floor is graded in one
+vectorised update (a step grades tens of zones; per-zone Python calls would dominate it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from homography.layout import Zone
-from iconizer.types import LOS_GRADES, CrowdingLevel
+from iconizer.types import LOS_GRADES
 
 # Used when a zone sets no hysteresis_per_m2: wide enough to absorb one person stepping in and
 # out of a 20 m2 zone, narrow next to the gaps between Fruin bounds (>= 0.12 persons/m2).
 DEFAULT_HYSTERESIS_PER_M2 = 0.05
 
-
-def raw_grade(density_per_m2: float, bounds_per_m2: Sequence[float]) -> int:
-    """How many bounds ``density_per_m2`` exceeds (a density equal to a bound stays below it)."""
-    return int(np.searchsorted(np.asarray(bounds_per_m2, dtype=np.float64), density_per_m2, side="left"))
+NO_GRADE = -1
 
 
-@dataclass
-class HysteresisGrade:
-    """A grade over increasing bounds that only changes when the density leaves a dead band.
+def raw_grades(density_per_m2: npt.ArrayLike, bounds_per_m2: npt.ArrayLike) -> np.ndarray:
+    """How many bounds each density exceeds (a density equal to a bound stays below it).
 
-    With half-width ``h = hysteresis_per_m2 / 2`` around each bound ``b``: the grade rises past
+    Args:
+        density_per_m2: ``(z,)`` densities, persons/m2.
+        bounds_per_m2: ``(z, k)`` strictly increasing bounds per zone, or ``(k,)`` for all zones.
+
+    Returns:
+        ``(z,)`` int grades in ``0..k``.
+    """
+    density = np.asarray(density_per_m2, dtype=np.float64)
+    bounds = np.asarray(bounds_per_m2, dtype=np.float64)
+    return np.count_nonzero(density[:, None] > np.atleast_2d(bounds), axis=1)
+
+
+class HysteresisGrades:
+    """Grades of several zones over increasing bounds, each changing only outside a dead band.
+
+    With half-width ``h = hysteresis_per_m2 / 2`` around each bound ``b``: a grade rises past
     ``b`` when the density exceeds ``b + h`` and falls back below ``b`` when it drops under
     ``b - h``. Inside ``[b - h, b + h]`` the previous grade holds, so a steady crowd anywhere in
-    the band never changes the grade. The first value, and the first after :meth:`reset`, takes
+    the band never changes the grade. A zone's first value, and its first after a reset, takes
     the plain grade.
 
-    Attributes:
-        bounds_per_m2: Strictly increasing grade bounds, persons/m2.
-        hysteresis_per_m2: Total band width around each bound, persons/m2, >= 0.
+    Args:
+        bounds_per_m2: ``(z, k)`` strictly increasing bounds per zone, persons/m2.
+        hysteresis_per_m2: ``(z,)`` total band width around each bound, persons/m2, >= 0.
     """
 
-    bounds_per_m2: tuple[float, ...]
-    hysteresis_per_m2: float
-    grade: int | None = field(default=None, init=False)
+    def __init__(self, bounds_per_m2: npt.ArrayLike, hysteresis_per_m2: npt.ArrayLike) -> None:
+        bounds = np.array(bounds_per_m2, dtype=np.float64, ndmin=2)
+        hysteresis = np.array(hysteresis_per_m2, dtype=np.float64, ndmin=1)
+        if bounds.ndim != 2 or bounds.shape[1] == 0 or np.any(np.diff(bounds, axis=1) <= 0):
+            raise ValueError(f"bounds_per_m2 must be non-empty and strictly increasing per zone, got {bounds.tolist()}")
+        if hysteresis.shape != (len(bounds),):
+            raise ValueError(f"hysteresis_per_m2 must have shape ({len(bounds)},), got {hysteresis.shape}")
+        if not np.all(np.isfinite(hysteresis)) or np.any(hysteresis < 0):
+            raise ValueError(f"hysteresis_per_m2 must be finite and >= 0, got {hysteresis.tolist()}")
+        self.bounds_per_m2 = bounds
+        self.hysteresis_per_m2 = hysteresis
+        self._rise = bounds + hysteresis[:, None] / 2
+        self._fall = bounds - hysteresis[:, None] / 2
+        self.grades = np.full(len(bounds), NO_GRADE, dtype=np.int64)
 
-    def __post_init__(self) -> None:
-        bounds = np.asarray(self.bounds_per_m2, dtype=np.float64)
-        if bounds.ndim != 1 or len(bounds) == 0 or np.any(np.diff(bounds) <= 0):
-            raise ValueError(f"bounds_per_m2 must be non-empty and strictly increasing, got {self.bounds_per_m2}")
-        if not np.isfinite(self.hysteresis_per_m2) or self.hysteresis_per_m2 < 0:
-            raise ValueError(f"hysteresis_per_m2 must be finite and >= 0, got {self.hysteresis_per_m2}")
-        self._bounds = bounds
-        half = self.hysteresis_per_m2 / 2
-        self._rise = bounds + half
-        self._fall = bounds - half
+    def update(self, density_per_m2: npt.ArrayLike, valid: npt.ArrayLike | None = None) -> np.ndarray:
+        """Feed the current (smoothed) densities and return the grades to report.
 
-    def update(self, density_per_m2: float) -> int:
-        """Feed the current (smoothed) density and return the grade to report."""
-        if self.grade is None:
-            self.grade = raw_grade(density_per_m2, self._bounds)
-            return self.grade
-        # Grade g may rise to the number of bounds whose rise point the density exceeds, and may
-        # fall to the number of bounds whose fall point it still exceeds; otherwise it holds.
-        high = int(np.searchsorted(self._rise, density_per_m2, side="left"))
-        low = int(np.searchsorted(self._fall, density_per_m2, side="left"))
-        if high > self.grade:
-            self.grade = high
-        elif low < self.grade:
-            self.grade = low
-        return self.grade
+        Args:
+            density_per_m2: ``(z,)`` densities, persons/m2.
+            valid: ``(z,)`` bool; a zone marked False (stale) is reset and reports grade 0.
+
+        Returns:
+            ``(z,)`` int grades (a copy).
+        """
+        density = np.asarray(density_per_m2, dtype=np.float64)
+        if density.shape != self.grades.shape:
+            raise ValueError(f"density_per_m2 must have shape {self.grades.shape}, got {density.shape}")
+        # A grade may rise to the number of rise points the density exceeds, and fall to the number
+        # of fall points it still exceeds; otherwise it holds.
+        high = np.count_nonzero(density[:, None] > self._rise, axis=1)
+        low = np.count_nonzero(density[:, None] > self._fall, axis=1)
+        held = self.grades
+        new = np.where(high > held, high, np.where(low < held, low, held))
+        fresh = held == NO_GRADE
+        if fresh.any():
+            new[fresh] = np.count_nonzero(density[fresh, None] > self.bounds_per_m2[fresh], axis=1)
+        if valid is not None:
+            new = np.where(np.asarray(valid, dtype=bool), new, NO_GRADE)
+        self.grades = new
+        return np.maximum(new, 0)
 
     def reset(self) -> None:
-        """Forget the held grade (the zone went stale; its next value starts afresh)."""
-        self.grade = None
+        """Forget every held grade."""
+        self.grades[:] = NO_GRADE
 
 
 @dataclass
-class ZoneGrader:
-    """Level of service and public level of one zone, each with hysteresis.
+class FloorGrader:
+    """Level of service and public level of every zone of a floor, each with hysteresis.
 
     Attributes:
-        los: Fruin grade 0..5 (A..F) over ``zone.los_bounds_per_m2``.
-        public: Public level 0..3 over ``zone.public_bounds_per_m2``.
+        los: Fruin grades 0..5 (A..F) over each zone's ``los_bounds_per_m2``.
+        public: Public levels 0..3 over each zone's ``public_bounds_per_m2``.
     """
 
-    los: HysteresisGrade
-    public: HysteresisGrade
+    los: HysteresisGrades
+    public: HysteresisGrades
 
     @classmethod
-    def for_zone(cls, zone: Zone, default_hysteresis_per_m2: float = DEFAULT_HYSTERESIS_PER_M2) -> ZoneGrader:
-        """Bounds and hysteresis from the zone's kind and its per-zone overrides."""
-        hysteresis = zone.thresholds.hysteresis_per_m2
-        if hysteresis is None:
-            hysteresis = default_hysteresis_per_m2
-        return cls(
-            los=HysteresisGrade(tuple(zone.los_bounds_per_m2), hysteresis),
-            public=HysteresisGrade(tuple(zone.public_bounds_per_m2), hysteresis),
-        )
+    def for_zones(
+        cls, zones: Sequence[Zone], default_hysteresis_per_m2: float = DEFAULT_HYSTERESIS_PER_M2
+    ) -> FloorGrader:
+        """Bounds and hysteresis from each zone's kind and its per-zone overrides."""
+        hysteresis = [
+            default_hysteresis_per_m2 if z.thresholds.hysteresis_per_m2 is None else z.thresholds.hysteresis_per_m2
+            for z in zones
+        ]
+        los = np.array([z.los_bounds_per_m2 for z in zones], dtype=np.float64).reshape(len(zones), 5)
+        public = np.array([z.public_bounds_per_m2 for z in zones], dtype=np.float64).reshape(len(zones), 3)
+        return cls(los=HysteresisGrades(los, hysteresis), public=HysteresisGrades(public, hysteresis))
 
-    def update(self, density_per_m2: float) -> tuple[CrowdingLevel, str]:
-        """Public level and LOS letter for the current smoothed density."""
-        return CrowdingLevel(self.public.update(density_per_m2)), LOS_GRADES[self.los.update(density_per_m2)]
-
-    def reset(self) -> None:
-        """Forget both held grades."""
-        self.los.reset()
-        self.public.reset()
+    def update(self, density_per_m2: npt.ArrayLike, valid: npt.ArrayLike | None = None) -> tuple[np.ndarray, list[str]]:
+        """Public levels ``(z,)`` and LOS letters for the current smoothed densities."""
+        levels = self.public.update(density_per_m2, valid)
+        los = self.los.update(density_per_m2, valid)
+        return levels, [LOS_GRADES[g] for g in los.tolist()]

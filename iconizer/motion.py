@@ -30,8 +30,61 @@ PAIRING_METHODS = ("nearest", "mutual")
 
 
 def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    diff = a[:, None, :] - b[None, :, :]
-    return np.einsum("ijk,ijk->ij", diff, diff)
+    # |a|^2 + |b|^2 - 2ab through one matrix product: several times faster than materialising the
+    # (n, m, 2) differences. Coordinates are centred first so the cancellation error stays ~1e-12 m2.
+    centre = b.mean(axis=0) if len(b) else np.zeros(2)
+    a = a - centre
+    b = b - centre
+    d2 = np.einsum("ij,ij->i", a, a)[:, None] + np.einsum("ij,ij->i", b, b)[None, :] - 2.0 * (a @ b.T)
+    return np.maximum(d2, 0.0, out=d2)
+
+
+_NEIGHBOUR_CELLS = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)], dtype=np.int64)
+
+
+def has_neighbour_within(now_xy_m: np.ndarray, before_xy_m: np.ndarray, radius_m: float) -> np.ndarray:
+    """For each current position, whether some earlier position lies within ``radius_m``.
+
+    Exact fixed-radius search on a grid of ``radius_m`` cells (each point only meets the points
+    of its own and the 8 surrounding cells), so the work grows with the number of close pairs,
+    not with ``n * m``: this is the ``nearest`` pairing's test "nearest earlier position closer
+    than the walking threshold".
+
+    Args:
+        now_xy_m: Current positions ``(n, 2)``, metres.
+        before_xy_m: Earlier positions ``(m, 2)``, metres.
+        radius_m: Search radius, metres, > 0.
+
+    Returns:
+        ``(n,)`` bool.
+    """
+    n = len(now_xy_m)
+    if n == 0 or len(before_xy_m) == 0:
+        return np.zeros(n, dtype=bool)
+    if not radius_m > 0:
+        raise ValueError(f"radius_m must be positive, got {radius_m}")
+    origin = np.minimum(now_xy_m.min(axis=0), before_xy_m.min(axis=0)) - radius_m
+    cell_before = np.floor((before_xy_m - origin) / radius_m).astype(np.int64)
+    cell_now = np.floor((now_xy_m - origin) / radius_m).astype(np.int64)
+    stride = int(max(cell_before[:, 1].max(), cell_now[:, 1].max())) + 3
+    key_before = cell_before[:, 0] * stride + cell_before[:, 1]
+    order = np.argsort(key_before, kind="stable")
+    key_before = key_before[order]
+    sorted_before = before_xy_m[order]
+    # Keys of the 9 cells around each current point, as one flat (9n,) query.
+    keys = ((cell_now[:, None, :] + _NEIGHBOUR_CELLS[None, :, :]) @ np.array([stride, 1])).ravel()
+    lo = np.searchsorted(key_before, keys, side="left")
+    counts = np.searchsorted(key_before, keys, side="right") - lo
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(n, dtype=bool)
+    query = np.repeat(np.arange(9 * n) // 9, counts)
+    candidate = np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(total)
+    diff = now_xy_m[query] - sorted_before[candidate]
+    close = np.einsum("ij,ij->i", diff, diff) <= radius_m * radius_m
+    found = np.zeros(n, dtype=bool)
+    found[query[close]] = True
+    return found
 
 
 def pair_displacements_m(now_xy_m: np.ndarray, before_xy_m: np.ndarray, method: PairingMethod) -> np.ndarray:
@@ -44,6 +97,9 @@ def pair_displacements_m(now_xy_m: np.ndarray, before_xy_m: np.ndarray, method: 
 
     Returns:
         ``(n,)`` distances in metres; infinity for every position when ``m == 0``.
+
+    This builds the full ``(n, m)`` distance matrix; the ``nearest`` test in :class:`MotionWindow`
+    uses :func:`has_neighbour_within` instead, which avoids it.
     """
     if method not in PAIRING_METHODS:
         raise ValueError(f"method must be one of {PAIRING_METHODS}, got {method!r}")
@@ -134,10 +190,14 @@ class MotionWindow:
             moving = np.zeros(len(xy), dtype=bool)
         else:
             before_s, before_xy = reference
-            displacement_m = pair_displacements_m(xy, before_xy, self.method)
-            moving = displacement_m > self.speed_threshold_m_s * (now_s - before_s)
-            # A position with nobody earlier to pair with is someone who just appeared: unknown.
-            moving &= np.isfinite(displacement_m)
+            threshold_m = self.speed_threshold_m_s * (now_s - before_s)
+            if len(before_xy) == 0:
+                # Nobody earlier to pair with: everyone just appeared, motion unknown.
+                moving = np.zeros(len(xy), dtype=bool)
+            elif self.method == "nearest":
+                moving = ~has_neighbour_within(xy, before_xy, threshold_m)
+            else:
+                moving = pair_displacements_m(xy, before_xy, self.method) > threshold_m
         xy.flags.writeable = False
         self._sets.append((now_s, xy))
         return moving

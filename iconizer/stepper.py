@@ -19,7 +19,7 @@ import shapely
 from homography.layout import StationLayout
 from homography.types import FloorPositions
 from iconizer.coarsen import COARSEN_METHODS, CoarsenMethod, coarsen_positions, shuffled
-from iconizer.levels import DEFAULT_HYSTERESIS_PER_M2, ZoneGrader
+from iconizer.levels import DEFAULT_HYSTERESIS_PER_M2, FloorGrader
 from iconizer.motion import MotionWindow, PairingMethod
 from iconizer.smoothing import WindowMean
 from iconizer.types import CameraStatus, IconFrame, ZoneState
@@ -79,7 +79,7 @@ class _FloorState:
     floor_id: str
     size_m: tuple[float, float]
     index: ZoneIndex
-    graders: list[ZoneGrader]
+    grader: FloorGrader
     smoother: WindowMean
     motion: MotionWindow
     cameras_of_zone: list[frozenset[str]]
@@ -154,7 +154,7 @@ class Iconizer:
                     floor_id=floor.id,
                     size_m=floor.size_m,
                     index=ZoneIndex.build(floor, zones),
-                    graders=[ZoneGrader.for_zone(zone, default_hysteresis_per_m2) for zone in zones],
+                    grader=FloorGrader.for_zones(zones, default_hysteresis_per_m2),
                     smoother=WindowMean(len(zones), layout.publishing.density_window_s),
                     motion=MotionWindow(
                         window_s=motion_window_s,
@@ -240,19 +240,19 @@ class Iconizer:
         floor.stale_before = stale
         density = floor.smoother.update(now_s, counts / floor.index.walkable_area_m2, ~stale)
 
-        zones = []
-        for i, zone_id in enumerate(floor.index.zone_ids):
-            if stale[i]:
-                # Unknown, never empty: the flag is what the pages show; the numbers are placeholders.
-                floor.graders[i].reset()
-                zones.append(ZoneState(zone_id, 0, 0.0, 0, "A", stale=True))
-            else:
-                level, los = floor.graders[i].update(float(density[i]))
-                zones.append(ZoneState(zone_id, int(counts[i]), float(density[i]), level, los, stale=False))
+        live_zone = ~stale
+        levels, los = floor.grader.update(density, live_zone)
+        zones = tuple(
+            ZoneState(zone_id, int(counts[i]), float(density[i]), int(levels[i]), los[i], stale=False)
+            if live_zone[i]
+            # Unknown, never empty: the flag is what the pages show; the numbers are placeholders.
+            else ZoneState(zone_id, 0, 0.0, 0, "A", stale=True)
+            for i, zone_id in enumerate(floor.index.zone_ids)
+        )
 
         moving = floor.motion.update(now_s, xy_m)
         dots_m = coarsen_positions(
             xy_m, cell_m=self.coarsen_m, method=self.coarsen_method, rng=self._rng, size_m=floor.size_m
         )
         dots_m, moving = shuffled(self._rng, dots_m, moving)
-        return IconFrame(self.station_id, floor.floor_id, now_s, dots_m, moving, tuple(zones))
+        return IconFrame(self.station_id, floor.floor_id, now_s, dots_m, moving, zones)

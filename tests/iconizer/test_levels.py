@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from homography.layout import parse_layout
-from iconizer.levels import DEFAULT_HYSTERESIS_PER_M2, HysteresisGrade, ZoneGrader, raw_grade
+from iconizer.levels import DEFAULT_HYSTERESIS_PER_M2, FloorGrader, HysteresisGrades, raw_grades
 from iconizer.types import CrowdingLevel
 
 WALKWAY = (0.31, 0.43, 0.72, 1.08, 2.17)
@@ -23,37 +23,38 @@ QUEUING = (0.83, 1.08, 1.54, 3.57, 5.26)
         (6.0, QUEUING, 5),
     ],
 )
-def test_raw_grade(density, bounds, grade):
-    assert raw_grade(density, bounds) == grade
+def test_raw_grades(density, bounds, grade):
+    assert raw_grades([density], bounds).tolist() == [grade]
 
 
 @pytest.mark.parametrize(
     ("bounds", "hysteresis", "expectation"),
     [
-        ((0.3, 0.6), 0.1, nullcontext()),
-        ((0.3, 0.3), 0.1, pytest.raises(ValueError, match="strictly increasing")),
-        ((), 0.1, pytest.raises(ValueError, match="non-empty")),
-        ((0.3,), -0.1, pytest.raises(ValueError, match="hysteresis_per_m2")),
+        ([(0.3, 0.6)], [0.1], nullcontext()),
+        ([(0.3, 0.3)], [0.1], pytest.raises(ValueError, match="strictly increasing")),
+        ([()], [0.1], pytest.raises(ValueError, match="non-empty")),
+        ([(0.3,)], [-0.1], pytest.raises(ValueError, match="hysteresis_per_m2")),
+        ([(0.3,), (0.4,)], [0.1], pytest.raises(ValueError, match="shape")),
     ],
 )
 def test_hysteresis_validation(bounds, hysteresis, expectation):
     with expectation:
-        HysteresisGrade(bounds, hysteresis)
+        HysteresisGrades(bounds, hysteresis)
 
 
 def test_steady_crowd_inside_band_never_changes_level():
-    grade = HysteresisGrade(WALKWAY, 0.1)
+    grades = HysteresisGrades([WALKWAY, QUEUING], [0.1, 0.1])
     rng = np.random.default_rng(0)
-    # A steady crowd around the C/D bound (0.72), wandering anywhere inside the +-0.05 band.
-    densities = 0.72 + rng.uniform(-0.0499, 0.0499, size=2000)
-    grades = {grade.update(d) for d in densities}
-    assert len(grades) == 1
+    # Steady crowds around the C/D bounds (0.72, 1.54), wandering anywhere inside the +-0.05 band.
+    densities = np.array([0.72, 1.54]) + rng.uniform(-0.0499, 0.0499, size=(2000, 2))
+    seen = {tuple(grades.update(d).tolist()) for d in densities}
+    assert len(seen) == 1
 
 
 def test_same_crowd_without_hysteresis_flickers():
-    grade = HysteresisGrade(WALKWAY, 0.0)
+    grades = HysteresisGrades([WALKWAY], [0.0])
     densities = 0.72 + np.random.default_rng(0).uniform(-0.0499, 0.0499, size=2000)
-    changes = np.count_nonzero(np.diff([grade.update(d) for d in densities]))
+    changes = np.count_nonzero(np.diff([grades.update([d])[0] for d in densities]))
     assert changes > 100
 
 
@@ -67,16 +68,18 @@ def test_same_crowd_without_hysteresis_flickers():
     ],
 )
 def test_hysteresis_transitions(sequence, expected):
-    grade = HysteresisGrade(WALKWAY, 0.1)
-    assert [grade.update(d) for d in sequence] == expected
+    grades = HysteresisGrades([WALKWAY], [0.1])
+    assert [int(grades.update([d])[0]) for d in sequence] == expected
 
 
-def test_reset_takes_plain_grade_again():
-    grade = HysteresisGrade(WALKWAY, 0.1)
-    grade.update(0.80)
-    assert grade.update(0.70) == 3
-    grade.reset()
-    assert grade.update(0.70) == 2
+def test_reset_and_invalid_take_plain_grade_again():
+    grades = HysteresisGrades([WALKWAY, WALKWAY], [0.1, 0.1])
+    grades.update([0.80, 0.80])
+    assert grades.update([0.70, 0.70]).tolist() == [3, 3]
+    assert grades.update([0.70, 0.70], valid=[True, False]).tolist() == [3, 0]  # stale zone: forgotten
+    assert grades.update([0.70, 0.70]).tolist() == [3, 2]
+    grades.reset()
+    assert grades.update([0.70, 0.70]).tolist() == [2, 2]
 
 
 def _zone(**thresholds):
@@ -119,12 +122,18 @@ def _zone(**thresholds):
         ({"los_per_m2": [1, 2, 3, 4, 5]}, 2.5, CrowdingLevel.BUSY, "C"),
     ],
 )
-def test_zone_grader_kind_and_overrides(zone_args, density, level, los):
-    assert ZoneGrader.for_zone(_zone(**zone_args)).update(density) == (level, los)
+def test_floor_grader_kind_and_overrides(zone_args, density, level, los):
+    levels, letters = FloorGrader.for_zones([_zone(**zone_args)]).update([density])
+    assert (CrowdingLevel(levels[0]), letters[0]) == (level, los)
 
 
 @pytest.mark.parametrize(("zone_args", "band"), [({}, DEFAULT_HYSTERESIS_PER_M2), ({"hysteresis_per_m2": 0.2}, 0.2)])
-def test_zone_grader_hysteresis_override(zone_args, band):
-    grader = ZoneGrader.for_zone(_zone(**zone_args))
-    assert grader.public.hysteresis_per_m2 == band
-    assert grader.los.hysteresis_per_m2 == band
+def test_floor_grader_hysteresis_override(zone_args, band):
+    grader = FloorGrader.for_zones([_zone(**zone_args)])
+    assert grader.public.hysteresis_per_m2.tolist() == [band]
+    assert grader.los.hysteresis_per_m2.tolist() == [band]
+
+
+def test_floor_without_zones():
+    levels, letters = FloorGrader.for_zones([]).update(np.zeros(0))
+    assert levels.shape == (0,) and letters == []

@@ -3,7 +3,7 @@ from contextlib import nullcontext
 import numpy as np
 import pytest
 
-from iconizer.motion import MotionWindow, pair_displacements_m
+from iconizer.motion import MotionWindow, has_neighbour_within, pair_displacements_m
 
 
 def _crowd(rng, n_walkers, n_standers, spacing_m):
@@ -87,3 +87,18 @@ def test_time_must_not_go_backwards():
     motion.update(2.0, [[0.0, 0.0]])
     with pytest.raises(ValueError, match="backwards"):
         motion.update(1.0, [[0.0, 0.0]])
+
+
+@pytest.mark.parametrize("radius_m", [0.1, 0.5, 1.3, 5.0])
+@pytest.mark.parametrize(("n", "m"), [(0, 5), (5, 0), (1, 1), (300, 250)])
+def test_fixed_radius_search_matches_brute_force(radius_m, n, m):
+    rng = np.random.default_rng(n + m)
+    now = rng.uniform(-20, 80, size=(n, 2))
+    before = np.concatenate(
+        [
+            now[:m] + rng.normal(0, 1.0, size=(min(n, m), 2)),
+            rng.uniform(-20, 80, (max(m - n, 0), 2)),
+        ]
+    )
+    expected = (pair_displacements_m(now, before, "nearest") <= radius_m) if m else np.zeros(n, bool)
+    np.testing.assert_array_equal(has_neighbour_within(now, before, radius_m), expected)
