@@ -38,7 +38,7 @@ class SimulationConfig:
     """
 
     step_s: float = 0.2
-    warmup_s: float = 240.0
+    warmup_s: float = 180.0
     walking_speed_mps: float = 1.3
     walking_speed_sd_mps: float = 0.2
     passer_by_per_s: float = 0.5
@@ -53,7 +53,7 @@ class SimulationConfig:
     train_length_m: float = 100.0
     doors_per_side: int = 10
     door_service_s: float = 0.8
-    gate_service_s: float = 2.0
+    gate_service_s: float = 2.4
     stairs_per_s: float = 2.0
     escalator_per_s: float = 1.2
     stairs_travel_s: float = 16.0
@@ -65,8 +65,17 @@ class SimulationConfig:
             values = value if isinstance(value, tuple) else (value,)
             if any(v < 0 for v in values):
                 raise ValueError(f"{field.name} must not be negative, got {value}")
-        positive = ("step_s", "walking_speed_mps", "train_interval_s", "train_dwell_s", "train_length_m",
-                    "door_service_s", "gate_service_s", "stairs_per_s", "escalator_per_s")
+        positive = (
+            "step_s",
+            "walking_speed_mps",
+            "train_interval_s",
+            "train_dwell_s",
+            "train_length_m",
+            "door_service_s",
+            "gate_service_s",
+            "stairs_per_s",
+            "escalator_per_s",
+        )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")

@@ -71,9 +71,12 @@ class _Agent:
     legs: list
     mode: str = "walk"
     server: Server | None = None
-    until_s: float = 0.0
+    until_s: float = 0.0  # end of a trip between floors
     arrive_at: tuple | None = None
     origin: object = None
+
+
+_ROWS = ("pos", "vel", "speed", "target", "field_id", "floor", "ghost", "queued", "arrive_tol", "wake_s")
 
 
 @dataclass
@@ -88,6 +91,8 @@ class _Arrays:
     floor: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     ghost: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     queued: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    arrive_tol: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    wake_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def append(self, pos: np.ndarray, speed: float, floor: int) -> int:
         self.pos = np.vstack((self.pos, pos[None]))
@@ -98,10 +103,12 @@ class _Arrays:
         self.floor = np.append(self.floor, floor)
         self.ghost = np.append(self.ghost, False)
         self.queued = np.append(self.queued, False)
+        self.arrive_tol = np.append(self.arrive_tol, -1.0)
+        self.wake_s = np.append(self.wake_s, np.inf)
         return len(self.pos) - 1
 
     def keep(self, mask: np.ndarray) -> None:
-        for name in ("pos", "vel", "speed", "target", "field_id", "floor", "ghost", "queued"):
+        for name in _ROWS:
             setattr(self, name, getattr(self, name)[mask])
 
 
@@ -206,9 +213,14 @@ class Simulation:
                 for side in (0, 1):
                     back = lane.back_m[side]
                     server = Server(
-                        kind="gate", head_m=lane.entry_m[side], back_m=back, across_m=np.array([-back[1], back[0]]),
-                        service_s=config.gate_service_s, turnstile=turnstile,
-                        field_point_m=line.approach_m[side], floor_id=line.floor_id,
+                        kind="gate",
+                        head_m=lane.entry_m[side],
+                        back_m=back,
+                        across_m=np.array([-back[1], back[0]]),
+                        service_s=config.gate_service_s,
+                        turnstile=turnstile,
+                        field_point_m=line.approach_m[side],
+                        floor_id=line.floor_id,
                         lane_exit_m=lane.entry_m[1 - side],
                     )
                     self._gate_servers[(line_index, side)].append(server)
@@ -220,10 +232,18 @@ class Simulation:
                 if link.one_way_from is not None and link.one_way_from != end.floor_id:
                     continue
                 server = Server(
-                    kind=link.kind, head_m=end.point_m, back_m=end.back_m, across_m=end.across_m,
-                    service_s=1.0 / rate, turnstile=Turnstile(), field_point_m=end.point_m + end.back_m * 1.5,
-                    floor_id=end.floor_id, lines=max(1, int(end.width_m / 0.55)) + 2, spacing_m=0.5,
-                    arrival=other, travel_s=travel,
+                    kind=link.kind,
+                    head_m=end.point_m,
+                    back_m=end.back_m,
+                    across_m=end.across_m,
+                    service_s=1.0 / rate,
+                    turnstile=Turnstile(),
+                    field_point_m=end.point_m + end.back_m * 1.5,
+                    floor_id=end.floor_id,
+                    lines=max(1, int(end.width_m / 0.55)) + 2,
+                    spacing_m=0.5,
+                    arrival=other,
+                    travel_s=travel,
                 )
                 self._link_servers.setdefault((end.floor_id, other.floor_id), []).append(server)
                 self._servers.append(server)
@@ -231,9 +251,15 @@ class Simulation:
             servers = []
             for door in edge.doors_m:
                 server = Server(
-                    kind="door", head_m=door + edge.inward_m * DOOR_INSET_M, back_m=edge.inward_m,
-                    across_m=edge.along_m, service_s=config.door_service_s, turnstile=Turnstile(),
-                    field_point_m=door + edge.inward_m * DOOR_INSET_M, floor_id=edge.floor_id, lines=4,
+                    kind="door",
+                    head_m=door + edge.inward_m * DOOR_INSET_M,
+                    back_m=edge.inward_m,
+                    across_m=edge.along_m,
+                    service_s=config.door_service_s,
+                    turnstile=Turnstile(),
+                    field_point_m=door + edge.inward_m * DOOR_INSET_M,
+                    floor_id=edge.floor_id,
+                    lines=4,
                     edge_index=edge_index,
                 )
                 servers.append(server)
@@ -265,8 +291,12 @@ class Simulation:
         for _ in range(rng.poisson(config.departing_per_s * dt)):
             origin = exits[rng.integers(len(exits))]
             legs = [("shop",)] if rng.random() < config.shop_visit_probability / 2 else []
-            self._add(origin.floor_id, origin.point_m + rng.normal(0, 0.3, 2),
-                      [*legs, ("tolink", self.plan.platform_floor), ("board",)], origin)
+            self._add(
+                origin.floor_id,
+                origin.point_m + rng.normal(0, 0.3, 2),
+                [*legs, ("tolink", self.plan.platform_floor), ("board",)],
+                origin,
+            )
 
     def _schedule_trains(self, from_s: float, to_s: float) -> None:
         config, rng = self.config, self._rng
@@ -291,7 +321,9 @@ class Simulation:
 
     def _add(self, floor_id: str, pos: np.ndarray, legs: list, origin: object) -> None:
         config = self.config
-        speed = float(np.clip(self._rng.normal(config.walking_speed_mps, config.walking_speed_sd_mps), *SPEED_LIMITS_MPS))
+        speed = float(
+            np.clip(self._rng.normal(config.walking_speed_mps, config.walking_speed_sd_mps), *SPEED_LIMITS_MPS)
+        )
         row = self._arrays.append(np.asarray(pos, dtype=np.float64), speed, self._floor_ids.index(floor_id))
         agent = _Agent(uid=self._next_uid, row=row, legs=list(legs), origin=origin)
         self._next_uid += 1
@@ -371,6 +403,8 @@ class Simulation:
         floor = self.plan.floors[floor_id]
         arrays.ghost[row] = False
         arrays.queued[row] = False
+        arrays.arrive_tol[row] = -1.0
+        arrays.wake_s[row] = np.inf
         while True:
             if not agent.legs:
                 agent.mode = "gone"
@@ -391,20 +425,20 @@ class Simulation:
             elif kind == "walk":
                 _, point, tolerance, field_point = leg
                 agent.mode = "walk"
-                agent.until_s = tolerance
+                arrays.arrive_tol[row] = tolerance
                 arrays.target[row] = point
                 arrays.field_id[row] = floor.field_id(field_point) if field_point is not None else -1
                 return
             elif kind == "pass":
                 agent.mode = "pass"
-                agent.until_s = 0.3
+                arrays.arrive_tol[row] = 0.3
                 arrays.target[row] = leg[1]
                 arrays.field_id[row] = -1
                 arrays.ghost[row] = True
                 return
             elif kind == "dwell":
                 agent.mode = "dwell"
-                agent.until_s = now + leg[1]
+                arrays.wake_s[row] = now + leg[1]
                 arrays.target[row] = arrays.pos[row]
                 arrays.field_id[row] = -1
                 return
@@ -413,8 +447,10 @@ class Simulation:
                 if shops:
                     shop = shops[rng.integers(len(shops))]
                     spot = shop.point_m + np.array([rng.uniform(-2.5, 2.5), rng.uniform(-0.3, 0.3)])
-                    agent.legs[0:0] = [("goto", spot, WALK_TOLERANCE_M, shop.point_m),
-                                       ("dwell", rng.uniform(*self.config.shop_dwell_s))]
+                    agent.legs[0:0] = [
+                        ("goto", spot, WALK_TOLERANCE_M, shop.point_m),
+                        ("dwell", rng.uniform(*self.config.shop_dwell_s)),
+                    ]
             elif kind == "exit":
                 exits = [p for p in self.plan.exits if p.floor_id == floor_id and p is not agent.origin]
                 if not exits:
@@ -430,8 +466,10 @@ class Simulation:
                     raise RuntimeError(f"no stairs or escalator from {floor_id!r} to {leg[1]!r}")
                 gaps = [np.linalg.norm(s.field_point_m - arrays.pos[row]) for s in servers]
                 nearest = servers[int(np.argmin(gaps))]
-                agent.legs[0:0] = [("goto", nearest.field_point_m, JOIN_RADIUS_M, nearest.field_point_m),
-                                   ("link", leg[1])]
+                agent.legs[0:0] = [
+                    ("goto", nearest.field_point_m, JOIN_RADIUS_M, nearest.field_point_m),
+                    ("link", leg[1]),
+                ]
             elif kind == "link":
                 servers = self._link_servers[(floor_id, leg[1])]
                 self._join(row, agent, min(servers, key=lambda s: s.wait_s() + 0.01 * len(s.queue)))
@@ -469,12 +507,10 @@ class Simulation:
 
     def _check_arrivals(self, now: float) -> None:
         arrays = self._arrays
-        gaps = np.linalg.norm(arrays.target - arrays.pos, axis=1)
-        for row, agent in enumerate(self._agents):
-            if agent.mode in ("walk", "pass") and gaps[row] < agent.until_s:
-                self._next_leg(row, now)
-            elif agent.mode == "dwell" and now >= agent.until_s:
-                self._next_leg(row, now)
+        offset = arrays.target - arrays.pos
+        gaps = np.sqrt(np.einsum("ij,ij->i", offset, offset))
+        for row in np.flatnonzero((gaps < arrays.arrive_tol) | (arrays.wake_s <= now)):
+            self._next_leg(int(row), now)
 
     def _remove_gone(self) -> None:
         keep = np.array([agent.mode != "gone" for agent in self._agents], dtype=bool)
@@ -523,9 +559,10 @@ class Simulation:
                 limit = speed[free] * MAX_SPEED_FACTOR
                 new_vel[free] = moved * np.minimum(1.0, limit / np.maximum(norm, 1e-9))[:, None]
             if np.any(settled):
-                new_vel[settled] = to_target[settled] * np.minimum(
-                    1.0 / RELAX_S, speed[settled] / np.maximum(distance[settled], 1e-9)
-                )[:, None]
+                new_vel[settled] = (
+                    to_target[settled]
+                    * np.minimum(1.0 / RELAX_S, speed[settled] / np.maximum(distance[settled], 1e-9))[:, None]
+                )
             arrays.pos[rows], arrays.vel[rows] = _collide(plan.grid, pos, new_vel, dt)
 
 
@@ -565,7 +602,5 @@ def _collide(grid: FloorGrid, pos: np.ndarray, vel: np.ndarray, dt: float) -> tu
     x_ok, y_ok = grid.is_walkable(only_x), grid.is_walkable(only_y)
     new_pos, new_vel = proposed.copy(), vel.copy()
     new_pos[bad] = np.where(x_ok[:, None], only_x, np.where(y_ok[:, None], only_y, pos[bad]))
-    new_vel[bad] = np.where(
-        x_ok[:, None], vel[bad] * [1.0, 0.0], np.where(y_ok[:, None], vel[bad] * [0.0, 1.0], 0.0)
-    )
+    new_vel[bad] = np.where(x_ok[:, None], vel[bad] * [1.0, 0.0], np.where(y_ok[:, None], vel[bad] * [0.0, 1.0], 0.0))
     return new_pos, new_vel
