@@ -118,6 +118,23 @@ def _stack(positions: Sequence[FloorPositions]) -> tuple[np.ndarray, np.ndarray,
     return xy, confidence, sigma, camera.astype(np.int64)
 
 
+def _pairs_within(xy_m: np.ndarray, reach_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs ``(p,), (p,)`` of points ``(N, 2)`` within ``reach_m`` in both x and y, each pair once.
+
+    A sweep along x (sort, then a sorted search for each point's window) instead of all N^2
+    distances: at 40 people x 7 cameras it leaves about a tenth of the pairs.
+    """
+    n = len(xy_m)
+    order = np.argsort(xy_m[:, 0], kind="stable")
+    xs = xy_m[order, 0]
+    count = np.searchsorted(xs, xs + reach_m, side="right") - np.arange(n) - 1
+    start = np.repeat(np.arange(n), count)
+    offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    first, second = order[start], order[start + 1 + offset]
+    near_in_y = np.abs(xy_m[first, 1] - xy_m[second, 1]) <= reach_m
+    return first[near_in_y], second[near_in_y]
+
+
 def cluster_reports(
     *,
     xy_m: np.ndarray,
@@ -136,37 +153,42 @@ def cluster_reports(
         settings: Gate and cannot-link parameters.
 
     Returns:
-        A cluster label ``(N,)`` per report, ``0..k-1`` in order of first appearance.
+        A cluster label ``(N,)`` per report, ``0..k-1``.
     """
     n = len(xy_m)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    distance = np.linalg.norm(xy_m[:, None, :] - xy_m[None, :, :], axis=2)
-    combined = np.sqrt(sigma_m[:, None] ** 2 + sigma_m[None, :] ** 2)
+    first, second = _pairs_within(xy_m, settings.max_gate_m)
+    distance = np.hypot(xy_m[first, 0] - xy_m[second, 0], xy_m[first, 1] - xy_m[second, 1])
+    combined = np.sqrt(sigma_m[first] ** 2 + sigma_m[second] ** 2)
     gate = np.minimum(settings.gate_sigmas * combined, settings.max_gate_m)
     clear = confidence >= settings.clear_confidence
-    same_camera = camera[:, None] == camera[None, :]
     # Reports a camera clearly sees as two people are never one; neither is anything beyond the gate.
-    compatible = (distance <= gate) & ~(same_camera & clear[:, None] & clear[None, :])
-    np.fill_diagonal(compatible, False)
-    first, second = np.nonzero(np.triu(compatible))
-    order = np.argsort(distance[first, second] / combined[first, second], kind="stable")
-    label = np.arange(n)
+    compatible = (distance <= gate) & ~((camera[first] == camera[second]) & clear[first] & clear[second])
+    first, second = first[compatible], second[compatible]
+    order = np.argsort(distance[compatible] / combined[compatible], kind="stable")
+    # Clusters are named by one member (their "root"); ``linkable[a, b]`` holds for roots a, b
+    # when every report of a is compatible with every report of b (complete linkage, which also
+    # carries the cannot-link rule over to whole clusters). Merging b into a is then one AND of
+    # two rows, and testing a candidate pair one lookup.
+    linkable = np.zeros((n, n), dtype=bool)
+    linkable[first, second] = True
+    linkable[second, first] = True
+    label = list(range(n))
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    compatible_rows = compatible.tolist()
     for i, j in zip(first[order].tolist(), second[order].tolist(), strict=True):
         a, b = label[i], label[j]
-        if a == b:
+        if a == b or not linkable[a, b]:
             continue
-        # Complete linkage: every report of one cluster must be compatible with every report of
-        # the other, which also enforces the cannot-link rule across whole clusters.
-        if all(compatible_rows[p][q] for p in members[a] for q in members[b]):
-            if len(members[a]) < len(members[b]):
-                a, b = b, a
-            for q in members[b]:
-                label[q] = a
-            members[a].extend(members.pop(b))
-    _, relabelled = np.unique(label, return_inverse=True)
+        if len(members[a]) < len(members[b]):
+            a, b = b, a
+        merged = linkable[a] & linkable[b]
+        linkable[a] = merged
+        linkable[:, a] = merged
+        for q in members[b]:
+            label[q] = a
+        members[a].extend(members.pop(b))
+    _, relabelled = np.unique(np.asarray(label), return_inverse=True)
     return relabelled.astype(np.int64)
 
 
