@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import re
 import sqlite3
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,6 +80,8 @@ class HistoryStore:
         self.dialect = dialect
         self.table = table
         self._aggregators: dict[str, MinuteAggregator] = {}
+        # One connection, possibly used from several threads of a web server: serialise its use.
+        self._lock = threading.RLock()
         self._create()
 
     # ---- plumbing --------------------------------------------------------------------------
@@ -87,9 +90,14 @@ class HistoryStore:
         return sql.replace("?", "%s") if self.dialect == "postgresql" else sql
 
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        cursor = self._connection.cursor()
-        cursor.execute(self._sql(sql), params)
-        return cursor
+        with self._lock:
+            cursor = self._connection.cursor()
+            cursor.execute(self._sql(sql), params)
+            return cursor
+
+    def _fetchall(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._execute(sql, params).fetchall()
 
     def _create(self) -> None:
         t = self.table
@@ -115,7 +123,8 @@ class HistoryStore:
     def close(self) -> None:
         """Write any open minute and close the connection."""
         self.flush()
-        self._connection.close()
+        with self._lock:
+            self._connection.close()
 
     def __enter__(self) -> HistoryStore:
         return self
@@ -162,9 +171,10 @@ class HistoryStore:
             f"live_samples = {t}.live_samples + excluded.live_samples, "
             f"stale_samples = {t}.stale_samples + excluded.stale_samples"
         )
-        cursor = self._connection.cursor()
-        cursor.executemany(self._sql(sql), rows)
-        self._connection.commit()
+        with self._lock:
+            cursor = self._connection.cursor()
+            cursor.executemany(self._sql(sql), rows)
+            self._connection.commit()
         return len(rows)
 
     def record(self, frames: Iterable[IconFrame]) -> int:
@@ -175,15 +185,17 @@ class HistoryStore:
         Returns:
             The number of minute rows written.
         """
-        closed: list[ZoneMinute] = []
-        for frame in frames:
-            aggregator = self._aggregators.setdefault(frame.station_id, MinuteAggregator(frame.station_id))
-            closed.extend(aggregator.add([frame]))
-        return self.write(closed)
+        with self._lock:
+            closed: list[ZoneMinute] = []
+            for frame in frames:
+                aggregator = self._aggregators.setdefault(frame.station_id, MinuteAggregator(frame.station_id))
+                closed.extend(aggregator.add([frame]))
+            return self.write(closed)
 
     def flush(self) -> int:
         """Write the open minute of every station now (it is merged if more frames follow)."""
-        return self.write([m for a in self._aggregators.values() for m in a.flush()])
+        with self._lock:
+            return self.write([m for a in self._aggregators.values() for m in a.flush()])
 
     def purge(self, now_s: float, retention_days: int = DEFAULT_RETENTION_DAYS) -> int:
         """Delete every row older than ``retention_days`` before ``now_s``.
@@ -194,9 +206,11 @@ class HistoryStore:
         if retention_days < 1:
             raise ValueError(f"retention_days must be >= 1, got {retention_days}")
         cutoff_s = int(now_s - retention_days * 86400)
-        cursor = self._execute(f"DELETE FROM {self.table} WHERE minute_s < ?", (cutoff_s,))
-        self._connection.commit()
-        return int(cursor.rowcount)
+        with self._lock:
+            cursor = self._execute(f"DELETE FROM {self.table} WHERE minute_s < ?", (cutoff_s,))
+            deleted = int(cursor.rowcount)
+            self._connection.commit()
+        return deleted
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -214,7 +228,7 @@ class HistoryStore:
         if zone_id is not None:
             sql += " AND zone_id = ?"
             params += (zone_id,)
-        rows = self._execute(sql + " ORDER BY zone_id, minute_s", params).fetchall()
+        rows = self._fetchall(sql + " ORDER BY zone_id, minute_s", params)
         return [self._to_minute(row) for row in rows]
 
     @staticmethod
@@ -252,12 +266,12 @@ class HistoryStore:
         """
         per_week = []
         for start_s, end_s in past_week_slots(at_s, weeks=weeks, slot_s=slot_s, timezone=timezone):
-            row = self._execute(
+            (row,) = self._fetchall(
                 f"SELECT AVG(density_mean_per_m2), AVG(count_mean) FROM {self.table} "
                 "WHERE station_id = ? AND zone_id = ? AND minute_s >= ? AND minute_s < ? AND live_samples > 0",
                 (station_id, zone_id, int(start_s), int(end_s)),
-            ).fetchone()
-            if row is not None and row[0] is not None:
+            )
+            if row[0] is not None:
                 per_week.append((float(row[0]), float(row[1])))
         return usual_from_weeks(per_week)
 
@@ -313,7 +327,8 @@ def open_store(url: str, *, table: str = DEFAULT_TABLE) -> HistoryStore:
         path = url
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path)
+    # The store serialises access itself, so a web server's threads may share it.
+    connection = sqlite3.connect(path, check_same_thread=False)
     if path != ":memory:":
         # Readers (the web tier) do not block the writer (the aggregator) in WAL mode.
         connection.execute("PRAGMA journal_mode=WAL")

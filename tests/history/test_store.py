@@ -156,3 +156,25 @@ def test_open_store_urls(tmp_path, monkeypatch, url, match):
 def test_bad_table_name(tmp_path):
     with pytest.raises(ValueError, match="table must match"):
         open_store(str(tmp_path / "h.db"), table="zone; DROP TABLE x")
+
+
+def test_store_can_be_read_from_other_threads(tmp_path):
+    import threading
+
+    store = open_store(str(tmp_path / "h.db"))
+    store.write([minute(T0 + 60 * k, 0.1) for k in range(10)])
+    results, errors = [], []
+
+    def read():
+        try:
+            results.append(len(store.series("toy", "a", T0, T0 + 600)))
+        except Exception as error:  # collected and asserted below, so a failure names itself
+            errors.append(error)
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store.close()
+    assert errors == [] and results == [10, 10, 10, 10]

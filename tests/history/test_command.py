@@ -1,0 +1,100 @@
+import csv
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crowdmap.cli import main
+from history.aggregate import ZoneMinute
+from history.store import open_store
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def _minute(when: datetime, zone_id="lawn", density=0.1):
+    return ZoneMinute("pets2009", zone_id, int(when.timestamp()) // 60 * 60, 2.0, 3, density, density, 0, "A", 60, 0)
+
+
+@pytest.fixture
+def db(tmp_path):
+    url = f"sqlite:///{tmp_path}/h.db"
+    with open_store(url) as store:
+        store.write(
+            [
+                _minute(datetime(2026, 11, 27, 8, 0, tzinfo=TOKYO)),
+                _minute(datetime(2026, 11, 27, 8, 1, tzinfo=TOKYO), zone_id="road"),
+                _minute(datetime(2026, 11, 27, 9, 30, tzinfo=TOKYO)),
+                _minute(datetime(2020, 1, 1, 0, 0, tzinfo=TOKYO)),  # far beyond any retention
+            ]
+        )
+    return url
+
+
+def test_export_period_and_zone(db, capsys):
+    code = main(
+        [
+            "history",
+            "export",
+            "--station",
+            "pets2009",
+            "--history",
+            db,
+            "--since",
+            "2026-11-27T07:00",
+            "--until",
+            "2026-11-27T09:00",
+            "--zone",
+            "lawn",
+        ]
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["zone_id"], r["minute_utc"]) for r in rows] == [("lawn", "2026-11-26T23:00:00Z")]
+
+
+def test_export_to_file(db, tmp_path):
+    out = tmp_path / "export.csv"
+    main(
+        [
+            "history",
+            "export",
+            "--station",
+            "pets2009",
+            "--history",
+            db,
+            "--since",
+            "2026-11-27T00:00+09:00",
+            "--until",
+            "2026-11-28T00:00+09:00",
+            "--out",
+            str(out),
+        ]
+    )
+    assert len(out.read_text().splitlines()) == 1 + 3
+
+
+def test_purge_uses_layout_retention(db):
+    assert main(["history", "purge", "--station", "pets2009", "--history", db]) == 0
+    with open_store(db) as store:
+        assert len(store.series("pets2009", None, 0, 2e9)) == 3  # only the 2020 minute went
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["export", "--since", "yesterday"], "ISO 8601"),
+        (["export", "--zone", "platform-9"], "no zone 'platform-9'"),
+        (["export", "--since", "2026-11-27T09:00", "--until", "2026-11-27T08:00"], "--since must be before"),
+        (["purge", "--retention-days", "0"], "--retention-days must be >= 1"),
+    ],
+)
+def test_errors(db, capsys, argv, message):
+    try:
+        code = main(["history", argv[0], "--station", "pets2009", "--history", db, *argv[1:]])
+    except SystemExit as exit_:
+        code, err = exit_.code, str(exit_)
+    else:
+        err = capsys.readouterr().err
+    assert code != 0
+    assert message in err + capsys.readouterr().err
