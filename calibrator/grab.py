@@ -65,11 +65,11 @@ def frame_grabber(
         raise ValueError(f"timeout_s must be positive, got {timeout_s}")
 
     def grab() -> np.ndarray:
-        from detector.sources import open_source  # noqa: PLC0415 - OpenCV capture only when a still is needed
+        from detector.sources import open_source
 
         try:
             source = open_source(spec, target_fps=target_fps, realtime=False)
-        except Exception as error:  # noqa: BLE001 - any failure to open reads the same to the operator
+        except Exception as error:
             raise StillError(f"cannot open {redact(spec)!r}: {redact(str(error))}") from None
         try:
             deadline = monotonic() + timeout_s

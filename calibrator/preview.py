@@ -12,6 +12,7 @@ Pure: numpy and the homography package, no files, no clocks.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,7 @@ from homography.calibration import (
     fit_calibration,
     to_floor,
     to_image,
+    undistort_px,
 )
 from homography.coverage import coverage_polygon
 from homography.layout import Camera, Floor
@@ -37,6 +39,7 @@ SAMPLES_PER_STEP = 8
 # Grid polylines are simplified to this tolerance (pixels) before they are sent to the page:
 # without lens distortion a grid line is straight and needs only its two ends.
 GRID_TOLERANCE_PX = 0.5
+ROUND_TRIP_TOLERANCE_PX = 0.5
 # A fit rejected for its error is refitted with this limit only to show the operator which
 # points are off; such a fit is never saved.
 DIAGNOSTIC_LIMIT_M = 1e6
@@ -49,7 +52,8 @@ class FitPreview:
     Attributes:
         pair_count: Number of point pairs given.
         error: Why the fit cannot be saved (too few, collinear, duplicate, out-of-image points,
-            too large an error...), or ``None`` when it can.
+            too large an error...), or ``None`` when it can. Pairs are numbered from 1 in the
+            order given, as on the operator's page.
         residuals_m: ``(n,)`` distance between each floor point and where its image point lands,
             metres; NaN when there is no fit at all.
         loo_errors_m: ``(n,)`` error of each pair when it is left out of the fit, metres; NaN
@@ -147,9 +151,16 @@ def floor_grid_px(*, calib: Calibration, floor: Floor, step_m: float) -> tuple[n
     pieces: list[np.ndarray] = []
     for line_m in lines:
         line_px = to_image(points_m=line_m, calib=calib, distorted=True)
+        finite = np.all(np.isfinite(line_px), axis=1)
+        if calib.camera_matrix is not None and np.any(finite):
+            # Lens models fold points far outside the field of view back into the image; keep
+            # only points whose distortion undoes exactly, i.e. that the lens really images there.
+            straight_px = to_image(points_m=line_m[finite], calib=calib)
+            again_px = undistort_px(points_px=line_px[finite], calib=calib)
+            finite[finite] = np.linalg.norm(again_px - straight_px, axis=1) < ROUND_TRIP_TOLERANCE_PX
         with np.errstate(invalid="ignore"):
             inside = (
-                np.all(np.isfinite(line_px), axis=1)
+                finite
                 & (line_px[:, 0] >= 0)
                 & (line_px[:, 0] <= width_px)
                 & (line_px[:, 1] >= 0)
@@ -169,6 +180,22 @@ def coverage_polygons_m(*, calib: Calibration, floor: Floor) -> tuple[np.ndarray
     geometry = coverage_polygon(calib, floor)
     parts = getattr(geometry, "geoms", [geometry])
     return tuple(np.asarray(part.exterior.coords, dtype=np.float64) for part in parts if not part.is_empty)
+
+
+_POINT_NUMBER = re.compile(r"#(\d+)")
+_POINT_LIST = re.compile(r"points \[([\d, ]+)\]")
+
+
+def number_from_one(message: str) -> str:
+    """The calibration module's message with its 0-based point numbers counted from 1.
+
+    The operator's table numbers pairs 1, 2, 3...; ``fit_calibration`` names points by array
+    index (``#0``, ``points [0, 2]``). Only those two forms are renumbered.
+    """
+    message = _POINT_NUMBER.sub(lambda m: f"#{int(m.group(1)) + 1}", message)
+    return _POINT_LIST.sub(
+        lambda m: "points [" + ", ".join(str(int(i) + 1) for i in m.group(1).split(",")) + "]", message
+    )
 
 
 def _rms(values: np.ndarray) -> float:
@@ -220,7 +247,7 @@ def preview_fit(
     try:
         accepted = shown = fit(limit_m)
     except CalibrationError as rejected:
-        error = str(rejected)
+        error = number_from_one(str(rejected))
         if n >= MIN_POINT_PAIRS:
             try:
                 shown = fit(DIAGNOSTIC_LIMIT_M)

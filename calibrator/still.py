@@ -101,7 +101,7 @@ class StillHolder:
                 frame = self._grab()
             except StillError:
                 raise
-            except Exception as error:  # noqa: BLE001 - any source failure reads the same to the operator
+            except Exception as error:
                 raise StillError(f"the camera gave no frame: {error}") from None
             if frame is None:
                 raise StillError("the camera gave no frame")

@@ -107,7 +107,9 @@ class CameraTarget:
         image, plan = round_pairs(image_px, floor_m)
         return preview_fit(image_px=image, floor_m=plan, camera=self.camera, floor=self.floor)
 
-    def save(self, image_px: np.ndarray, floor_m: np.ndarray, *, user: str, audit: AuditLog, now: datetime) -> SaveResult:
+    def save(
+        self, image_px: np.ndarray, floor_m: np.ndarray, *, user: str, audit: AuditLog, now: datetime
+    ) -> SaveResult:
         """Save the pairs as the camera's calibration.
 
         Args:
@@ -136,7 +138,12 @@ class CameraTarget:
             note = f"{len(image)} point pairs saved by {user} at {when.isoformat(timespec='seconds')}"
             try:
                 files = save_point_pairs(
-                    layout_dir=self.layout_dir, camera_id=self.camera_id, image_px=image, floor_m=plan, now=when, note=note
+                    layout_dir=self.layout_dir,
+                    camera_id=self.camera_id,
+                    image_px=image,
+                    floor_m=plan,
+                    now=when,
+                    note=note,
                 )
             except LayoutError as error:
                 raise SaveRefused(f"not saved: {error}") from None

@@ -190,8 +190,8 @@
       cells.forEach(function (text, column) {
         const cell = document.createElement("td");
         cell.textContent = text;
-        if (column === 3) cell.className = "residual-cell";
-        if (column === 4) cell.className = "loo-cell";
+        if (column === 3) cell.className = "residual-cell" + (residual !== null && residual > state.maxErrorM ? " bad" : "");
+        if (column === 4) cell.className = "loo-cell" + (loo !== null && loo > state.maxErrorM ? " bad" : "");
         row.appendChild(cell);
       });
       const action = document.createElement("td");
@@ -232,6 +232,19 @@
       summary.textContent = completeCount + " pairs · RMS residual " + fmt(preview.rms_error_m, 3) + " m (limit " +
         preview.max_error_m + " m) · leave-one-out RMS " + fmt(preview.loo_rms_error_m, 3) + " m · grid every " +
         preview.grid_step_m + " m";
+    }
+    if (preview && !preview.error) {
+      // A pair whose leave-one-out error is over the limit is the only one holding that part of
+      // the image: the fit there rests on a single click.
+      const weak = [];
+      preview.loo_errors_m.forEach(function (loo, row) {
+        if (loo !== null && loo > preview.max_error_m) weak.push("#" + (state.previewFor[row] + 1));
+      });
+      if (weak.length) {
+        statusBox.className = "status warn";
+        statusBox.textContent = "Fit accepted, but it rests on single points there: add pairs near " +
+          weak.join(", ") + " (leave-one-out error above " + preview.max_error_m + " m).";
+      }
     }
     const incomplete = state.pairs.some((pair) => !complete(pair));
     saveButton.disabled = !(preview && !preview.error) || incomplete;

@@ -162,8 +162,10 @@ def run_check(args: argparse.Namespace) -> int:
     if error is not None:
         print(f"crowdmap layout check: {error}", file=sys.stderr)
         return 2
-    header = f"{'camera':<16} {'floor':<12} {'calibration':<15} {'pairs':>5} {'rms':>9} {'max':>9} {'loo rms':>9} {'coverage':>12}  status"
-    print(header)
+    print(
+        f"{'camera':<16} {'floor':<12} {'calibration':<15} {'pairs':>5} {'rms':>9} {'max':>9} {'loo rms':>9} "
+        f"{'coverage':>12}  status"
+    )
     for row in rows:
         status = "ok" if row["error"] is None else f"FAILED: {row['error']}"
         print(
@@ -173,7 +175,9 @@ def run_check(args: argparse.Namespace) -> int:
         )
     failed = [row["camera"] for row in rows if row["error"] is not None]
     if failed:
-        print(f"crowdmap layout check: {len(failed)} of {len(rows)} cameras failed: {', '.join(failed)}", file=sys.stderr)
+        print(
+            f"crowdmap layout check: {len(failed)} of {len(rows)} cameras failed: {', '.join(failed)}", file=sys.stderr
+        )
         return 1
     print(f"{len(rows)} cameras ok")
     return 0
@@ -194,14 +198,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--port", type=int, default=DEFAULT_CALIBRATE_PORT, help=f"port (default {DEFAULT_CALIBRATE_PORT})"
     )
     calibrate.add_argument("--video", metavar="PATH", help="take the still from this video instead of the camera")
-    calibrate.add_argument("--data-dir", type=Path, default=None, help="accounts and secret (default $CROWDMAP_DATA_DIR)")
     calibrate.add_argument(
-        "--audit-log", type=Path, default=None, help="JSON-lines audit file (default <data dir>/calibration-audit.jsonl)"
+        "--data-dir", type=Path, default=None, help="accounts and secret (default $CROWDMAP_DATA_DIR)"
+    )
+    calibrate.add_argument(
+        "--audit-log",
+        type=Path,
+        default=None,
+        help="JSON-lines audit file (default <data dir>/calibration-audit.jsonl)",
     )
     calibrate.set_defaults(handler=run_calibrate)
 
     layout = subparsers.add_parser(
-        "layout", help="check station layouts", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        "layout",
+        help="check station layouts",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = layout.add_subparsers(dest="action", required=True)
     check = actions.add_parser("check", help="load a layout, fit every camera and print its errors")

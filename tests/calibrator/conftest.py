@@ -104,7 +104,9 @@ def audit(tmp_path: Path) -> AuditLog:
     return AuditLog(tmp_path / "audit" / "calibration-audit.jsonl")
 
 
-def make_app(tmp_path: Path, layout_dir: Path, users: UserStore, audit: AuditLog, frame: np.ndarray, **settings: object) -> Flask:
+def make_app(
+    tmp_path: Path, layout_dir: Path, users: UserStore, audit: AuditLog, frame: np.ndarray, **settings: object
+) -> Flask:
     web = WebSettings(data_dir=tmp_path / "data", secret_key="s" * 40, async_mode="threading", **settings)  # type: ignore[arg-type]
     return create_app(
         web,
@@ -140,7 +142,12 @@ def log_in(client: FlaskClient, name: str, password: str) -> tuple[int, str]:
 
 
 def pairs_body(image_px: np.ndarray, floor_m: np.ndarray) -> dict:
-    return {"pairs": [{"image_px": list(map(float, i)), "floor_m": list(map(float, f))} for i, f in zip(image_px, floor_m, strict=True)]}
+    return {
+        "pairs": [
+            {"image_px": list(map(float, i)), "floor_m": list(map(float, f))}
+            for i, f in zip(image_px, floor_m, strict=True)
+        ]
+    }
 
 
 @dataclass(frozen=True)
@@ -166,8 +173,8 @@ def as_body():
 
 @pytest.fixture
 def build_app(tmp_path: Path, layout_dir: Path, users: UserStore, audit: AuditLog, pets_frame: np.ndarray):
-    def build(**settings: object) -> Flask:
-        return make_app(tmp_path, layout_dir, users, audit, pets_frame, **settings)
+    def build(frame: np.ndarray | None = None, **settings: object) -> Flask:
+        return make_app(tmp_path, layout_dir, users, audit, pets_frame if frame is None else frame, **settings)
 
     return build
 

@@ -11,6 +11,8 @@ from homography.layout import load_layout
 
 OPERATOR = ("olga", "operator-password-1")
 STAFF = ("sam", "staff-password-12")
+# Pair 5 clicked 2 m east of its true spot on the plan.
+MISCLICK_M = np.array([[0, 0], [0, 0], [0, 0], [0, 0], [2, 0], [0, 0]])
 
 
 # ---- login, roles, CSRF, headers --------------------------------------------------------------
@@ -186,8 +188,10 @@ def test_preview_on_real_pets_points(operator, layout_dir, six_pairs, ground_tru
     for line in result["grid_px"]:
         back, valid = to_floor(points_px=np.array(line), calib=official)
         assert valid.all()
-        off_grid_m = np.minimum(np.abs(back[:, 0] - np.round(np.median(back[:, 0]))).max(),
-                                np.abs(back[:, 1] - np.round(np.median(back[:, 1]))).max())
+        off_grid_m = np.minimum(
+            np.abs(back[:, 0] - np.round(np.median(back[:, 0]))).max(),
+            np.abs(back[:, 1] - np.round(np.median(back[:, 1]))).max(),
+        )
         assert off_grid_m < 0.35
 
     # The coverage polygon holds the ground-truth foot points that the camera sees near enough.
@@ -201,14 +205,14 @@ def test_preview_on_real_pets_points(operator, layout_dir, six_pairs, ground_tru
     ("pick", "message"),
     [
         (lambda i, f: (i[:3], f[:3]), "need at least 4 point pairs, got 3"),
-        (lambda i, f: (i, f + [[0, 0], [0, 0], [0, 0], [0, 0], [2, 0], [0, 0]]), "exceeds the 0.5 m limit"),
+        (lambda i, f: (i, f + MISCLICK_M), "exceeds the 0.5 m limit"),
         (lambda i, f: (i, f[[1, 0, 2, 3, 4, 5]]), "fall above the fitted horizon"),
         (
             lambda i, f: (np.array([[100, 100], [200, 200], [300, 300], [400, 400], [500, 500]]), f[:5]),
             "collinear",
         ),
         (lambda i, f: (np.vstack([i[:4], i[:1]]), np.vstack([f[:4], f[:1]])), "duplicate"),
-        (lambda i, f: (i[:4] + [[0, 400], [0, 0], [0, 0], [0, 0]], f[:4]), "outside the 768x576 image"),
+        (lambda i, f: (i[:4] + np.array([[0, 400], [0, 0], [0, 0], [0, 0]]), f[:4]), "outside the 768x576 image"),
     ],
 )
 def test_preview_explains_a_rejected_fit(operator, six_pairs, as_body, pick, message):
@@ -221,7 +225,7 @@ def test_preview_explains_a_rejected_fit(operator, six_pairs, as_body, pick, mes
 
 def test_preview_of_a_misclicked_pair_shows_which_point_is_off(operator, six_pairs, as_body):
     image_px, floor_m = six_pairs
-    misclicked = floor_m + [[0, 0], [0, 0], [0, 0], [0, 0], [2, 0], [0, 0]]
+    misclicked = floor_m + MISCLICK_M
     result = operator.post_json("/api/preview", as_body(image_px, misclicked)).get_json()
     assert result["ok"] is False
     residuals = np.array(result["residuals_m"], dtype=float)
@@ -250,7 +254,9 @@ def test_malformed_bodies_are_refused(operator, body):
 # ---- save -----------------------------------------------------------------------------------------
 
 
-def test_save_writes_pairs_keeps_previous_version_and_audits(operator, layout_dir, audit, six_pairs, ground_truth, as_body):
+def test_save_writes_pairs_keeps_previous_version_and_audits(
+    operator, layout_dir, audit, six_pairs, ground_truth, as_body
+):
     camera_file = layout_dir / "cameras" / "view-001.yaml"
     original = camera_file.read_bytes()
     image_px, floor_m = six_pairs
@@ -316,7 +322,7 @@ def test_rejected_fit_is_not_saved(operator, layout_dir, audit, six_pairs, as_bo
     camera_file = layout_dir / "cameras" / "view-001.yaml"
     original = camera_file.read_bytes()
     image_px, floor_m = six_pairs
-    misclicked = floor_m + [[0, 0], [0, 0], [0, 0], [0, 0], [2, 0], [0, 0]]
+    misclicked = floor_m + MISCLICK_M
     response = operator.post_json("/api/save", as_body(image_px, misclicked))
     assert response.status_code == 422
     assert "exceeds" in response.get_json()["error"]
