@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from crowdmap.commands._scaleout import (
     start_ops,
     stop_on_signals,
 )
+from crowdmap.edge import STATUS_INTERVAL_S
 from crowdmap.ops import (
     Check,
     FunctionCollector,
@@ -56,34 +58,73 @@ from iconizer.types import CAMERA_STATES, CameraStatus, IconFrame
 log = logging.getLogger(__name__)
 
 GROUP = "aggregator"
+DEFAULT_EDGE_SILENCE_S = 3.0
 LOOP_RESTART_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
 
 
 @dataclass
 class ProbedStepper:
-    """The iconizer, watched: camera states, stale zones and the time of the last tick.
+    """The iconizer, watched: camera states, stale zones, the time of the last tick, silent edges.
 
-    Wraps a :class:`crowdmap.aggregate.Stepper` without changing what it does.
+    Wraps a :class:`crowdmap.aggregate.Stepper`. One thing it adds: an edge that went silent
+    (killed, cut off) sends no "dead" status, and its positions would only age out after
+    ``stale_after_s``. Every edge reports each camera once a second, so a camera not heard of
+    for ``silence_s`` is reported ``dead`` to the iconizer at the next tick, and its zones turn
+    stale within ``silence_s`` plus one tick. The edge's next real status supersedes it.
     """
 
     inner: Stepper
     heartbeat: Heartbeat
+    silence_s: float = DEFAULT_EDGE_SILENCE_S
+    clock: Callable[[], float] = time.monotonic
     cameras: dict[str, CameraStatus] = field(default_factory=dict)
     stale_zones: dict[str, int] = field(default_factory=dict)
     zones: dict[str, int] = field(default_factory=dict)
     steps: int = 0
+    silenced: set[str] = field(default_factory=set)
+    _heard_s: dict[str, float] = field(default_factory=dict, repr=False)
+    _edge_time_s: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.silence_s <= 2 * STATUS_INTERVAL_S:
+            raise ValueError(
+                f"silence_s must exceed twice the edges' status interval, {2 * STATUS_INTERVAL_S} s; "
+                f"got {self.silence_s}"
+            )
+
+    def _heard(self, camera_id: str, edge_time_s: float) -> None:
+        self._heard_s[camera_id] = self.clock()
+        self._edge_time_s[camera_id] = max(edge_time_s, self._edge_time_s.get(camera_id, edge_time_s))
+        self.silenced.discard(camera_id)
 
     def ingest(self, positions: FloorPositions) -> None:
         """Hand positions to the iconizer."""
         self.inner.ingest(positions)
+        self._heard(positions.camera_id, positions.timestamp)
 
     def update_camera(self, status: CameraStatus) -> None:
         """Hand a camera's health to the iconizer, remembering it for the metrics."""
-        self.cameras[status.camera_id] = status
         self.inner.update_camera(status)
+        self.cameras[status.camera_id] = status
+        self._heard(status.camera_id, status.timestamp)
+
+    def _report_silent_edges(self) -> None:
+        now = self.clock()
+        for camera_id, heard_s in self._heard_s.items():
+            if camera_id in self.silenced or now - heard_s <= self.silence_s:
+                continue
+            # Stamped just after the edge's last message (its clock), so its next status wins.
+            status = CameraStatus(camera_id, self._edge_time_s[camera_id] + 1e-3, "dead", 0.0, math.inf,
+                                  f"no message from its edge for {self.silence_s:g} s")  # fmt: skip
+            self.inner.update_camera(status)
+            self.cameras[camera_id] = status
+            self.silenced.add(camera_id)
+            log.warning("camera %s: no message from its edge for %.1f s; its zones are stale", camera_id,
+                        now - heard_s, extra={"camera": camera_id})  # fmt: skip
 
     def step(self, now_s: float) -> list[IconFrame]:
         """One tick of the iconizer; beats the heartbeat and counts stale zones per floor."""
+        self._report_silent_edges()
         frames = self.inner.step(now_s)
         self.steps += 1
         self.heartbeat.beat()
@@ -147,7 +188,9 @@ def run_aggregate(args: argparse.Namespace) -> int:
     subscriber = RedisGroupSubscriber(args.redis, positions_stream(station.id), group=GROUP, consumer=args.consumer)
     aggregator = build_aggregator(station, publisher, history_url=args.history)
     interval_s = station.layout.publishing.frame_interval_s
-    stepper = ProbedStepper(aggregator.iconizer, Heartbeat("aggregator tick", max(10.0, 5 * interval_s)))
+    stepper = ProbedStepper(
+        aggregator.iconizer, Heartbeat("aggregator tick", max(10.0, 5 * interval_s)), silence_s=args.edge_silence_s
+    )
     aggregator.iconizer = stepper
     errors = {"loop": 0}
 
@@ -197,6 +240,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--consumer", default="aggregator-1",
         help="consumer name in the group; keep it across restarts so pending messages are resumed",
+    )  # fmt: skip
+    parser.add_argument(
+        "--edge-silence-s", type=float, default=DEFAULT_EDGE_SILENCE_S,
+        help="a camera not heard of for this long is reported dead and its zones stale (edges report every second)",
     )  # fmt: skip
     parser.add_argument("--history", metavar="URL", help="history store (sqlite path or postgresql:// URL)")
     parser.add_argument(
