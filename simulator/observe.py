@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from detector.types import Detections
-from homography.calibration import Calibration, apply_homography, to_floor, to_image
+from homography.calibration import Calibration, apply_homography, distort_px, to_floor, to_image, undistort_px
 from homography.layout import Camera
 from simulator.simulation import Simulation
 
@@ -73,16 +73,6 @@ class Observation:
 
     detections: Detections
     truth_m: np.ndarray
-
-
-def _distort(points_px: np.ndarray, calib: Calibration) -> np.ndarray:
-    """Apply the lens distortion to undistorted pixels (identity without distortion)."""
-    if calib.camera_matrix is None or calib.dist_coeffs is None or not np.any(calib.dist_coeffs) or not len(points_px):
-        return points_px
-    normalised = cv2.undistortPoints(points_px.reshape(-1, 1, 2), calib.camera_matrix, None).reshape(-1, 2)
-    rays = np.column_stack((normalised, np.ones(len(normalised))))
-    projected, _ = cv2.projectPoints(rays, np.zeros(3), np.zeros(3), calib.camera_matrix, calib.dist_coeffs)
-    return projected.reshape(-1, 2)
 
 
 def _head_px(
@@ -148,13 +138,20 @@ def observe_with_truth(
     width, height = camera.resolution_wh
     points = sim.positions(camera.floor)
     heights = model.person_height_m + rng.normal(0.0, model.person_height_sd_m, len(points))
-    foot = _distort(to_image(points_m=points, calib=calib), calib)
-    _, in_front = to_floor(points_px=foot, calib=calib)
-    in_image = np.all(np.isfinite(foot), axis=1) & (foot[:, 0] >= 0) & (foot[:, 0] < width)
-    in_image &= (foot[:, 1] >= 0) & (foot[:, 1] < height)
+    # Raw pixels, lens distortion included; NaN for people behind the camera.
+    foot = to_image(points_m=points, calib=calib, distorted=True)
+    in_front = np.all(np.isfinite(foot), axis=1)
+    with np.errstate(invalid="ignore"):
+        in_image = (foot[:, 0] >= 0) & (foot[:, 0] < width) & (foot[:, 1] >= 0) & (foot[:, 1] < height)
     visible = np.flatnonzero(in_front & in_image)
     foot, points, heights = foot[visible], points[visible], heights[visible]
-    head = _distort(_head_px(camera, calib, points, heights, _undistorted(foot, calib)), calib) if len(foot) else foot
+    head = (
+        distort_px(
+            points_px=_head_px(camera, calib, points, heights, undistort_px(points_px=foot, calib=calib)), calib=calib
+        )
+        if len(foot)
+        else foot
+    )
     box_height = np.maximum(foot[:, 1] - head[:, 1], 1.0) * (1.0 + rng.normal(0.0, model.height_noise, len(foot)))
     noisy_foot = foot + rng.normal(0.0, camera.pixel_sigma_px, foot.shape)
     boxes = np.column_stack(
@@ -195,14 +192,6 @@ def observe_with_truth(
     return Observation(detections=detections, truth_m=truth[order])
 
 
-def _undistorted(points_px: np.ndarray, calib: Calibration) -> np.ndarray:
-    if calib.camera_matrix is None or calib.dist_coeffs is None or not np.any(calib.dist_coeffs):
-        return points_px
-    return cv2.undistortPoints(
-        points_px.reshape(-1, 1, 2), calib.camera_matrix, calib.dist_coeffs, P=calib.camera_matrix
-    ).reshape(-1, 2)
-
-
 def _false_positives(camera: Camera, calib: Calibration, rng: np.random.Generator, model: DetectorModel) -> np.ndarray:
     """Boxes ``(k, 4)`` of person size standing on random floor pixels where nobody is."""
     width, height = camera.resolution_wh
@@ -213,7 +202,9 @@ def _false_positives(camera: Camera, calib: Calibration, rng: np.random.Generato
     if not len(foot):
         return np.zeros((0, 4))
     heights = np.full(len(foot), model.person_height_m)
-    head = _distort(_head_px(camera, calib, floor, heights, _undistorted(foot, calib)), calib)
+    head = distort_px(
+        points_px=_head_px(camera, calib, floor, heights, undistort_px(points_px=foot, calib=calib)), calib=calib
+    )
     box_height = np.maximum(foot[:, 1] - head[:, 1], 1.0)
     return np.column_stack(
         (
