@@ -274,6 +274,20 @@ def preview_fit(
     )
 
 
+def calibration_overlay_json(*, calib: Calibration, floor: Floor) -> dict:
+    """Grid (image px) and coverage (plan m) of an existing calibration, JSON-ready.
+
+    Shown before the operator has clicked enough pairs, so the stored calibration can be judged
+    against the still.
+    """
+    step_m = grid_step_for(floor)
+    return {
+        "grid_step_m": step_m,
+        "grid_px": [_numbers(line, 1) for line in floor_grid_px(calib=calib, floor=floor, step_m=step_m)],
+        "coverage_m": [_numbers(polygon, 3) for polygon in coverage_polygons_m(calib=calib, floor=floor)],
+    }
+
+
 def _numbers(array: np.ndarray, decimals: int) -> list:
     """Nested lists of rounded floats, with ``None`` for NaN (JSON has no NaN)."""
     rounded = np.round(np.asarray(array, dtype=np.float64), decimals)

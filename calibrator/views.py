@@ -3,7 +3,7 @@
 ``GET /``                  the page (image and plan side by side; drawn by ``static/calibrate.js``)
 ``GET /still.jpg``         the camera still, from memory, ``Cache-Control: no-store``
 ``POST /api/still``        grab a new still
-``GET /api/state``         the camera, its floor plan and its stored point pairs
+``GET /api/state``         the camera, its floor plan, its stored pairs and the stored calibration's grid
 ``POST /api/preview``      pairs -> residuals, leave-one-out errors, grid polylines (px), coverage (m)
 ``POST /api/save``         pairs -> camera file saved, previous version kept, audit entry
 """
@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from calibrator.audit import AuditLog
-from calibrator.preview import preview_to_json
+from calibrator.preview import calibration_overlay_json, preview_to_json
 from calibrator.still import StillError, StillHolder
 from calibrator.target import CameraTarget, SaveRefused, calibration_kind
 from homography.layout import PointPair
@@ -115,10 +115,11 @@ def refresh_still() -> Response:
 @blueprint.route("/api/state")
 @login_required
 def state() -> Response:
-    """The camera, its floor plan (metres) and its stored pairs, for drawing the page."""
+    """The camera, its floor plan (metres), its stored pairs and the stored calibration's overlay."""
     target = _target()
     camera, floor = target.camera, target.floor
-    _, calibration_error = target.current_calibration()
+    calib, calibration_error = target.current_calibration()
+    stored = None if calib is None else calibration_overlay_json(calib=calib, floor=floor)
     pairs = camera.calibration.point_pairs or []
     response = jsonify(
         station={"id": target.layout.station.id, "name": target.layout.station.name.model_dump()},
@@ -145,6 +146,7 @@ def state() -> Response:
             for z in target.layout.zones_on(floor.id)
         ],
         pairs=[{"image_px": list(p.image_px), "floor_m": list(p.floor_m)} for p in pairs],
+        stored=stored,
     )
     response.headers.update(NO_STORE)
     return response

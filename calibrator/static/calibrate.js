@@ -18,7 +18,9 @@
   const imageHeight = Number(imageView.dataset.height);
 
   // pairs[i] = {image_px: [u, v] | null, floor_m: [x, y] | null}
-  const state = { pairs: [], selected: -1, preview: null, previewFor: [], floor: null, maxErrorM: 0.5, drag: null };
+  const state = {
+    pairs: [], selected: -1, preview: null, previewFor: [], floor: null, maxErrorM: 0.5, drag: null, stored: null, kind: "",
+  };
   let previewSequence = 0;
   let previewTimer = null;
 
@@ -116,17 +118,22 @@
     clear(coverageLayer);
     clear(residualLayer);
     const preview = state.preview;
-    if (!preview) return;
-    if (document.getElementById("show-grid").checked) {
-      for (const line of preview.grid_px) {
+    // Until the clicked pairs fit, show the stored calibration (dashed) so it can be judged too.
+    const overlay = preview && preview.grid_px.length ? preview : state.stored;
+    const overlayClass = overlay === state.stored ? "stored" : "";
+    gridLayer.setAttribute("class", "grid " + overlayClass);
+    coverageLayer.setAttribute("class", "coverage " + overlayClass);
+    if (overlay && document.getElementById("show-grid").checked) {
+      for (const line of overlay.grid_px) {
         el("polyline", { points: line.map((p) => p.join(",")).join(" ") }, gridLayer);
       }
     }
-    if (document.getElementById("show-coverage").checked) {
-      for (const polygon of preview.coverage_m) {
+    if (overlay && document.getElementById("show-coverage").checked) {
+      for (const polygon of overlay.coverage_m) {
         el("polygon", { points: polygon.map((p) => p.join(",")).join(" ") }, coverageLayer);
       }
     }
+    if (!preview) return;
     // Where each clicked image point lands on the plan, joined to its plan point: the residual.
     preview.projected_floor_m.forEach(function (landed, row) {
       const pair = state.pairs[state.previewFor[row]];
@@ -220,7 +227,8 @@
     statusBox.className = "status";
     if (!preview) {
       statusBox.textContent = completeCount === 0 ? "Click a point on the image or the plan to start." : "";
-      summary.textContent = "";
+      summary.textContent = state.stored ? "Dashed: the stored calibration (" + state.kind + "), grid every " +
+        state.stored.grid_step_m + " m." : "";
     } else if (preview.error) {
       statusBox.className = "status error";
       statusBox.textContent = "Cannot save: " + preview.error;
@@ -406,6 +414,8 @@
     const data = result.data;
     state.floor = data.floor;
     state.maxErrorM = data.camera.max_error_m;
+    state.stored = data.stored;
+    state.kind = data.camera.calibration_kind;
     state.pairs = data.pairs.map((pair) => ({ image_px: pair.image_px, floor_m: pair.floor_m }));
     state.selected = -1;
     document.getElementById("plan-name").textContent = "(" + data.floor.name.en + ", " +

@@ -149,7 +149,7 @@ def test_refreshing_the_still_grabs_a_new_frame(operator):
 # ---- state, preview ------------------------------------------------------------------------------
 
 
-def test_state_describes_camera_plan_and_zones(operator):
+def test_state_describes_camera_plan_and_zones(operator, layout_dir):
     state = operator.client.get("/api/state").get_json()
     assert state["camera"] == {
         "id": "view-001",
@@ -161,6 +161,17 @@ def test_state_describes_camera_plan_and_zones(operator):
     assert state["floor"]["size_m"] == [28.0, 28.0]
     assert {zone["id"] for zone in state["zones"]} == {"lawn", "road", "forecourt"}
     assert state["pairs"] == []
+    # The stored calibration is drawn until the operator's pairs fit: its grid lies on whole metres
+    # (to the 0.1 px the page gets, a centimetre at the far edge of the plan).
+    official = calibrate_camera(load_layout(layout_dir).camera("view-001"))
+    assert state["stored"]["grid_step_m"] == 1.0
+    assert len(state["stored"]["grid_px"]) >= 20
+    for line in state["stored"]["grid_px"]:
+        back, _ = to_floor(points_px=np.array(line), calib=official)
+        assert (
+            min(np.abs(back[:, 0] - np.round(back[:, 0])).max(), np.abs(back[:, 1] - np.round(back[:, 1])).max()) < 0.05
+        )
+    assert shapely.Polygon(state["stored"]["coverage_m"][0]).area > 100.0
 
 
 def test_preview_on_real_pets_points(operator, layout_dir, six_pairs, ground_truth, as_body):

@@ -91,6 +91,14 @@ def test_operator_calibrates_pets_camera_in_chromium(server, page, layout_dir, a
     assert loaded[1] == "image/jpeg"
     assert "no-store" in loaded[2]
 
+    # Before any click the stored calibration is drawn, dashed, for the operator to judge.
+    from playwright.sync_api import expect
+
+    expect(page.locator("#summary")).to_contain_text("stored calibration (image_to_floor)")
+    assert page.locator("#image-grid.stored polyline").count() >= 20
+    assert page.locator("#plan-coverage.stored polygon").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "02-stored-calibration.png"), full_page=True)
+
     image_px, floor_m = six_pairs
     for index, ((u, v), (x, y)) in enumerate(zip(image_px, floor_m, strict=True)):
         # Alternate the order of the clicks: image first, then plan first.
@@ -109,11 +117,9 @@ def test_operator_calibrates_pets_camera_in_chromium(server, page, layout_dir, a
     assert "add pairs near #4" in page.inner_text("#status")
     assert page.locator("#image-grid polyline").count() >= 20
     assert page.locator("#plan-coverage polygon").count() >= 1
-    page.screenshot(path=str(ARTIFACTS / "02-six-pairs.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "03-six-pairs.png"), full_page=True)
 
     # Drag pair 3's plan point 2 m east: its residual shows the mistake and saving is refused...
-    from playwright.sync_api import expect
-
     x, y = floor_m[2]
     start = page.evaluate(TO_SCREEN, ["plan-view", float(x), float(y)])
     end = page.evaluate(TO_SCREEN, ["plan-view", float(x) + 2.0, float(y)])
@@ -125,7 +131,7 @@ def test_operator_calibrates_pets_camera_in_chromium(server, page, layout_dir, a
     wait_for_residuals(page, 6)
     assert float(residual_cells(page)[2]) == pytest.approx(2.0, abs=0.2)
     assert page.locator("#save-button").is_disabled()
-    page.screenshot(path=str(ARTIFACTS / "03-dragged-off.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "04-dragged-off.png"), full_page=True)
     # ...and dragging it back restores the fit.
     page.mouse.move(*end)
     page.mouse.down()
@@ -139,9 +145,10 @@ def test_operator_calibrates_pets_camera_in_chromium(server, page, layout_dir, a
     wait_for_residuals(page, 5)
     assert page.locator("#image-points g").count() == 5
     assert page.locator("#plan-points g").count() == 5
+    assert page.locator("#image-grid.stored").count() == 0
     page.click("#save-button")
     expect(page.locator("#save-message")).to_contain_text("Saved 5 pairs")
-    page.screenshot(path=str(ARTIFACTS / "04-saved.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "05-saved.png"), full_page=True)
 
     saved = yaml.safe_load((layout_dir / "cameras" / "view-001.yaml").read_text())
     pairs = saved["calibration"]["point_pairs"]
