@@ -66,6 +66,13 @@ class QueueTopic:
         self.dropped += 1
         return False
 
+    def detach(self) -> None:
+        """Let this process exit without flushing what it still buffers for a reader that is gone.
+
+        Without this a child blocks at exit when the reader stopped first and the pipe is full.
+        """
+        self.queue.cancel_join_thread()
+
     def receive(self, timeout_s: float) -> bytes | None:
         try:
             if timeout_s <= 0:

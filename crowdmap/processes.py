@@ -44,6 +44,7 @@ def edge_main(
         station.layout, camera_id, station.calibrations[camera_id], topic, make_observer_factory(options)
     )
     log.info("edge worker for camera %s started", camera_id)
+    topic.detach()
     worker.run(stop.is_set)
 
 
@@ -58,6 +59,7 @@ def aggregator_main(
     station = load_station(station_path)
     aggregator = build_aggregator(station, outbox, history_url=options.get("history_url"))
     log.info("aggregator for station %s started", station.id)
+    outbox.detach()
     aggregator.run(inbox, stop.is_set)
 
 
