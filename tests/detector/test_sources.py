@@ -1,0 +1,73 @@
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from detector.sources import SourceError, open_source, redact
+
+ROOT = Path(__file__).resolve().parents[2]
+PETS_VIDEO = ROOT.parent / "shared" / "data" / "pets2009_s2l1" / "vtest.avi"
+
+
+def test_file_source_delivers_every_frame_in_order_when_not_realtime() -> None:
+    with open_source(str(PETS_VIDEO), realtime=False, target_fps=10) as source:
+        frames = [source.read() for _ in range(5)]
+    assert [f.index for f in frames] == [0, 1, 2, 3, 4]
+    assert frames[0].image_bgr.shape == (576, 768, 3)
+
+
+def test_file_source_plays_live_and_hands_out_only_new_frames() -> None:
+    with open_source(str(PETS_VIDEO), realtime=True, target_fps=100) as source:
+        seen = []
+        for _ in range(200):
+            frame = source.read()
+            if frame is not None:
+                seen.append(frame.index)
+            if len(seen) >= 3:
+                break
+            time.sleep(0.02)
+        assert seen == sorted(set(seen)) and len(seen) >= 3
+        assert source.health().state in ("live", "stalled")
+
+
+def write_images(folder: Path, sizes: list[tuple[int, int]]) -> None:
+    folder.mkdir()
+    for i, (w, h) in enumerate(sizes):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), np.full((h, w, 3), 40 * i, np.uint8))
+
+
+def test_folder_source_skips_corrupt_frames_and_reports_them(tmp_path: Path) -> None:
+    folder = tmp_path / "frames"
+    write_images(folder, [(64, 48), (64, 48)])
+    (folder / "001b.png").write_bytes(b"not an image")
+    with open_source(str(folder), realtime=False, resolution_wh=(64, 48)) as source:
+        frames = [source.read(), source.read(), source.read()]
+        health = source.health()
+    assert [f is not None for f in frames] == [True, True, False]
+    assert health.corrupt_frames == 1
+    assert health.state == "dead" and "end of recording" in health.error
+
+
+def test_a_resolution_change_is_resized_back_and_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "frames"
+    write_images(folder, [(64, 48), (128, 96)])
+    with open_source(str(folder), realtime=False, resolution_wh=(64, 48)) as source:
+        first, second = source.read(), source.read()
+        health = source.health()
+    assert first.image_bgr.shape == second.image_bgr.shape == (48, 64, 3)
+    assert "128x96 differs from the configured 64x48" in health.error
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("/no/such/video.avi", "no such video file"), ("usb:front", "usb:N")],
+)
+def test_unopenable_sources_are_named(spec: str, message: str) -> None:
+    with pytest.raises(SourceError, match=message):
+        open_source(spec)
+
+
+def test_credentials_never_appear_in_texts() -> None:
+    assert redact("cannot open rtsp://admin:secret@10.0.0.5/stream") == "cannot open rtsp://***@10.0.0.5/stream"
