@@ -290,8 +290,9 @@ def calibration_overlay_json(*, calib: Calibration, floor: Floor) -> dict:
 
 def _numbers(array: np.ndarray, decimals: int) -> list:
     """Nested lists of rounded floats, with ``None`` for NaN (JSON has no NaN)."""
-    rounded = np.round(np.asarray(array, dtype=np.float64), decimals)
-    return np.where(np.isfinite(rounded), rounded, None).tolist()
+    rounded = np.round(np.asarray(array, dtype=np.float64), decimals).astype(object)
+    rounded[~np.isfinite(np.asarray(array, dtype=np.float64))] = None
+    return rounded.tolist()
 
 
 def _number(value: float, decimals: int) -> float | None:

@@ -158,9 +158,9 @@ def run_check(args: argparse.Namespace) -> int:
     except LayoutError as error:
         print(f"crowdmap layout check: {error}", file=sys.stderr)
         return 2
-    rows, error = check_layout(path)
-    if error is not None:
-        print(f"crowdmap layout check: {error}", file=sys.stderr)
+    rows, layout_error = check_layout(path)
+    if layout_error is not None:
+        print(f"crowdmap layout check: {layout_error}", file=sys.stderr)
         return 2
     print(
         f"{'camera':<16} {'floor':<12} {'calibration':<15} {'pairs':>5} {'rms':>9} {'max':>9} {'loo rms':>9} "

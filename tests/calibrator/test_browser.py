@@ -108,6 +108,8 @@ def test_operator_calibrates_pets_camera_in_chromium(server, page, layout_dir, a
         else:
             click_svg(page, "plan-view", x, y)
             click_svg(page, "image-view", u, v)
+        if index == 2:
+            expect(page.locator("#status")).to_contain_text("Cannot save: need at least 4 point pairs, got 3")
     wait_for_residuals(page, 6)
     residuals = [float(text) for text in residual_cells(page)]
     # Clicks land on whole screen pixels (about 0.06 m of plan each), so a little more than the exact fit.
