@@ -39,16 +39,18 @@ def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.maximum(d2, 0.0, out=d2)
 
 
-_NEIGHBOUR_CELLS = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)], dtype=np.int64)
+_COLUMN_OFFSETS = np.array([-1.0, 0.0, 1.0])
 
 
 def has_neighbour_within(now_xy_m: np.ndarray, before_xy_m: np.ndarray, radius_m: float) -> np.ndarray:
     """For each current position, whether some earlier position lies within ``radius_m``.
 
-    Exact fixed-radius search on a grid of ``radius_m`` cells (each point only meets the points
-    of its own and the 8 surrounding cells), so the work grows with the number of close pairs,
-    not with ``n * m``: this is the ``nearest`` pairing's test "nearest earlier position closer
-    than the walking threshold".
+    Exact fixed-radius search: the floor is cut into columns ``radius_m`` wide and earlier
+    positions are sorted by (column, y), so each current position only meets the earlier ones of
+    its own and the two neighbouring columns within ``radius_m`` in y: three range look-ups per
+    position, and work that grows with the number of close pairs, not with ``n * m``, even for a
+    queue along a wall. This is the ``nearest`` pairing's test "is the nearest earlier position
+    closer than the walking threshold".
 
     Args:
         now_xy_m: Current positions ``(n, 2)``, metres.
@@ -59,31 +61,31 @@ def has_neighbour_within(now_xy_m: np.ndarray, before_xy_m: np.ndarray, radius_m
         ``(n,)`` bool.
     """
     n = len(now_xy_m)
+    found = np.zeros(n, dtype=bool)
     if n == 0 or len(before_xy_m) == 0:
-        return np.zeros(n, dtype=bool)
+        return found
     if not radius_m > 0:
         raise ValueError(f"radius_m must be positive, got {radius_m}")
-    origin = np.minimum(now_xy_m.min(axis=0), before_xy_m.min(axis=0)) - radius_m
-    cell_before = np.floor((before_xy_m - origin) / radius_m).astype(np.int64)
-    cell_now = np.floor((now_xy_m - origin) / radius_m).astype(np.int64)
-    stride = int(max(cell_before[:, 1].max(), cell_now[:, 1].max())) + 3
-    key_before = cell_before[:, 0] * stride + cell_before[:, 1]
-    order = np.argsort(key_before, kind="stable")
+    x0 = min(now_xy_m[:, 0].min(), before_xy_m[:, 0].min())
+    y0 = min(now_xy_m[:, 1].min(), before_xy_m[:, 1].min()) - radius_m
+    # One sort key: column * span + y, with span wider than any y range searched.
+    span = max(now_xy_m[:, 1].max(), before_xy_m[:, 1].max()) - y0 + 2 * radius_m
+    key_before = np.floor((before_xy_m[:, 0] - x0) / radius_m) * span + (before_xy_m[:, 1] - y0)
+    order = np.argsort(key_before)
     key_before = key_before[order]
     sorted_before = before_xy_m[order]
-    # Keys of the 9 cells around each current point, as one flat (9n,) query.
-    keys = ((cell_now[:, None, :] + _NEIGHBOUR_CELLS[None, :, :]) @ np.array([stride, 1])).ravel()
-    lo = np.searchsorted(key_before, keys, side="left")
-    counts = np.searchsorted(key_before, keys, side="right") - lo
+    column_now = np.floor((now_xy_m[:, 0] - x0) / radius_m)
+    centre = ((column_now[:, None] + _COLUMN_OFFSETS[None, :]) * span + (now_xy_m[:, 1:2] - y0)).ravel()  # (3n,)
+    lo = np.searchsorted(key_before, centre - radius_m, side="left")
+    counts = np.searchsorted(key_before, centre + radius_m, side="right") - lo
     total = int(counts.sum())
     if total == 0:
-        return np.zeros(n, dtype=bool)
-    query = np.repeat(np.arange(9 * n) // 9, counts)
+        return found
+    # Every (current, nearby earlier) pair as two flat index arrays.
+    query = np.repeat(np.arange(3 * n) // 3, counts)
     candidate = np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(total)
     diff = now_xy_m[query] - sorted_before[candidate]
-    close = np.einsum("ij,ij->i", diff, diff) <= radius_m * radius_m
-    found = np.zeros(n, dtype=bool)
-    found[query[close]] = True
+    found[query[np.einsum("ij,ij->i", diff, diff) <= radius_m * radius_m]] = True
     return found
 
 

@@ -82,7 +82,8 @@ class _FloorState:
     grader: FloorGrader
     smoother: WindowMean
     motion: MotionWindow
-    cameras_of_zone: list[frozenset[str]]
+    camera_ids: tuple[str, ...]
+    covers: np.ndarray
     stale_before: np.ndarray
 
 
@@ -141,14 +142,14 @@ class Iconizer:
         for floor in layout.floors:
             zones = layout.zones_on(floor.id)
             cameras = [c for c in layout.cameras if c.floor == floor.id]
-            cameras_of_zone = []
-            for zone in zones:
-                polygon = zone.polygon
-                cameras_of_zone.append(
-                    frozenset(
-                        c.id for c in cameras if c.id not in coverage or coverage[c.id].intersection(polygon).area > 0
-                    )
-                )
+            # covers[z, c]: camera c sees part of zone z; a zone is stale when no live camera covers it.
+            covers = np.array(
+                [
+                    [c.id not in coverage or coverage[c.id].intersection(zone.polygon).area > 0 for c in cameras]
+                    for zone in zones
+                ],
+                dtype=bool,
+            ).reshape(len(zones), len(cameras))
             self._floors.append(
                 _FloorState(
                     floor_id=floor.id,
@@ -163,7 +164,8 @@ class Iconizer:
                         min_age_s=min(0.4, motion_window_s),
                         method=motion_pairing,
                     ),
-                    cameras_of_zone=cameras_of_zone,
+                    camera_ids=tuple(c.id for c in cameras),
+                    covers=covers,
                     stale_before=np.ones(len(zones), dtype=bool),
                 )
             )
@@ -233,7 +235,8 @@ class Iconizer:
         xy_m = _fused_xy_m(self._fuse(sets)) if sets else np.zeros((0, 2))
 
         counts = floor.index.counts(xy_m)
-        stale = np.array([not (cams & live) for cams in floor.cameras_of_zone], dtype=bool)
+        live_camera = np.array([c in live for c in floor.camera_ids], dtype=bool)
+        stale = ~(floor.covers & live_camera).any(axis=1)
         newly_stale = stale & ~floor.stale_before
         if newly_stale.any():
             floor.smoother.forget(~newly_stale)

@@ -102,3 +102,18 @@ def test_fixed_radius_search_matches_brute_force(radius_m, n, m):
     )
     expected = (pair_displacements_m(now, before, "nearest") <= radius_m) if m else np.zeros(n, bool)
     np.testing.assert_array_equal(has_neighbour_within(now, before, radius_m), expected)
+
+
+@pytest.mark.parametrize("layout", ["uniform", "dense", "queue-along-wall", "same-spot"])
+def test_fixed_radius_search_on_crowd_shapes(layout):
+    rng = np.random.default_rng(12)
+    now = {
+        "uniform": lambda: rng.uniform([0, 0], [100, 40], size=(300, 2)),
+        "dense": lambda: rng.uniform([0, 0], [15, 10], size=(300, 2)),
+        "queue-along-wall": lambda: np.column_stack([np.full(300, 0.1), rng.uniform(0, 40, 300)]),
+        "same-spot": lambda: np.full((300, 2), 7.0),
+    }[layout]()
+    before = now + rng.normal(0, 0.6, size=now.shape)
+    for radius_m in (0.3, 0.5, 1.2):
+        expected = pair_displacements_m(now, before, "nearest") <= radius_m
+        np.testing.assert_array_equal(has_neighbour_within(now, before, radius_m), expected)

@@ -227,3 +227,14 @@ def test_older_positions_do_not_replace_newer(iconizer, make_positions):
     iconizer.ingest(make_positions("cam-w", "hall", 10.0, [[1, 1], [2, 2]]))
     iconizer.ingest(make_positions("cam-w", "hall", 9.0, [[1, 1]]))
     assert iconizer.step(10.0)[0].zone("west").count == 2
+
+
+def test_default_fusion_counts_overlapping_cameras_once(toy_layout, make_positions):
+    # Both hall cameras see the whole hall (no coverage given) and report the same three people,
+    # a few centimetres apart: iconizer.fusion.fuse must merge them, not sum the cameras.
+    iconizer = Iconizer(toy_layout, rng=np.random.default_rng(0))
+    people = np.array([[2.0, 2.0], [12.0, 3.0], [15.0, 8.0]])
+    iconizer.ingest(make_positions("cam-w", "hall", 5.0, people))
+    iconizer.ingest(make_positions("cam-e", "hall", 5.0, people + 0.05))
+    hall = iconizer.step(5.0)[0]
+    assert (hall.zone("west").count, hall.zone("east").count, len(hall)) == (1, 2, 3)
