@@ -192,6 +192,165 @@ def cluster_reports(
     return relabelled.astype(np.int64)
 
 
+def _cluster_sums(label: np.ndarray, k: int, xy_m: np.ndarray, weight: np.ndarray, precision: np.ndarray):
+    """Per cluster: total weight, weighted position sums ``(k, 2)`` and total precision (1 / sigma^2)."""
+    total = np.bincount(label, weights=weight, minlength=k)
+    sums = np.column_stack([np.bincount(label, weights=weight * xy_m[:, axis], minlength=k) for axis in range(2)])
+    return total, sums, np.bincount(label, weights=precision, minlength=k)
+
+
+def refine_clusters(
+    *,
+    label: np.ndarray,
+    xy_m: np.ndarray,
+    sigma_m: np.ndarray,
+    camera: np.ndarray,
+    confidence: np.ndarray,
+    settings: FusionSettings = FusionSettings(),
+    iterations: int = 2,
+) -> np.ndarray:
+    """Repair greedy clustering where people stand close together.
+
+    Greedy merging takes the closest pair first, so with two people half a metre apart one noisy
+    report can start a wrong pair, and the cannot-link rule then locks in a wrong partition: one
+    person split in two, the other pulled off. Each round here moves every report to the cluster
+    whose centre (without that report) explains it best, in sigmas, with at most one clear report
+    per camera and cluster, or leaves it alone when none is within the gate; then rounds repeat
+    until nothing moves.
+
+    Returns:
+        Refined labels ``(N,)``, ``0..k-1``.
+    """
+    n = len(xy_m)
+    if n < 2:
+        return label
+    clear = confidence >= settings.clear_confidence
+    weight = np.maximum(confidence, 1e-6) / sigma_m**2
+    precision = 1.0 / sigma_m**2
+    gate2 = settings.gate_sigmas**2
+    rows = np.arange(n)
+    for _ in range(iterations):
+        k = int(label.max()) + 1
+        total, sums, cluster_precision = _cluster_sums(label, k, xy_m, weight, precision)
+        size = np.bincount(label, minlength=k)
+        centres = sums / total[:, None]
+        offset = xy_m[:, None, :] - centres[None, :, :]
+        distance2 = np.einsum("nkd,nkd->nk", offset, offset)
+        cost = distance2 / (sigma_m[:, None] ** 2 + 1.0 / cluster_precision[None, :])
+        # Joining another singleton is the greedy step's job (it already judged those pairs).
+        cost[:, size < 2] = np.inf
+        # A report's own cluster is judged without it, else it would always explain itself best.
+        own_total = total[label] - weight
+        alone = own_total <= 1e-12 * total[label]
+        own_centre = (sums[label] - weight[:, None] * xy_m) / np.where(alone, 1.0, own_total)[:, None]
+        own_precision = np.where(alone, 1.0, cluster_precision[label] - precision)
+        own_cost = np.sum((xy_m - own_centre) ** 2, axis=1) / (sigma_m**2 + 1.0 / own_precision)
+        cost[rows, label] = np.where(alone, np.inf, own_cost)
+        cost[distance2 > settings.max_gate_m**2] = np.inf
+        new_label = _assign_reports(cost, gate2, camera, clear)
+        unassigned = np.flatnonzero(new_label < 0)
+        new_label[unassigned] = k + np.arange(len(unassigned))
+        _, new_label = np.unique(new_label, return_inverse=True)
+        new_label = _merge_split_people(new_label.astype(np.int64), xy_m, sigma_m, camera, clear, weight, settings)
+        if np.array_equal(new_label, label):
+            break
+        label = new_label
+    return label
+
+
+def _assign_reports(cost: np.ndarray, gate2: float, camera: np.ndarray, clear: np.ndarray) -> np.ndarray:
+    """Each report's cheapest cluster below ``gate2`` ``(N,)`` (-1: none), one clear report per camera each.
+
+    Nearly every report's first choice is free, so those are taken at once; only the few clear
+    reports that collide with a cheaper report of their own camera walk down their other choices.
+    """
+    n, k = cost.shape
+    rows = np.arange(n)
+    best = np.argmin(cost, axis=1)
+    label = np.where(cost[rows, best] < gate2, best, -1)
+    contested = np.flatnonzero(clear & (label >= 0))
+    key = camera[contested] * k + label[contested]
+    order = np.lexsort((cost[contested, label[contested]], key))
+    repeated = np.zeros(len(order), dtype=bool)
+    repeated[1:] = key[order][1:] == key[order][:-1]
+    losers = contested[order[repeated]]
+    if len(losers) == 0:
+        return label
+    label[losers] = -1
+    winners = contested[label[contested] >= 0]
+    taken = set((camera[winners] * k + label[winners]).tolist())
+    for i in losers[np.argsort(cost[losers, best[losers]], kind="stable")].tolist():
+        for c in np.argsort(cost[i], kind="stable").tolist():
+            if cost[i, c] >= gate2:
+                break
+            if int(camera[i]) * k + c not in taken:
+                taken.add(int(camera[i]) * k + c)
+                label[i] = c
+                break
+    return label
+
+
+def _merge_split_people(
+    label: np.ndarray,
+    xy_m: np.ndarray,
+    sigma_m: np.ndarray,
+    camera: np.ndarray,
+    clear: np.ndarray,
+    weight: np.ndarray,
+    settings: FusionSettings,
+) -> np.ndarray:
+    """Merge clusters that are one person split in two, giving back one camera's extra report.
+
+    A split person leaves two clusters close together that share at most one camera: the camera
+    whose report of a neighbour drifted onto them. Two real neighbours share every camera that
+    sees both. So clusters within the gate sharing at most one camera merge, and the shared
+    camera's report farther from the merged centre leaves (the next round places it).
+    """
+    k = int(label.max()) + 1
+    if k < 2:
+        return label
+    precision = 1.0 / sigma_m**2
+    total, sums, cluster_precision = _cluster_sums(label, k, xy_m, weight, precision)
+    centres = sums / total[:, None]
+    size = np.bincount(label, minlength=k)
+    masks = np.zeros(k, dtype=np.int64)
+    np.bitwise_or.at(masks, label[clear], np.left_shift(1, camera[clear]).astype(np.int64))
+    first, second = _pairs_within(centres, settings.max_gate_m)
+    if len(first) == 0:
+        return label
+    offset = centres[first] - centres[second]
+    distance2 = np.sum(offset**2, axis=1)
+    combined2 = 1.0 / cluster_precision[first] + 1.0 / cluster_precision[second]
+    shared = masks[first] & masks[second]
+    # At most one shared camera: n & (n - 1) clears the lowest set bit.
+    candidates = (
+        (distance2 < settings.gate_sigmas**2 * combined2)
+        & (distance2 <= settings.max_gate_m**2)
+        & ((shared & (shared - 1)) == 0)
+        & (size[first] + size[second] > 2)
+    )
+    first, second, shared = first[candidates], second[candidates], shared[candidates]
+    order = np.argsort(distance2[candidates] / combined2[candidates], kind="stable")
+    label = label.copy()
+    used: set[int] = set()
+    fresh = k
+    for a, b, both in zip(first[order].tolist(), second[order].tolist(), shared[order].tolist(), strict=True):
+        if a in used or b in used:
+            continue
+        used.update((a, b))
+        members = np.flatnonzero((label == a) | (label == b))
+        centre = (sums[a] + sums[b]) / (total[a] + total[b])
+        label[members] = a
+        if both:
+            cam = int(both).bit_length() - 1
+            twins = members[(camera[members] == cam) & clear[members]]
+            farther = twins[np.argmax(np.sum((xy_m[twins] - centre) ** 2, axis=1))]
+            label[farther] = fresh
+            fresh += 1
+    _, dense = np.unique(label, return_inverse=True)
+    return dense.astype(np.int64)
+
+
 def fuse(
     positions: Sequence[FloorPositions],
     *,
@@ -228,6 +387,9 @@ def fuse(
         return FusedPositions(floor, when, np.zeros((0, 2)), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
     sigma = np.sqrt(sigma**2 + settings.body_sigma_m**2)
     label = cluster_reports(xy_m=xy, sigma_m=sigma, camera=camera, confidence=confidence, settings=settings)
+    label = refine_clusters(
+        label=label, xy_m=xy, sigma_m=sigma, camera=camera, confidence=confidence, settings=settings
+    )
     k = int(label.max()) + 1
     # Inverse-variance weights, scaled by confidence so a doubtful report counts for less.
     weight = np.maximum(confidence, 1e-6) / sigma**2

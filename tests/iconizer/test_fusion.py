@@ -214,3 +214,28 @@ def test_eval_fusion_command_prints_json_scores(capsys) -> None:
 def test_eval_fusion_rejects_bad_frame_ranges(frames: str) -> None:
     with pytest.raises(SystemExit):
         _eval_parser().parse_args(["fusion", "--wildtrack", str(WILDTRACK), "--frames", frames])
+
+
+def test_refinement_repairs_a_person_split_by_greedy_merging() -> None:
+    # WILDTRACK frame 0 with 3 px noise: A at (3.88, 18.92) and B at (3.90, 18.55), 0.37 m apart.
+    # Camera 5 reports B drifted towards A, which makes greedy merging split A in two.
+    xy = np.array(
+        [
+            [3.90, 18.65], [3.92, 18.90], [3.82, 18.58], [3.80, 19.00], [3.85, 18.51], [3.88, 18.97],
+            [3.93, 18.57], [3.92, 18.80], [3.81, 19.08], [4.03, 18.60], [3.85, 19.11],
+        ]
+    )  # fmt: skip
+    camera = np.array([0, 0, 1, 1, 2, 2, 4, 5, 5, 6, 6])
+    sigma = np.array([0.24, 0.24, 0.22, 0.22, 0.17, 0.17, 0.15, 0.34, 0.35, 0.18, 0.18])
+    settings = FusionSettings(body_sigma_m=0.0)
+    greedy = cluster_reports(xy_m=xy, sigma_m=sigma, camera=camera, confidence=np.ones(11), settings=settings)
+    assert greedy.max() + 1 == 3
+    positions = [
+        make_positions(f"c{c}", xy[camera == c].tolist(), sigma=sigma[camera == c].tolist(), confidence=1.0)
+        for c in np.unique(camera)
+    ]
+    fused = fuse(positions, settings=settings)
+    assert len(fused) == 2
+    truth = np.array([[3.88, 18.92], [3.90, 18.55]])
+    distance = np.linalg.norm(fused.xy_m[:, None, :] - truth[None, :, :], axis=2)
+    assert distance.min(axis=0).max() < 0.15
