@@ -67,7 +67,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    stills = StillHolder(frame_grabber(spec, target_fps=camera.target_fps), camera.resolution_wh)
+    grab = frame_grabber(spec, target_fps=camera.target_fps, resolution_wh=camera.resolution_wh)
+    stills = StillHolder(grab, camera.resolution_wh)
     try:
         stills.refresh()  # fail now, in the terminal, rather than on the operator's first page
     except StillError as error:
