@@ -8,6 +8,9 @@ import pytest
 import yaml
 from werkzeug.serving import make_server
 
+from homography.calibration import calibrate_camera, to_floor
+from homography.layout import load_layout
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "calibrator"
 OPERATOR = ("olga", "operator-password-1")
@@ -68,7 +71,7 @@ def wait_for_residuals(page, count):
     expect(page.locator("#pairs-table tbody td.residual-cell", has_text="–")).to_have_count(0)
 
 
-def test_operator_calibrates_pets_camera_in_chromium(server, page, layout_dir, audit, six_pairs):
+def test_operator_calibrates_pets_camera_in_chromium(server, page, layout_dir, audit, six_pairs, ground_truth):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
@@ -143,7 +146,7 @@ def test_operator_calibrates_pets_camera_in_chromium(server, page, layout_dir, a
     wait_for_residuals(page, 6)
     assert float(residual_cells(page)[2]) < 0.25
 
-    page.click("#delete-2")
+    page.click("#delete-5")
     wait_for_residuals(page, 5)
     assert page.locator("#image-points g").count() == 5
     assert page.locator("#plan-points g").count() == 5
@@ -155,10 +158,19 @@ def test_operator_calibrates_pets_camera_in_chromium(server, page, layout_dir, a
     saved = yaml.safe_load((layout_dir / "cameras" / "view-001.yaml").read_text())
     pairs = saved["calibration"]["point_pairs"]
     assert len(pairs) == 5
-    kept = np.delete(np.arange(6), 2)
+    kept = np.arange(5)
     assert np.array([p["image_px"] for p in pairs]) == pytest.approx(image_px[kept], abs=1.5)
     assert np.array([p["floor_m"] for p in pairs]) == pytest.approx(floor_m[kept], abs=0.1)
     assert len(list((layout_dir / "cameras" / "history").glob("view-001.*.yaml"))) == 1
+    # The calibration clicked in the browser (whole screen pixels) agrees with the official one
+    # on every ground-truth foot point of the dataset.
+    clicked = calibrate_camera(load_layout(layout_dir).camera("view-001"))
+    on_floor_m, valid = to_floor(points_px=ground_truth.image_px, calib=clicked)
+    errors_m = np.linalg.norm(on_floor_m[valid] - ground_truth.floor_m[valid], axis=1)
+    assert valid.mean() > 0.99
+    assert np.median(errors_m) < 0.1
+    median_m, p95_m = np.median(errors_m), np.percentile(errors_m, 95)
+    print(f"browser-clicked calibration vs ground truth: median {median_m:.3f} m, p95 {p95_m:.3f} m")
     [entry] = audit.read()
     assert entry["user"] == OPERATOR[0]
     assert entry["pair_count"] == 5
