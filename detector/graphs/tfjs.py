@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812
+import torch.nn.functional as F
 
 _DTYPES = {"float32": np.float32, "int32": np.int32, "bool": np.bool_}
 _QUANT_DTYPES = {"float16": np.float16, "uint8": np.uint8, "uint16": np.uint16}
@@ -38,6 +38,7 @@ class Graph:
     consts: dict[str, np.ndarray]
     inputs: list[str]
     outputs: list[str]
+    input_shapes: dict[str, list[int]] = field(default_factory=dict)
 
 
 def load_tfjs_graph(model_json: Path) -> Graph:
@@ -72,16 +73,29 @@ def load_tfjs_graph(model_json: Path) -> Graph:
             consts[weight["name"]] = array.astype(np.float32) if quant else array.copy()
     nodes = []
     inputs = []
+    input_shapes = {}
     for raw in spec["modelTopology"]["node"]:
         if raw["op"] == "Const":
             continue
         if raw["op"] == "Placeholder":
             inputs.append(raw["name"])
+            dims = raw.get("attr", {}).get("shape", {}).get("shape", {}).get("dim", [])
+            input_shapes[raw["name"]] = [int(d.get("size", -1)) for d in dims]
             continue
-        nodes.append(Node(raw["name"], raw["op"], [i for i in raw.get("input", []) if not i.startswith("^")], raw.get("attr", {})))
+        nodes.append(
+            Node(
+                raw["name"], raw["op"], [i for i in raw.get("input", []) if not i.startswith("^")], raw.get("attr", {})
+            )
+        )
     signature = spec.get("signature", {}).get("outputs", {})
     outputs = sorted(k.split(":")[0] for k in signature) or [n.name for n in nodes if n.op == "Identity"]
-    return Graph(nodes=_toposort(nodes, set(consts) | set(inputs)), consts=consts, inputs=inputs, outputs=outputs)
+    return Graph(
+        nodes=_toposort(nodes, set(consts) | set(inputs)),
+        consts=consts,
+        inputs=inputs,
+        outputs=outputs,
+        input_shapes=input_shapes,
+    )
 
 
 def _toposort(nodes: list[Node], available: set[str]) -> list[Node]:
@@ -151,6 +165,12 @@ class TfjsModule(torch.nn.Module):
         """Run the graph; keyword arguments are the placeholders by name; returns the outputs by name."""
         env: dict[str, torch.Tensor | list[torch.Tensor]] = dict(self.consts)
         env.update(inputs)
+        # Resize targets are constants of the exported input size; a fully convolutional graph run
+        # on a larger input (a multiple of the largest stride) needs them scaled alike.
+        self._resize_scale = 1.0
+        for name, shape in self.graph.input_shapes.items():
+            if name in inputs and len(shape) == 4 and shape[-1] > 0:
+                self._resize_scale = inputs[name].shape[-1] / shape[-1]
         remaining = _consumers(self.graph)
 
         def get(ref: str) -> torch.Tensor:
@@ -226,7 +246,7 @@ class TfjsModule(torch.nn.Module):
             s = _attr_ints(node, "strides")[1:3]
             return F.max_pool2d(args[0].permute(0, 3, 1, 2), k, s).permute(0, 2, 3, 1)
         if op == "ResizeBilinear":
-            size = [int(v) for v in args[1].tolist()]
+            size = [round(int(v) * self._resize_scale) for v in args[1].tolist()]
             align = bool(node.attr.get("align_corners", {}).get("b", False))
             half = bool(node.attr.get("half_pixel_centers", {}).get("b", False))
             if not align and not half:
@@ -372,7 +392,7 @@ def fold(graph: Graph) -> Graph:
             nodes.append(replaced[node.name])
         elif node.name not in removed:
             nodes.append(node)
-    out = Graph(nodes=nodes, consts=consts, inputs=graph.inputs, outputs=graph.outputs)
+    out = Graph(nodes=nodes, consts=consts, inputs=graph.inputs, outputs=graph.outputs, input_shapes=graph.input_shapes)
     _resolve_groups(out)
     return out
 
