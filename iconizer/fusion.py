@@ -14,10 +14,11 @@ Pure numpy: no clocks, no I/O.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 
 from homography.types import FloorPositions, readonly_array
 
@@ -31,6 +32,10 @@ DEFAULT_MAX_GATE_M = 2.0
 # Two reports of one camera with at least this confidence are two people (cannot-link); weaker
 # ones may be duplicate detections of one person and can merge.
 DEFAULT_CLEAR_CONFIDENCE = 0.5
+# A camera misses about one person in three it covers in a crowd (detector misses, occlusion).
+DEFAULT_MISS_PROBABILITY = 0.3
+# Confidences are clipped to this margin from 0 and 1 before they become odds.
+_CONFIDENCE_MARGIN = 0.01
 
 
 @dataclass(frozen=True)
@@ -41,8 +46,9 @@ class FusedPositions:
         floor_id: The floor whose plan the coordinates refer to.
         timestamp: The latest capture time among the merged reports, unix seconds.
         xy_m: Positions ``(n, 2)`` in metres.
-        confidence: Probability ``(n,)`` in ``[0, 1]`` that someone is there: the noisy-or of the
-            merged reports' confidences.
+        confidence: Probability ``(n,)`` in ``[0, 1]`` that someone is there: the merged reports'
+            confidences combined as independent evidence, lowered for covering cameras that saw
+            nothing there (when coverage is known).
         sigma_m: Expected position error ``(n,)`` in metres after merging.
         n_cameras: Number of cameras ``(n,)`` that saw each person.
     """
@@ -91,12 +97,18 @@ class FusionSettings:
         body_sigma_m: Error of a foot point as the body's position, metres, added in quadrature
             to every report's ``sigma_m``.
         clear_confidence: Two reports of one camera both at or above this confidence never merge.
+        miss_probability: Chance that a live camera covering a spot fails to report a person
+            standing there (missed detection or occlusion); with coverage given to :func:`fuse`,
+            each silent covering camera multiplies a dot's odds of being real by this.
+        min_confidence: Dots whose fused confidence falls below this are dropped.
     """
 
     gate_sigmas: float = DEFAULT_GATE_SIGMAS
     max_gate_m: float = DEFAULT_MAX_GATE_M
     body_sigma_m: float = DEFAULT_BODY_SIGMA_M
     clear_confidence: float = DEFAULT_CLEAR_CONFIDENCE
+    miss_probability: float = DEFAULT_MISS_PROBABILITY
+    min_confidence: float = 0.0
 
     def __post_init__(self) -> None:
         if not (self.gate_sigmas > 0 and self.max_gate_m > 0 and self.body_sigma_m >= 0):
@@ -104,8 +116,10 @@ class FusionSettings:
                 "gate_sigmas and max_gate_m must be positive and body_sigma_m >= 0, got "
                 f"{self.gate_sigmas}, {self.max_gate_m}, {self.body_sigma_m}"
             )
-        if not 0 <= self.clear_confidence <= 1:
-            raise ValueError(f"clear_confidence must lie in [0, 1], got {self.clear_confidence}")
+        for name in ("clear_confidence", "miss_probability", "min_confidence"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must lie in [0, 1], got {value}")
 
 
 def _stack(positions: Sequence[FloorPositions]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -357,6 +371,7 @@ def fuse(
     settings: FusionSettings = FusionSettings(),
     floor_id: str | None = None,
     timestamp: float | None = None,
+    coverage: Mapping[str, shapely.Geometry] | None = None,
 ) -> FusedPositions:
     """Merge one time step's positions from the cameras of one floor into one entry per person.
 
@@ -366,9 +381,13 @@ def fuse(
         settings: Gate and cannot-link parameters.
         floor_id: The floor; required when ``positions`` is empty, else checked against it.
         timestamp: Time of the step; default the latest of the positions' timestamps.
+        coverage: Optional floor area each camera sees (``homography.coverage``), by camera id.
+            A dot that a live camera covers but did not report is less likely to be real: its
+            odds are multiplied by ``settings.miss_probability`` per such silent camera. Cameras
+            with no entry in ``positions`` (not live this step) are not counted as silent.
 
     Returns:
-        The fused positions.
+        The fused positions, without those below ``settings.min_confidence``.
 
     Raises:
         ValueError: positions from several floors, or no floor id at all.
@@ -398,9 +417,25 @@ def fuse(
         [np.bincount(label, weights=weight * xy[:, axis], minlength=k) / total for axis in range(2)]
     )
     fused_sigma = 1.0 / np.sqrt(np.bincount(label, weights=1.0 / sigma**2, minlength=k))
-    # Noisy-or: someone is there unless every report of them is a false alarm.
-    miss = np.exp(np.bincount(label, weights=np.log(np.clip(1.0 - confidence, 1e-12, 1.0)), minlength=k))
-    fused_confidence = np.clip(1.0 - miss, 0.0, 1.0)
-    cameras_per_label = np.unique(label * (int(camera.max()) + 1) + camera) // (int(camera.max()) + 1)
-    n_cameras = np.bincount(cameras_per_label, minlength=k).astype(np.int64)
-    return FusedPositions(floor, float(when), fused_xy, fused_confidence, fused_sigma, n_cameras)
+    live = list(dict.fromkeys(p.camera_id for p in positions))  # the order of _stack's camera indices
+    seen = np.zeros((k, len(live)), dtype=bool)
+    seen[label, camera] = True
+    n_cameras = seen.sum(axis=1).astype(np.int64)
+    # Each report is independent evidence (naive Bayes in log-odds): someone is there unless
+    # every report of them is a false alarm.
+    clipped = np.clip(confidence, _CONFIDENCE_MARGIN, 1.0 - _CONFIDENCE_MARGIN)
+    log_odds = np.bincount(label, weights=np.log(clipped / (1.0 - clipped)), minlength=k)
+    if coverage is not None:
+        silent = np.zeros(k)
+        for index, camera_id in enumerate(live):
+            area = coverage.get(camera_id)
+            if area is None or area.is_empty:
+                continue
+            covers = shapely.contains_xy(area, fused_xy[:, 0], fused_xy[:, 1])
+            silent += covers & ~seen[:, index]
+        log_odds += silent * math.log(max(settings.miss_probability, 1e-12))
+    fused_confidence = 1.0 / (1.0 + np.exp(-log_odds))
+    keep = fused_confidence >= settings.min_confidence
+    return FusedPositions(
+        floor, float(when), fused_xy[keep], fused_confidence[keep], fused_sigma[keep], n_cameras[keep]
+    )

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 
 from crowdmap.commands.evaluate_fusion import Perturbation, evaluate_fusion
 from homography.types import FloorPositions
@@ -96,16 +97,36 @@ def test_complete_linkage_does_not_chain_a_queue() -> None:
     assert len(fuse(cameras, settings=FusionSettings(body_sigma_m=0.0, gate_sigmas=2.0))) >= 3
 
 
-def test_confidence_is_noisy_or_and_timestamp_the_latest() -> None:
+def test_confidence_combines_evidence_and_timestamp_is_the_latest() -> None:
     fused = fuse(
         [
-            make_positions("a", [[5.0, 5.0]], confidence=0.5, timestamp=1.0),
-            make_positions("b", [[5.1, 5.0]], confidence=0.5, timestamp=2.0),
+            make_positions("a", [[5.0, 5.0]], confidence=0.75, timestamp=1.0),
+            make_positions("b", [[5.1, 5.0]], confidence=0.75, timestamp=2.0),
         ]
     )
-    np.testing.assert_allclose(fused.confidence, [0.75])
+    # Odds 3 and 3 make odds 9.
+    np.testing.assert_allclose(fused.confidence, [0.9])
     assert fused.timestamp == 2.0
     assert fused.floor_id == "hall"
+
+
+def test_silent_covering_cameras_lower_confidence() -> None:
+    everywhere = shapely.box(0.0, 0.0, 10.0, 10.0)
+    west = shapely.box(0.0, 0.0, 4.0, 10.0)
+    positions = [
+        make_positions("a", [[2.0, 5.0], [7.0, 5.0]], confidence=0.9),
+        make_positions("b", [], confidence=0.9),
+        make_positions("c", [[2.1, 5.0]], confidence=0.9),
+    ]
+    coverage = {"a": everywhere, "b": west, "c": everywhere, "dead": everywhere}
+    settings = FusionSettings(miss_probability=0.2)
+    fused = fuse(positions, settings=settings, coverage=coverage)
+    by_x = np.argsort(fused.xy_m[:, 0])
+    # West dot: seen by a and c, b covers it but is silent: odds 9 * 9 * 0.2.
+    # East dot: seen by a only, c covers it but is silent; b does not cover it and "dead" is not live.
+    np.testing.assert_allclose(fused.confidence[by_x], [16.2 / 17.2, 1.8 / 2.8])
+    dropped = fuse(positions, settings=FusionSettings(miss_probability=0.2, min_confidence=0.8), coverage=coverage)
+    assert len(dropped) == 1 and dropped.n_cameras.tolist() == [2]
 
 
 @pytest.mark.parametrize(
