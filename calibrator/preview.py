@@ -11,6 +11,7 @@ Pure: numpy and the homography package, no files, no clocks.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -148,24 +149,22 @@ def floor_grid_px(*, calib: Calibration, floor: Floor, step_m: float) -> tuple[n
     for y_m in np.arange(0.0, height_m + 1e-9, step_m):
         samples = np.linspace(0.0, width_m, max(2, math.ceil(width_m / step_m * SAMPLES_PER_STEP) + 1))
         lines.append(np.column_stack((samples, np.full_like(samples, y_m))))
+    # One projection for all lines: the per-call cost of to_image dominates otherwise.
+    all_m = np.concatenate(lines)
+    all_px = to_image(points_m=all_m, calib=calib, distorted=True)
+    visible = np.all(np.isfinite(all_px), axis=1)
+    if calib.camera_matrix is not None and np.any(visible):
+        # Lens models fold points far outside the field of view back into the image; keep
+        # only points whose distortion undoes exactly, i.e. that the lens really images there.
+        straight_px = to_image(points_m=all_m[visible], calib=calib)
+        again_px = undistort_px(points_px=all_px[visible], calib=calib)
+        visible[visible] = np.linalg.norm(again_px - straight_px, axis=1) < ROUND_TRIP_TOLERANCE_PX
+    with np.errstate(invalid="ignore"):
+        visible &= (all_px[:, 0] >= 0) & (all_px[:, 0] <= width_px) & (all_px[:, 1] >= 0) & (all_px[:, 1] <= height_px)
     pieces: list[np.ndarray] = []
-    for line_m in lines:
-        line_px = to_image(points_m=line_m, calib=calib, distorted=True)
-        finite = np.all(np.isfinite(line_px), axis=1)
-        if calib.camera_matrix is not None and np.any(finite):
-            # Lens models fold points far outside the field of view back into the image; keep
-            # only points whose distortion undoes exactly, i.e. that the lens really images there.
-            straight_px = to_image(points_m=line_m[finite], calib=calib)
-            again_px = undistort_px(points_px=line_px[finite], calib=calib)
-            finite[finite] = np.linalg.norm(again_px - straight_px, axis=1) < ROUND_TRIP_TOLERANCE_PX
-        with np.errstate(invalid="ignore"):
-            inside = (
-                finite
-                & (line_px[:, 0] >= 0)
-                & (line_px[:, 0] <= width_px)
-                & (line_px[:, 1] >= 0)
-                & (line_px[:, 1] <= height_px)
-            )
+    offsets = np.cumsum([0] + [len(line) for line in lines])
+    for first, last in itertools.pairwise(offsets):
+        line_px, inside = all_px[first:last], visible[first:last]
         # Split the line into runs of consecutive visible samples.
         edges = np.flatnonzero(np.diff(np.concatenate(([0], inside.astype(np.int8), [0]))))
         for start, stop in zip(edges[::2], edges[1::2], strict=True):
