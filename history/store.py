@@ -25,7 +25,7 @@ from typing import Any, TextIO
 
 from history.aggregate import MinuteAggregator, ZoneMinute
 from history.usual import Usual, past_week_slots, usual_from_weeks
-from iconizer.types import IconFrame
+from iconizer.types import CrowdingLevel, IconFrame
 
 DEFAULT_TABLE = "zone_minutes"
 DEFAULT_RETENTION_DAYS = 90
@@ -242,7 +242,7 @@ class HistoryStore:
             int(count_peak),
             float(density_mean),
             float(density_peak),
-            int(level),
+            CrowdingLevel(int(level)),
             str(los).strip(),
             int(live),
             int(stale),

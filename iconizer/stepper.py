@@ -22,7 +22,7 @@ from iconizer.coarsen import COARSEN_METHODS, CoarsenMethod, coarsen_positions, 
 from iconizer.levels import DEFAULT_HYSTERESIS_PER_M2, FloorGrader
 from iconizer.motion import MotionWindow, PairingMethod
 from iconizer.smoothing import WindowMean
-from iconizer.types import CameraStatus, IconFrame, ZoneState
+from iconizer.types import CameraStatus, CrowdingLevel, IconFrame, ZoneState
 from iconizer.zones import ZoneIndex
 
 # Returns an object with ``xy_m`` (n, 2) metres (FloorPositions, FusedPositions) or an (n, 2) array.
@@ -246,10 +246,10 @@ class Iconizer:
         live_zone = ~stale
         levels, los = floor.grader.update(density, live_zone)
         zones = tuple(
-            ZoneState(zone_id, int(counts[i]), float(density[i]), int(levels[i]), los[i], stale=False)
+            ZoneState(zone_id, int(counts[i]), float(density[i]), CrowdingLevel(levels[i]), los[i], stale=False)
             if live_zone[i]
             # Unknown, never empty: the flag is what the pages show; the numbers are placeholders.
-            else ZoneState(zone_id, 0, 0.0, 0, "A", stale=True)
+            else ZoneState(zone_id, 0, 0.0, CrowdingLevel.QUIET, "A", stale=True)
             for i, zone_id in enumerate(floor.index.zone_ids)
         )
 

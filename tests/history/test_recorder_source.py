@@ -39,25 +39,38 @@ def test_recorder_refuses_other_station(layout, tmp_path):
         recorder.record(frames_at(T0, station="elsewhere"))
 
 
-def test_source_rows_and_usual(tmp_path):
+def test_source_passes_series_and_takes_usual_in_station_time(tmp_path):
+    import io
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
     store = open_store(str(tmp_path / "h.db"))
-    for week in (3, 2, 1):  # in time order
-        store.record(frames_at(T0 - week * 7 * DAY, density=0.1 * week))
+    new_york = ZoneInfo("America/New_York")
+    at = datetime(2026, 11, 9, 8, 0, tzinfo=new_york).timestamp()  # Monday 08:00 in New York
+    # The three Mondays before at 08:00 New York time; clocks went back on 1 November in between.
+    for week, day in ((3, datetime(2026, 10, 19)), (2, datetime(2026, 10, 26)), (1, datetime(2026, 11, 2))):
+        store.record(frames_at(day.replace(hour=8, tzinfo=new_york).timestamp(), density=0.1 * week))
         store.flush()
+    store.record(frames_at(at))
+    store.flush()
+    source = StoreHistorySource(store, timezone="America/New_York")
+    (row,) = source.series("pets2009", "lawn", at // 60 * 60, at + 60)
+    assert (row.zone_id, row.density_mean_per_m2, row.live_samples) == ("lawn", 0.1, 1)
+    usual = source.usual("pets2009", "lawn", at)
+    assert (usual.density_per_m2, usual.weeks) == (pytest.approx(0.2), 3)
+    assert source.usual("pets2009", "nowhere", at) is None
+    # Counted in a time zone without that DST change, the October Mondays are an hour off: missed.
+    assert StoreHistorySource(store, timezone="Asia/Tokyo").usual("pets2009", "lawn", at).weeks == 1
+    out = io.StringIO()
+    assert source.export_csv(out, "pets2009", at - 60, at + 60, "lawn") == 1
+
+
+def test_source_satisfies_the_web_tier_protocol():
+    from webmap.history import HistorySource, minute_row, usual_density
+
+    store = open_store("sqlite:///:memory:")
+    source: HistorySource = StoreHistorySource(store)
     store.record(frames_at(T0))
     store.flush()
-    source = StoreHistorySource(store)
-    (row,) = source.series("pets2009", "lawn", T0, T0 + 60)
-    assert row == {
-        "minute_start": T0,
-        "zone": "lawn",
-        "mean_count": 3.0,
-        "mean_density_per_m2": 0.1,
-        "peak_density_per_m2": 0.1,
-        "peak_level": 0,
-        "peak_count": 3,
-        "los": "A",
-        "stale": False,
-    }
-    assert source.usual("pets2009", "lawn", T0) == pytest.approx(0.2)
-    assert source.usual("pets2009", "nowhere", T0) is None
+    assert minute_row(source.series("pets2009", "lawn", T0, T0 + 60)[0])["mean_density_per_m2"] == 0.1
+    assert usual_density(source, "pets2009", "lawn", T0) is None  # no past weeks
