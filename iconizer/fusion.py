@@ -2,13 +2,20 @@
 
 Each camera places a person with an error that grows with the viewing distance (its
 ``FloorPositions.sigma_m``) plus the foot point's own offset from the body's centre. Two reports
-from different cameras are the same person when they lie within a gate of a few combined sigmas;
-reports merge greedily, closest (in sigmas) first, with complete linkage (every pair in a cluster
-must pass the gate, so clusters do not chain along a queue) and a cannot-link rule: two people
-that one camera clearly sees apart are never merged, however close they stand. The fused position
-weighs each report by its confidence over its variance, so a close camera outweighs a far one.
+from different cameras are the same person when they lie within a gate of a few combined sigmas.
 
-Pure numpy: no clocks, no I/O.
+1. Greedy merging, closest pair (in sigmas) first, with complete linkage (every pair in a cluster
+   must pass the gate, so clusters do not chain along a queue) and a cannot-link rule: two people
+   that one camera clearly sees apart are never merged, however close they stand.
+2. Refinement, because greedy merging can lock in a wrong partition when two people stand half a
+   metre apart: reports move to the cluster centre that explains them best, and clusters that
+   are one person split in two merge.
+3. The fused position weighs each report by its confidence over its variance, so a close camera
+   outweighs a far one. The fused confidence combines the reports as independent evidence and,
+   when the cameras' coverage is known, drops for each live camera that covers the spot but saw
+   nobody there: that is what removes most single-camera false detections.
+
+Pure numpy and shapely: no clocks, no I/O.
 """
 
 from __future__ import annotations
