@@ -98,7 +98,9 @@ class Iconizer:
         rng: Randomness for shuffling and jitter; a fresh unseeded generator by default.
         fuse: Merges the positions of the live cameras of one floor into one set of people;
             ``iconizer.fusion.fuse`` by default (see :func:`default_fuse`).
-        coarsen_m: Coarsening cell in metres; ``layout.publishing.coarsen_m`` by default.
+        coarsen_m: Coarsening cell in metres; ``layout.publishing.coarsen_m`` by default, which
+            must then be positive (a station never publishes raw positions, PRIVACY.md P2). An
+            explicit 0 is accepted for evaluations that compare dots with ground truth.
         coarsen_method: ``"grid"`` (snap to cell centres) or ``"jitter"``.
         motion_window_s: Time between the position sets compared for the moving flag.
         speed_threshold_m_s: Speed above which a dot is marked moving.
@@ -124,6 +126,11 @@ class Iconizer:
             raise ValueError(f"coarsen_method must be one of {COARSEN_METHODS}, got {coarsen_method!r}")
         self.layout = layout
         self.station_id = layout.station.id
+        if coarsen_m is None and layout.publishing.coarsen_m <= 0:
+            raise ValueError(
+                f"station {layout.station.id!r}: publishing.coarsen_m is {layout.publishing.coarsen_m}; it must be "
+                "positive so that raw positions are never published (PRIVACY.md P2)"
+            )
         self.coarsen_m = layout.publishing.coarsen_m if coarsen_m is None else float(coarsen_m)
         if not math.isfinite(self.coarsen_m) or self.coarsen_m < 0:
             raise ValueError(f"coarsen_m must be finite and >= 0, got {self.coarsen_m}")

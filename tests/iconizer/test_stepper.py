@@ -238,3 +238,10 @@ def test_default_fusion_counts_overlapping_cameras_once(toy_layout, make_positio
     iconizer.ingest(make_positions("cam-e", "hall", 5.0, people + 0.05))
     hall = iconizer.step(5.0)[0]
     assert (hall.zone("west").count, hall.zone("east").count, len(hall)) == (1, 2, 3)
+
+
+def test_station_with_zero_coarsening_is_refused(toy_layout):
+    layout = toy_layout.model_copy(update={"publishing": toy_layout.publishing.model_copy(update={"coarsen_m": 0.0})})
+    with pytest.raises(ValueError, match=r"publishing\.coarsen_m is 0\.0"):
+        Iconizer(layout)
+    assert Iconizer(layout, coarsen_m=0.0).coarsen_m == 0.0  # explicit, for ground-truth evaluations
