@@ -129,11 +129,14 @@ def _write_exclusive(path: Path, data: bytes) -> None:
 
 def _replace_atomically(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.saving")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def save_point_pairs(
@@ -159,7 +162,8 @@ def save_point_pairs(
         The rewritten file and the backup.
 
     Raises:
-        LayoutError: the camera file is missing or unreadable, or the result is not a valid camera.
+        LayoutError: the camera file is missing, unreadable or not writable, or the result is
+            not a valid camera.
     """
     camera_file = camera_file_path(layout_dir, camera_id)
     try:
@@ -178,6 +182,10 @@ def save_point_pairs(
     comments.append(f"# calibration tool: {' '.join(note.split())}")
     body = yaml.safe_dump(updated, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)
     backup_file = _backup_path(camera_file, now)
-    _write_exclusive(backup_file, old_bytes)
-    _replace_atomically(camera_file, ("\n".join(comments) + "\n" + body).encode("utf-8"))
+    try:
+        _write_exclusive(backup_file, old_bytes)
+        _replace_atomically(camera_file, ("\n".join(comments) + "\n" + body).encode("utf-8"))
+    except OSError as error:
+        # A layout installed read-only (e.g. bundled in site-packages) cannot be calibrated in place.
+        raise LayoutError(f"{error.filename or camera_file}: cannot write: {error.strerror}") from None
     return SavedCameraFile(camera_file=camera_file, backup_file=backup_file)

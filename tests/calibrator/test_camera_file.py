@@ -125,3 +125,17 @@ def test_audit_log_appends_one_json_line_per_entry(tmp_path):
 def test_audit_entries_validate(changes, message):
     with pytest.raises(ValueError, match=message):
         entry(**changes)
+
+
+def test_unwritable_layout_is_refused_with_the_reason(layout_dir, monkeypatch):
+    original = (layout_dir / "cameras" / "view-001.yaml").read_bytes()
+
+    def refuse(source, target):
+        raise PermissionError(13, "Permission denied", str(target))
+
+    # Root may write anywhere, so a read-only folder cannot be made here: refuse the rename instead.
+    monkeypatch.setattr("calibrator.camera_file.os.replace", refuse)
+    with pytest.raises(LayoutError, match=r"view-001\.yaml: cannot write: Permission denied"):
+        save_point_pairs(layout_dir=layout_dir, camera_id="view-001", image_px=IMAGE, floor_m=FLOOR, now=NOW, note="x")
+    assert (layout_dir / "cameras" / "view-001.yaml").read_bytes() == original
+    assert not list((layout_dir / "cameras").glob(".*saving"))
