@@ -229,6 +229,9 @@
       statusBox.textContent = completeCount === 0 ? "Click a point on the image or the plan to start." : "";
       summary.textContent = state.stored ? "Dashed: the stored calibration (" + state.kind + "), grid every " +
         state.stored.grid_step_m + " m." : "";
+      if (state.kind === "camera_model") {
+        summary.textContent += " Saving point pairs replaces this camera model (its lens is kept).";
+      }
     } else if (preview.error) {
       statusBox.className = "status error";
       statusBox.textContent = "Cannot save: " + preview.error;
