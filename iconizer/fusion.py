@@ -249,26 +249,37 @@ def refine_clusters(
     weight = np.maximum(confidence, 1e-6) / sigma_m**2
     precision = 1.0 / sigma_m**2
     gate2 = settings.gate_sigmas**2
-    rows = np.arange(n)
     for _ in range(iterations):
         k = int(label.max()) + 1
         total, sums, cluster_precision = _cluster_sums(label, k, xy_m, weight, precision)
         size = np.bincount(label, minlength=k)
-        centres = sums / total[:, None]
+        # Only clusters of two or more reports are targets: joining a singleton is the greedy
+        # step's job, and it already judged those pairs. None at all (one camera, or nobody
+        # seen twice): nothing can move.
+        targets = np.flatnonzero(size >= 2)
+        if len(targets) == 0:
+            break
+        column = np.full(k, -1)
+        column[targets] = np.arange(len(targets))
+        centres = sums[targets] / total[targets, None]
         offset = xy_m[:, None, :] - centres[None, :, :]
         distance2 = np.einsum("nkd,nkd->nk", offset, offset)
-        cost = distance2 / (sigma_m[:, None] ** 2 + 1.0 / cluster_precision[None, :])
-        # Joining another singleton is the greedy step's job (it already judged those pairs).
-        cost[:, size < 2] = np.inf
-        # A report's own cluster is judged without it, else it would always explain itself best.
-        own_total = total[label] - weight
-        alone = own_total <= 1e-12 * total[label]
-        own_centre = (sums[label] - weight[:, None] * xy_m) / np.where(alone, 1.0, own_total)[:, None]
-        own_precision = np.where(alone, 1.0, cluster_precision[label] - precision)
-        own_cost = np.sum((xy_m - own_centre) ** 2, axis=1) / (sigma_m**2 + 1.0 / own_precision)
-        cost[rows, label] = np.where(alone, np.inf, own_cost)
+        cost = distance2 / (sigma_m[:, None] ** 2 + 1.0 / cluster_precision[None, targets])
         cost[distance2 > settings.max_gate_m**2] = np.inf
-        new_label = _assign_reports(cost, gate2, camera, clear)
+        # A report's own cluster is judged without it, else it would always explain itself best.
+        member = np.flatnonzero(column[label] >= 0)
+        own = label[member]
+        own_total = total[own] - weight[member]
+        own_centre = (sums[own] - weight[member, None] * xy_m[member]) / own_total[:, None]
+        own_precision = cluster_precision[own] - precision[member]
+        own_distance2 = np.sum((xy_m[member] - own_centre) ** 2, axis=1)
+        cost[member, column[own]] = np.where(
+            own_distance2 <= settings.max_gate_m**2,
+            own_distance2 / (sigma_m[member] ** 2 + 1.0 / own_precision),
+            np.inf,
+        )
+        chosen = _assign_reports(cost, gate2, camera, clear)
+        new_label = np.where(chosen >= 0, targets[np.maximum(chosen, 0)], -1)
         unassigned = np.flatnonzero(new_label < 0)
         new_label[unassigned] = k + np.arange(len(unassigned))
         _, new_label = np.unique(new_label, return_inverse=True)
