@@ -339,22 +339,24 @@ class Simulation:
     def _serve(self, now: float) -> None:
         arrays = self._arrays
         reorder = self._steps % REORDER_EVERY_STEPS == 0
+        boarding = [self._boarding_open(edge_index, now) for edge_index in range(len(self.plan.edges))]
         for server in self._servers:
             if not server.queue:
                 continue
             changed = False
-            if reorder:
+            if reorder and len(server.queue) > 1:
                 # A queue is a crowd that sorts itself: whoever stands nearest the front is next,
                 # so nobody has to push through to a place that was kept for them.
                 rows = np.array([agent.row for agent in server.queue])
                 gaps = np.linalg.norm(arrays.pos[rows] - server.head_m, axis=1)
                 order = np.argsort(gaps, kind="stable")
-                server.queue[:] = [server.queue[i] for i in order]
-                changed = True
+                if np.any(order != np.arange(len(order))):
+                    server.queue[:] = [server.queue[i] for i in order]
+                    changed = True
             head = server.queue[0]
             ready = now >= server.turnstile.free_at_s
             if server.kind == "door":
-                ready = ready and self._boarding_open(server.edge_index, now)
+                ready = ready and boarding[server.edge_index]
             if ready and np.linalg.norm(arrays.pos[head.row] - server.head_m) < SERVE_RADIUS_M:
                 server.queue.pop(0)
                 server.turnstile.free_at_s = now + server.service_s
