@@ -22,7 +22,7 @@ import numpy as np
 from homography.layout import StationLayout
 from simulator.config import SimulationConfig
 from simulator.grid import FloorGrid
-from simulator.plan import DOOR_INSET_M, JOIN_RADIUS_M, StationPlan, build_plan
+from simulator.plan import DOOR_INSET_M, JOIN_RADIUS_M, LinkEnd, Place, StationPlan, build_plan
 from simulator.queues import Server, Turnstile
 
 # Social force: strength (m/s2) and range (m) of the push between people, their body radius.
@@ -68,12 +68,12 @@ class _Agent:
 
     uid: int
     row: int
-    legs: list
+    legs: list[tuple]
     mode: str = "walk"
     server: Server | None = None
     until_s: float = 0.0  # end of a trip between floors
-    arrive_at: tuple | None = None
-    origin: object = None
+    arrive_at: LinkEnd | None = None
+    origin: Place | None = None
 
 
 _ROWS = ("pos", "vel", "speed", "target", "field_id", "floor", "ghost", "queued", "arrive_tol", "wake_s")
@@ -319,7 +319,7 @@ class Simulation:
             legs.append(("exit",))
             self._add(edge.floor_id, point, legs, None)
 
-    def _add(self, floor_id: str, pos: np.ndarray, legs: list, origin: object) -> None:
+    def _add(self, floor_id: str, pos: np.ndarray, legs: list[tuple], origin: Place | None) -> None:
         config = self.config
         speed = float(
             np.clip(self._rng.normal(config.walking_speed_mps, config.walking_speed_sd_mps), *SPEED_LIMITS_MPS)
