@@ -46,46 +46,64 @@ STATION = "demo-station"
 
 
 def run_clients(ports: list[int], clients: int, duration_s: float, out_path: Path) -> None:
+    """Many light Socket.IO clients speaking the wire protocol (Engine.IO 4 / Socket.IO 5) over websockets.
+
+    python-socketio's own client costs several threads per connection; 500 of them on two cores
+    would measure the load generator, not the server. This one does what a browser does: open a
+    websocket, join ``/public``, answer pings, and note when each frame arrives.
+    """
     import gevent
-    import socketio
+    import websocket
 
     latencies: list[float] = []
     counts = [0] * clients
     errors: dict[str, int] = {}
-    connected = [False] * clients
+    joined = [False] * clients
+
+    def count_error(key: str) -> None:
+        errors[key] = errors.get(key, 0) + 1
 
     def one(index: int) -> None:
-        client = socketio.Client(reconnection=True, reconnection_delay=0.5)
-
-        @client.on("crowding", namespace="/public")
-        def crowding(data: dict[str, Any]) -> None:
-            # The first payload is the latest frame sent on join, not a live delivery.
-            if counts[index] > 0:
-                latencies.append(time.time() - float(data["timestamp"]))
-            counts[index] += 1
-
-        @client.on("disconnect", namespace="/public")
-        def disconnected(*_args: Any) -> None:
-            errors["disconnects"] = errors.get("disconnects", 0) + 1
-
         port = ports[index % len(ports)]
         try:
-            client.connect(
-                f"http://127.0.0.1:{port}", namespaces=["/public"], transports=["websocket"], wait_timeout=60
-            )
-            reply = client.call("join", {"station": STATION}, namespace="/public", timeout=60)
-            if not reply or not reply.get("ok"):
-                errors["join_refused"] = errors.get("join_refused", 0) + 1
-            connected[index] = True
-        except Exception as error:  # counted, reported: a soak error
-            key = f"connect:{type(error).__name__}"
-            errors[key] = errors.get(key, 0) + 1
+            ws = websocket.create_connection(f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket", timeout=60)
+        except Exception as error:  # counted and reported: a soak error
+            count_error(f"connect:{type(error).__name__}")
             return
-        gevent.sleep(max(0.0, deadline - time.time()))
         try:
-            client.disconnect()
-        except Exception:
-            pass
+            if not ws.recv().startswith("0"):
+                count_error("no_open_packet")
+                return
+            ws.send("40/public,")
+            while time.time() < deadline:
+                ws.settimeout(max(0.1, deadline - time.time()))
+                try:
+                    message = ws.recv()
+                except websocket.WebSocketTimeoutException:
+                    break
+                if message == "2":  # ping
+                    ws.send("3")
+                elif message.startswith('42/public,["crowding"'):
+                    arrived = time.time()
+                    start = message.index('"timestamp":') + 12
+                    stamp = float(message[start : message.index(",", start)])
+                    # The first payload is the latest frame sent on join, not a live delivery.
+                    if counts[index] > 0:
+                        latencies.append(arrived - stamp)
+                    counts[index] += 1
+                elif message.startswith("40/public,"):
+                    ws.send('42/public,1["join",{"station":"' + STATION + '"}]')
+                elif message.startswith("43/public,1"):
+                    joined[index] = '"ok":true' in message
+                    if not joined[index]:
+                        count_error("join_refused")
+                elif message.startswith(("44/public", "41/public", "1")):
+                    count_error("refused_or_closed_by_server")
+                    return
+        except (websocket.WebSocketException, OSError) as error:
+            count_error(f"connection:{type(error).__name__}")
+        finally:
+            ws.close()
 
     deadline = time.time() + duration_s
     greenlets = []
@@ -93,13 +111,17 @@ def run_clients(ports: list[int], clients: int, duration_s: float, out_path: Pat
         greenlets.append(gevent.spawn(one, index))
         gevent.sleep(0.01)  # ramp up instead of a thundering herd
     gevent.joinall(greenlets, timeout=duration_s + 120)
-    # Disconnects we asked for at the end are not errors.
-    errors["disconnects"] = max(0, errors.get("disconnects", 0) - sum(connected))
-    out_path.write_text(
-        json.dumps(
-            {"latencies_s": latencies, "frames_per_client": counts, "errors": errors, "connected": sum(connected)}
-        )
-    )
+    result = {"latencies_s": latencies, "frames_per_client": counts, "errors": errors, "connected": sum(joined)}
+    out_path.write_text(json.dumps(result))
+
+
+def cpu_s(pid: int) -> float | None:
+    """User plus system CPU seconds a process used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # ---- the orchestrator ---------------------------------------------------------------------------
@@ -146,13 +168,20 @@ def run_phase(name: str, webs: int, args: argparse.Namespace, workdir: Path) -> 
              str(args.duration_s), str(out)],
         )  # fmt: skip
         samples: dict[str, list[tuple[float, float]]] = {p.name: [] for p in station.processes}
+        cpu_before = {p.name: cpu_s(p.pid) for p in station.processes}
         started = time.time()
+        client_cpu_s = 0.0
         while swarm.poll() is None:
             for process in station.processes:
                 value = rss_mib(process.pid) if process.alive() else None
                 if value is not None:
                     samples[process.name].append((time.time() - started, value))
+            client_cpu_s = cpu_s(swarm.pid) or client_cpu_s
             time.sleep(args.sample_s)
+        elapsed_s = time.time() - started
+        cpu_cores = {p.name: round(((cpu_s(p.pid) or 0.0) - (cpu_before[p.name] or 0.0)) / elapsed_s, 3)
+                     for p in station.processes}  # fmt: skip
+        cpu_cores["clients"] = round(client_cpu_s / elapsed_s, 3)
         frames_published = aggregate.metric("crowdmap_aggregator_frames_published_total") - frames_before
         web_metrics = {
             "rejected": sum(s.metric("crowdmap_web_messages_rejected_total") for s in serves),
@@ -194,6 +223,7 @@ def run_phase(name: str, webs: int, args: argparse.Namespace, workdir: Path) -> 
             "max": round(max(latencies), 4) if latencies else None,
         },
         "memory": memory,
+        "cpu_cores": cpu_cores,
         "errors": {"clients": clients["errors"], "log_error_lines": error_lines, "dead_processes": dead, **web_metrics},
     }
 
