@@ -229,6 +229,10 @@ def run_phase(name: str, webs: int, args: argparse.Namespace, workdir: Path) -> 
 
 
 def main() -> int:
+    # Scripts in bench/ are named after the packages they measure (bench/iconizer.py): keep this
+    # folder off the import path so ``import iconizer`` finds the package, not a benchmark.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
     if len(sys.argv) > 1 and sys.argv[1] == "_clients":
         run_clients(json.loads(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), Path(sys.argv[5]))
         return 0
