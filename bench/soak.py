@@ -171,12 +171,14 @@ def run_phase(name: str, webs: int, args: argparse.Namespace, workdir: Path) -> 
         cpu_before = {p.name: cpu_s(p.pid) for p in station.processes}
         started = time.time()
         client_cpu_s = 0.0
+        load: list[float] = []  # the machine's 1-minute load average: a shared box skews every latency
         while swarm.poll() is None:
             for process in station.processes:
                 value = rss_mib(process.pid) if process.alive() else None
                 if value is not None:
                     samples[process.name].append((time.time() - started, value))
             client_cpu_s = cpu_s(swarm.pid) or client_cpu_s
+            load.append(float(Path("/proc/loadavg").read_text().split()[0]))
             time.sleep(args.sample_s)
         elapsed_s = time.time() - started
         cpu_cores = {p.name: round(((cpu_s(p.pid) or 0.0) - (cpu_before[p.name] or 0.0)) / elapsed_s, 3)
@@ -224,6 +226,7 @@ def run_phase(name: str, webs: int, args: argparse.Namespace, workdir: Path) -> 
         },
         "memory": memory,
         "cpu_cores": cpu_cores,
+        "load_average_median": round(statistics.median(load), 1) if load else None,
         "errors": {"clients": clients["errors"], "log_error_lines": error_lines, "dead_processes": dead, **web_metrics},
     }
 
