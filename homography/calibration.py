@@ -46,7 +46,7 @@ class CalibrationError(ValueError):
 def _readonly(array: npt.ArrayLike | None, dtype: type = np.float64) -> np.ndarray | None:
     if array is None:
         return None
-    out = np.array(array, dtype=dtype, copy=True)
+    out: np.ndarray = np.array(array, dtype=dtype, copy=True)
     out.flags.writeable = False
     return out
 
@@ -203,18 +203,19 @@ def apply_homography(*, points: np.ndarray, matrix: np.ndarray) -> tuple[np.ndar
 def undistort_px(*, points_px: np.ndarray, calib: Calibration) -> np.ndarray:
     """Remove lens distortion from pixel points ``(n, 2)`` (identity without intrinsics)."""
     points = np.asarray(points_px, dtype=np.float64)
-    if calib.camera_matrix is None or len(points) == 0 or not np.any(calib.dist_coeffs):
+    intrinsics, coeffs = calib.camera_matrix, calib.dist_coeffs
+    if intrinsics is None or coeffs is None or len(points) == 0 or not np.any(coeffs):
         return points
     undistorted = cv2.undistortPointsIter(
         points.reshape(-1, 1, 2),
-        calib.camera_matrix,
-        calib.dist_coeffs,
-        None,
-        calib.camera_matrix,
+        intrinsics,
+        coeffs,
+        np.eye(3),
+        intrinsics,
         # OpenCV's default 5 iterations leave pixel-sized errors at the corners of wide lenses.
         (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 40, 1e-9),
     )
-    return undistorted.reshape(-1, 2)
+    return np.asarray(undistorted).reshape(-1, 2)
 
 
 def distort_px(*, points_px: np.ndarray, calib: Calibration) -> np.ndarray:

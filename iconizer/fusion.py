@@ -442,15 +442,15 @@ def fuse(
     # Each report is independent evidence (naive Bayes in log-odds): someone is there unless
     # every report of them is a false alarm.
     clipped = np.clip(confidence, _CONFIDENCE_MARGIN, 1.0 - _CONFIDENCE_MARGIN)
-    log_odds = np.bincount(label, weights=np.log(clipped / (1.0 - clipped)), minlength=k)
+    log_odds: np.ndarray = np.bincount(label, weights=np.log(clipped / (1.0 - clipped)), minlength=k)
     if coverage is not None:
-        silent = np.zeros(k)
+        silent = np.zeros(k, dtype=np.int64)
         for index, camera_id in enumerate(live):
             area = coverage.get(camera_id)
             if area is None or area.is_empty:
                 continue
             covers = shapely.contains_xy(area, fused_xy[:, 0], fused_xy[:, 1])
-            silent += covers & ~seen[:, index]
+            silent += (covers & ~seen[:, index]).astype(np.int64)
         log_odds += silent * math.log(max(settings.miss_probability, 1e-12))
     fused_confidence = 1.0 / (1.0 + np.exp(-log_odds))
     keep = fused_confidence >= settings.min_confidence
