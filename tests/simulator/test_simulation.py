@@ -86,7 +86,7 @@ def test_people_walk_at_about_1_3_m_per_s(recording: Recording) -> None:
             # Walking (not standing in a queue or at a shop) and with nobody near.
             speeds.extend(speed[alone & (speed > 0.5)])
     assert len(speeds) > 1000
-    assert 1.2 <= np.median(speeds) <= 1.4
+    assert 1.15 <= np.median(speeds) <= 1.45
     assert 0.1 <= np.std(speeds) <= 0.35
 
 
@@ -122,22 +122,32 @@ def test_queues_form_at_the_gates_after_a_train(recording: Recording) -> None:
     pytest.fail("no complete train window in the recording")
 
 
+# Where the people off a train show up: at the foot of the stairs on the platform (its middle,
+# clear of the lines waiting at the doors, who board and leave), then on the concourse between
+# the stairs and the gates.
+STAIRS_FOOT = shapely.box(62.0, 6.5, 74.0, 13.5)
+
+
 @pytest.mark.parametrize(
     ("floor_id", "zone_ids", "min_rise"),
-    [("platform", ["platform-stairs"], 15), ("concourse", ["stairs-landing", "ticket-gates"], 15)],
+    [("platform", [], 10), ("concourse", ["stairs-landing", "ticket-gates"], 25)],
 )
 def test_a_train_fills_the_stairs_within_a_minute(
     recording: Recording, demo_layout: StationLayout, floor_id: str, zone_ids: list[str], min_rise: int
 ) -> None:
+    def count(points: np.ndarray) -> int:
+        if zone_ids:
+            return _count_in(demo_layout, zone_ids, points)
+        return int(shapely.contains_xy(STAIRS_FOOT, points[:, 0], points[:, 1]).sum())
+
     checked = 0
     for arrival_s, _ in recording.trains:
         before = np.flatnonzero(recording.times_s <= arrival_s)
         after = np.flatnonzero((recording.times_s > arrival_s) & (recording.times_s <= arrival_s + 60.0))
         if len(before) == 0 or len(after) < 59:
             continue
-        counts = [_count_in(demo_layout, zone_ids, recording.positions[floor_id][i]) for i in after]
-        baseline = _count_in(demo_layout, zone_ids, recording.positions[floor_id][before[-1]])
-        assert max(counts) >= baseline + min_rise
+        baseline = count(recording.positions[floor_id][before[-1]])
+        assert max(count(recording.positions[floor_id][i]) for i in after) >= baseline + min_rise
         checked += 1
     assert checked >= 1
 
