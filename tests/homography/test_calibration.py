@@ -1,5 +1,6 @@
 from contextlib import nullcontext as does_not_raise
 
+import cv2
 import numpy as np
 import pytest
 
@@ -14,9 +15,17 @@ from homography.calibration import (
     to_image,
     undistort_px,
 )
-from homography.layout import load_layout
+from homography.layout import CalibrationSpec, Camera, load_layout
 from homography.pose import camera_centre_m
-from tests.homography.conftest import PETS, PETS_LAYOUT, make_floor, pets_ground_truth, wildtrack_calibration
+from homography.wildtrack import load_wildtrack_camera
+from tests.homography.conftest import (
+    PETS,
+    PETS_LAYOUT,
+    WILDTRACK,
+    make_floor,
+    pets_ground_truth,
+    wildtrack_calibration,
+)
 
 RESOLUTION_WH = (768, 576)
 PETS_H = np.loadtxt(PETS / "calibration" / "H_image_to_ground_m_View001.txt")
@@ -246,3 +255,35 @@ def test_calibrate_camera_names_the_bad_camera() -> None:
     )
     with pytest.raises(CalibrationError, match=r"camera 'view-001': image_to_floor is near-singular"):
         calibrate_camera(bad)
+
+
+def _camera_with_model(model) -> Camera:
+    return Camera(
+        id="cvlab1",
+        floor="square",
+        source="sim",
+        resolution_wh=(1920, 1080),
+        calibration=CalibrationSpec(camera_model=model),
+    )
+
+
+def test_a_layout_camera_model_gives_the_exact_homography_and_its_3d_projection() -> None:
+    model = load_wildtrack_camera(WILDTRACK, "CVLab1", undistorted=False)
+    calib = calibrate_camera(_camera_with_model(model))
+    expected = wildtrack_calibration("CVLab1", undistorted=False)
+    np.testing.assert_allclose(calib.image_to_floor, expected.image_to_floor)
+    assert calib.floor_to_image_3d is not None
+    assert calib.dist_coeffs is not None and np.any(calib.dist_coeffs)
+    # The camera hangs 2.9 m above the floor (WILDTRACK's world z points up).
+    assert camera_centre_m(calib.floor_to_image_3d)[2] == pytest.approx(2.89, abs=0.01)
+
+
+def test_a_camera_model_looking_at_the_sky_fails_with_its_name() -> None:
+    model = load_wildtrack_camera(WILDTRACK, "CVLab1")
+    # Turn the camera upside down about its optical axis: the image bottom now sees the sky.
+    rotation, _ = cv2.Rodrigues(np.asarray(model.rvec))
+    flipped, _ = cv2.Rodrigues(np.diag([-1.0, -1.0, 1.0]) @ rotation)
+    translation = np.diag([-1.0, -1.0, 1.0]) @ np.asarray(model.tvec_m)
+    upside_down = model.model_copy(update={"rvec": tuple(flipped.ravel()), "tvec_m": tuple(translation)})
+    with pytest.raises(CalibrationError, match="camera 'cvlab1': the camera model does not see the floor"):
+        calibrate_camera(_camera_with_model(upside_down))
