@@ -40,12 +40,35 @@
     return [cx / (3 * a), cy / (3 * a)];
   }
 
+  // Shrink each zone label until it fits its zone's width (measured on the floor that is shown:
+  // hidden floors have no layout, so they are measured when their tab opens).
+  function fitLabels(svg, labels, textM) {
+    svg.fitLabels = () => {
+      for (const [label, poly] of labels) {
+        const xs = poly.map((p) => p[0]);
+        const width = 0.92 * (Math.max(...xs) - Math.min(...xs));
+        let size = textM;
+        label.setAttribute("font-size", size);
+        label.querySelector(".zone-level").setAttribute("dy", size * 1.2);
+        let box = label.getBBox();
+        if (box.width > width && box.width > 0) {
+          size = Math.max(textM * 0.45, (size * width) / box.width);
+          label.setAttribute("font-size", size);
+          label.querySelector(".zone-level").setAttribute("dy", size * 1.2);
+        }
+      }
+    };
+    if (!svg.closest("[hidden]")) svg.fitLabels();
+  }
+
   function drawPlan() {
     for (const floor of plan.floors) {
       const svg = document.getElementById(`plan-${floor.id}`);
       const [w, h] = floor.size_m;
       svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
-      const unit = Math.max(w, h) / 60; // text and dot sizes scale with the plan, in metres
+      const unit = Math.max(w, h) / 60; // dot size scales with the plan, in metres
+      const textM = w / 75; // about 15 px on a desktop-wide map; labels are shrunk to fit below
+      const labels = [];
       el("rect", { x: 0, y: 0, width: w, height: h, class: "ground" }, svg);
       for (const poly of floor.walkable_m) el("polygon", { points: points(poly), class: "walkable" }, svg);
       for (const poly of floor.obstacles_m) el("polygon", { points: points(poly), class: "obstacle" }, svg);
@@ -53,7 +76,7 @@
         el("polygon", { points: points(f.polygon_m), class: `feature feature-${f.kind}` }, svg);
         if (f.label) {
           const [x, y] = centroid(f.polygon_m);
-          const text = el("text", { x, y, class: "feature-label", "font-size": unit * 1.3 }, svg);
+          const text = el("text", { x, y, class: "feature-label", "font-size": textM * 0.85 }, svg);
           text.textContent = f.label[lang];
         }
       }
@@ -63,13 +86,15 @@
         const g = el("g", { class: "zone stale", id: `zone-${z.id}`, "data-zone": z.id }, zones);
         el("polygon", { points: points(z.polygon_m), class: "zone-area" }, g);
         const [x, y] = centroid(z.polygon_m);
-        const label = el("text", { x, y, class: "zone-label", "font-size": unit * 1.6 }, g);
+        const label = el("text", { x, y, class: "zone-label", "font-size": textM }, g);
         const name = el("tspan", { x, dy: 0, class: "zone-name" }, label);
         name.textContent = z.name[lang];
-        const word = el("tspan", { x, dy: unit * 1.9, class: "zone-level" }, label);
+        const word = el("tspan", { x, dy: textM * 1.2, class: "zone-level" }, label);
         word.textContent = T.noData;
+        labels.push([label, z.polygon_m]);
       }
       el("g", { class: "dots", id: `dots-${floor.id}`, "data-r": unit * 0.55, "stroke-width": unit * 0.2 }, svg);
+      fitLabels(svg, labels, textM);
     }
     buildLegend();
     buildTable();
@@ -201,7 +226,10 @@
         const on = t === tab;
         t.setAttribute("aria-selected", on ? "true" : "false");
         t.tabIndex = on ? 0 : -1;
-        document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
+        const panel = document.getElementById(t.getAttribute("aria-controls"));
+        panel.hidden = !on;
+        const svg = panel.querySelector("svg.plan");
+        if (on && svg && svg.fitLabels) svg.fitLabels();
       }
     }
     tabs.forEach((tab, i) => {
@@ -246,7 +274,8 @@
     const first = await (await fetch(`${base}/crowding`)).json();
     if (first.timestamp !== null) receive(first);
     else render(first);
-    const socket = io("/public");
+    // WebSocket first (no polling handshake, no upgrade); long-polling only where WebSocket fails.
+    const socket = io("/public", { transports: ["websocket", "polling"], tryAllTransports: true });
     let wasConnected = false;
     let lost = false;
     socket.on("connect", () => {

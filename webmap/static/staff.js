@@ -81,10 +81,13 @@
       cell(tr, info.usual_density_per_m2 === null ? "—" : info.usual_density_per_m2.toFixed(2), "usual");
       const trend = cell(tr, "", "trend");
       const values = info.trend.map((m) => m.mean_density_per_m2);
+      if (values.length === 1) values.unshift(values[0]); // one minute so far: a flat line, not nothing
       const max = Math.max(info.los_bounds_per_m2[3], ...values, 0.1);
       trend.appendChild(sparkline([{ values: values }], max));
       const day = cell(tr, "", "day");
-      if (info.day) {
+      const hasDay = info.day && [...info.day.today, ...info.day.usual].some((v) => v !== null);
+      if (!hasDay) day.textContent = "—";
+      else {
         const dmax = Math.max(info.los_bounds_per_m2[3], ...info.day.today.filter((v) => v !== null),
           ...info.day.usual.filter((v) => v !== null), 0.1);
         day.appendChild(sparkline([{ values: info.day.usual, dashed: true }, { values: info.day.today }], dmax));
@@ -208,10 +211,17 @@
   }
 
   async function start() {
-    await Promise.all(root.dataset.stations.split(",").filter(Boolean).map(load));
-    const socket = io("/staff");
+    const ids = root.dataset.stations.split(",").filter(Boolean);
+    const socket = io("/staff", { transports: ["websocket", "polling"], tryAllTransports: true });
+    window.crowdmapStaff = { socket: socket, loaded: false };
     let lost = false;
-    socket.on("connect", () => { if (lost) notice(T.restored, false); lost = false; });
+    socket.on("connect", async () => {
+      if (lost) notice(T.restored, false);
+      lost = false;
+      // (Re)load the state once live events flow, so nothing raised in between is missed.
+      await Promise.all(ids.map(load));
+      window.crowdmapStaff.loaded = true;
+    });
     socket.on("disconnect", () => { lost = true; notice(T.lost, true); });
     socket.on("crowding", (payload) => {
       const st = stations[payload.station];

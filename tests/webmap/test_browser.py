@@ -1,0 +1,288 @@
+"""The pages as a person sees them: Debian's Chromium, headless, against a real gevent server.
+
+Frames are injected on the server's standard input as raw bus messages (what the runtime's bus
+delivers); screenshots go to test-artifacts/ (git ignores it).
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from iconizer.types import CameraStatus
+from webmap.users import UserStore
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+STAFF_PASSWORD = "browser staff pw"
+WAIT_MS = 15_000
+
+if not CHROMIUM.exists():
+    pytest.skip("browser tests need Debian's chromium (scripts/install.sh --dev installs it)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """``tests/webmap/live_server.py`` in a subprocess; ``send`` injects one bus message."""
+
+    def __init__(self, port: int, data_dir: Path) -> None:
+        self.port = port
+        self.data_dir = data_dir
+        self.url = f"http://localhost:{port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "webmap" / "live_server.py"), str(self.port), str(self.data_dir)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+        )
+        for _ in range(200):  # bounded wait for the port to answer
+            if self.process.poll() is not None:
+                raise RuntimeError(f"live server exited with {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("live server did not answer /healthz")
+
+    def send(self, raw: bytes) -> None:
+        self.process.stdin.write(raw + b"\n")
+        self.process.stdin.flush()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("web-data")
+    UserStore(folder / "users.sqlite3", hasher=PasswordHasher()).add("sam", STAFF_PASSWORD, "staff")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(data_dir):
+    live = LiveServer(free_port(), data_dir)
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.problems = problems  # a test that stops the server on purpose removes the expected refusals
+    yield page
+    context.close()
+    # A CSP violation or a script error is a failure of the page, whatever the test checked.
+    assert not problems, problems
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def circles(page, floor: str) -> list[tuple[float, float, str]]:
+    return page.eval_on_selector_all(
+        f"#dots-{floor} circle",
+        "cs => cs.map(c => [parseFloat(c.getAttribute('cx')), parseFloat(c.getAttribute('cy')),"
+        " c.getAttribute('class')])",
+    )
+
+
+def test_public_map_shows_exactly_the_payload(server, page, wm, demo_layout):
+    concourse_dots = [[10.0, 5.0], [12.5, 6.5], [47.0, 15.0], [70.5, 25.0]]
+    platform_dots = [[30.0, 10.0], [55.5, 12.0], [90.0, 8.0]]
+    frames = [
+        wm.make_frame(
+            demo_layout,
+            "concourse",
+            dots=concourse_dots,
+            moving=[True, False, True, True],
+            levels={"ticket-gates": 2, "concourse-west": 1},
+            timestamp=time.time(),
+        ),
+        wm.make_frame(
+            demo_layout,
+            "platform",
+            dots=platform_dots,
+            moving=[False, False, True],
+            levels={"platform-east": 3},
+            timestamp=time.time(),
+        ),
+    ]
+    page.goto(f"{server.url}/?station=demo-station")
+    page.wait_for_selector("#zone-ticket-gates", state="attached")
+    server.send(wm.frames_message(demo_layout, frames, timestamp=time.time()))
+    page.wait_for_function("() => document.querySelectorAll('#dots-concourse circle').length === 4", timeout=WAIT_MS)
+    expected = {
+        (x, y, "dot moving" if m else "dot stopped")
+        for (x, y), m in zip(concourse_dots, [True, False, True, True], strict=True)
+    }
+    assert set(map(tuple, circles(page, "concourse"))) == expected
+    assert page.text_content("#zone-ticket-gates .zone-level") == "crowded"
+    assert page.text_content("#row-ticket-gates .level-cell") == "crowded"
+    assert page.text_content("#row-concourse-west .level-cell") == "busy"
+    assert page.text_content("#row-platform-east .level-cell") == "very crowded"
+    assert page.is_visible("#simulation-label")
+    assert page.get_attribute("html", "lang") == "en"
+    assert page.text_content("#updated") not in ("", "Waiting for data…")
+    shot(page, "public-map-en-concourse")
+    # Floors are tabs, reachable by keyboard.
+    page.focus("#tab-concourse")
+    page.keyboard.press("ArrowRight")
+    assert page.get_attribute("#tab-platform", "aria-selected") == "true"
+    assert page.is_visible("#plan-platform") and not page.is_visible("#plan-concourse")
+    assert {(x, y) for x, y, _ in circles(page, "platform")} == {tuple(d) for d in platform_dots}
+    shot(page, "public-map-en-platform")
+
+
+def test_language_switch_and_privacy_notice(server, page, demo_layout):
+    page.goto(f"{server.url}/?station=demo-station")
+    page.wait_for_selector("#legend-list li")
+    assert "quiet" in page.text_content("#legend-list")
+    page.click("#lang-switch")
+    page.wait_for_selector("html[lang=ja]")
+    page.wait_for_selector("#legend-list li")
+    legend = page.text_content("#legend-list")
+    for word in ("空いています", "やや混雑", "混雑", "大変混雑", "データなし"):
+        assert word in legend
+    assert page.text_content("h1").startswith(demo_layout.station.name.ja)
+    # The choice sticks: the next page comes in Japanese without ?lang.
+    page.goto(f"{server.url}/privacy")
+    assert page.get_attribute("html", "lang") == "ja"
+    assert page.text_content("#notice-demo-station .notice-operator") == demo_layout.notice.operator.ja
+    assert page.text_content("#notice-demo-station .notice-retention") == demo_layout.notice.retention.ja
+    shot(page, "privacy-ja")
+    page.goto(f"{server.url}/privacy?lang=en")
+    assert page.text_content("#notice-demo-station .notice-contact") == demo_layout.notice.contact.en
+    assert page.get_attribute("#privacy-link", "href").startswith("/privacy")
+
+
+def test_stale_zone_reads_no_data_when_its_camera_dies(server, page, wm, demo_layout):
+    page.goto(f"{server.url}/?station=demo-station&lang=en")
+    page.wait_for_selector("#zone-platform-west", state="attached")
+    live = [
+        wm.make_frame(demo_layout, "platform", dots=[[20.0, 10.0]], levels={"platform-west": 1}, timestamp=time.time())
+    ]
+    server.send(wm.frames_message(demo_layout, live, timestamp=time.time()))
+    page.wait_for_function(
+        "() => document.querySelector('#row-platform-west .level-cell').textContent === 'busy'", timeout=WAIT_MS
+    )
+    server.send(wm.status_message(demo_layout, CameraStatus("platform-west", time.time(), "dead", error="no signal")))
+    dead = [wm.make_frame(demo_layout, "platform", dots=[[90.0, 10.0]], stale=["platform-west"], timestamp=time.time())]
+    server.send(wm.frames_message(demo_layout, dead, timestamp=time.time()))
+    page.wait_for_function(
+        "() => document.querySelector('#row-platform-west .level-cell').textContent === 'no data'", timeout=WAIT_MS
+    )
+    assert "stale" in page.get_attribute("#zone-platform-west", "class")
+    page.click("#tab-platform")
+    assert page.text_content("#zone-platform-west .zone-level") == "no data"
+    shot(page, "public-map-stale-zone")
+
+
+def test_staff_login_alert_and_acknowledgement(server, page, wm, demo_layout):
+    page.goto(f"{server.url}/staff?lang=en")
+    assert "/login" in page.url
+    page.fill("#username", "sam")
+    page.fill("#password", STAFF_PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(f"{server.url}/staff?lang=en")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "crowdmap_session")
+    assert cookie["httpOnly"] and cookie["secure"]
+    page.wait_for_function("() => window.crowdmapStaff && window.crowdmapStaff.loaded", timeout=WAIT_MS)
+    # The stairs landing was never crowded in this server's earlier tests: this alert is new.
+    frames = [
+        wm.make_frame(
+            demo_layout,
+            "concourse",
+            levels={"stairs-landing": 3},
+            densities={"stairs-landing": 3.9},
+            timestamp=time.time(),
+        )
+    ]
+    server.send(wm.frames_message(demo_layout, frames, timestamp=time.time()))
+    selector = "#station-demo-station ul.alerts li.active:has-text('Stairs landing')"
+    alert = page.wait_for_selector(selector, timeout=WAIT_MS)
+    assert "very crowded (3.90/m²)" in alert.text_content()
+    shot(page, "staff-alert")
+    alert.query_selector("button.ack").click()
+    page.wait_for_selector(selector.replace("li.active", "li.acknowledged"), timeout=WAIT_MS)
+    assert "acknowledged by sam" in page.text_content(selector.replace("li.active", "li.acknowledged"))
+    row = page.text_content("#station-demo-station table.zones tr[data-zone=stairs-landing]")
+    assert "3.90" in row and "very crowded" in row
+    shot(page, "staff-acknowledged")
+
+
+def test_connection_lost_and_restored(data_dir, page, wm, demo_layout):
+    live = LiveServer(free_port(), data_dir)
+    live.start()
+    try:
+        page.goto(f"{live.url}/?station=demo-station&lang=en")
+        page.wait_for_function("() => window.crowdmap && window.crowdmap.socket.connected", timeout=WAIT_MS)
+        live.stop()
+        page.wait_for_selector("#connection.lost", timeout=WAIT_MS)
+        assert "Connection lost" in page.text_content("#connection")
+        shot(page, "public-map-connection-lost")
+        live.start()
+        page.wait_for_selector("#connection.restored", timeout=WAIT_MS)
+        live.send(
+            wm.frames_message(
+                demo_layout,
+                [wm.make_frame(demo_layout, "concourse", dots=[[1.0, 1.0]], timestamp=time.time())],
+                timestamp=time.time(),
+            )
+        )
+        page.wait_for_function(
+            "() => document.querySelectorAll('#dots-concourse circle').length === 1", timeout=WAIT_MS
+        )
+        # Killing the server mid-request is the point of this test: its network errors are expected.
+        page.problems[:] = [p for p in page.problems if "net::ERR_" not in p]
+    finally:
+        live.stop()
+
+
+def test_pages_load_no_third_party_assets(server, page):
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(f"{server.url}/")
+    page.wait_for_selector("#legend-list li")
+    assert requested and all(url.startswith(server.url) for url in requested), requested
+    assert any(url.endswith("/static/vendor/socket.io.min.js") for url in requested)
