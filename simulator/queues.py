@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulator.plan import LinkEnd
+
 
 @dataclass
 class Turnstile:
@@ -54,7 +56,7 @@ class Server:
     line_gap_m: float = 0.6
     lane_exit_m: np.ndarray | None = None
     edge_index: int = -1
-    arrival: object = None
+    arrival: LinkEnd | None = None
     travel_s: float = 0.0
     field_id: int = -1
     queue: list = field(default_factory=list)

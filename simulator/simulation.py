@@ -313,7 +313,7 @@ class Simulation:
             _, _, edge_index, door = heapq.heappop(self._pending)
             edge = self.plan.edges[edge_index]
             point = edge.doors_m[door] + edge.inward_m * 0.3 + edge.along_m * rng.uniform(-0.5, 0.5)
-            legs = [("tolink", self.plan.entry_floor)]
+            legs: list[tuple] = [("tolink", self.plan.entry_floor)]
             if rng.random() < self.config.shop_visit_probability / 2:
                 legs.append(("shop",))
             legs.append(("exit",))
@@ -364,8 +364,8 @@ class Simulation:
                 self._on_served(head.row, head, server, now)
                 changed = True
             if changed and server.queue:
-                rows = [agent.row for agent in server.queue]
-                arrays.target[rows] = server.slots_m(len(rows))
+                members = [agent.row for agent in server.queue]
+                arrays.target[members] = server.slots_m(len(members))
 
     def _on_served(self, row: int, agent: _Agent, server: Server, now: float) -> None:
         arrays = self._arrays
@@ -389,6 +389,8 @@ class Simulation:
         while self._transits and self._transits[0][0] <= now:
             _, _, agent = heapq.heappop(self._transits)
             row, end = agent.row, agent.arrive_at
+            if end is None:
+                raise RuntimeError(f"person {agent.uid} is between floors with nowhere to arrive")
             offset = rng.uniform(-0.3, 0.3) * end.width_m
             arrays.pos[row] = end.point_m + end.across_m * offset
             arrays.vel[row] = end.back_m * arrays.speed[row]
