@@ -21,6 +21,9 @@ import numpy.typing as npt
 # When a homography does not determine the focal length (a camera looking straight down, where
 # the two constraints vanish), assume this horizontal field of view, typical of CCTV lenses.
 NOMINAL_HORIZONTAL_FOV_DEG = 60.0
+# CCTV cameras hang level, give or take a few degrees. A homography whose implied camera leans
+# further is not a physical camera's (one made by hand, say): heights from it would be nonsense.
+MAX_PLAUSIBLE_ROLL_DEG = 45.0
 # Focal lengths implied by a homography outside this range (in image widths) are taken as noise
 # in the homography rather than a real lens: fish-eye ~0.3 W, long telephoto ~5 W.
 _FOCAL_RANGE_WIDTHS = (0.25, 8.0)
@@ -202,3 +205,20 @@ def camera_centre_m(projection: np.ndarray) -> np.ndarray:
     _, _, vt = np.linalg.svd(projection)
     centre = vt[-1]
     return centre[:3] / centre[3]
+
+
+def roll_deg(*, projection: np.ndarray, floor_point_m: np.ndarray) -> float:
+    """How far a vertical line standing on ``floor_point_m`` leans in the image, degrees.
+
+    0 when it points straight up the image (a level camera), 90 when it points sideways.
+
+    Raises:
+        PoseError: the point is behind the camera.
+    """
+    point = np.asarray(floor_point_m, dtype=np.float64).reshape(1, 2)
+    foot, foot_depth = project_3d(points_m=point, height_m=0.0, projection=projection)
+    head, head_depth = project_3d(points_m=point, height_m=1.0, projection=projection)
+    if foot_depth[0] <= 0 or head_depth[0] <= 0:
+        raise PoseError("the reference floor point is behind the camera")
+    dx, dy = (head - foot)[0]
+    return float(np.degrees(np.arctan2(dx, -dy)))

@@ -18,7 +18,14 @@ import shapely
 
 from homography.calibration import Calibration, distort_px, to_floor
 from homography.layout import Floor
-from homography.pose import FocalEstimate, project_3d, projection_from_homography
+from homography.pose import (
+    MAX_PLAUSIBLE_ROLL_DEG,
+    FocalEstimate,
+    PoseError,
+    project_3d,
+    projection_from_homography,
+    roll_deg,
+)
 
 NOMINAL_PERSON_HEIGHT_M = 1.7
 # Columns sampled per image row to find the typical height along that row.
@@ -31,12 +38,26 @@ def floor_projection(calib: Calibration) -> tuple[np.ndarray, FocalEstimate | No
     Returns:
         The calibration's own projection (from a camera model; focal estimate None) or one
         lifted from its homography.
+
+    Raises:
+        PoseError: the homography implies a camera rolled by more than 45 degrees (not a physical
+            camera's homography).
     """
     if calib.floor_to_image_3d is not None:
         return np.asarray(calib.floor_to_image_3d), None
-    return projection_from_homography(
+    projection, focal = projection_from_homography(
         image_to_floor=calib.image_to_floor, resolution_wh=calib.resolution_wh, camera_matrix=calib.camera_matrix
     )
+    width, height = calib.resolution_wh
+    (bottom_m,), valid = to_floor(points_px=[[width / 2.0, height - 1.0]], calib=calib)
+    roll = roll_deg(projection=projection, floor_point_m=bottom_m) if valid[0] else 180.0
+    if abs(roll) > MAX_PLAUSIBLE_ROLL_DEG:
+        raise PoseError(
+            f"the homography implies a camera rolled by {roll:.0f} degrees, which no level CCTV camera is: "
+            "it is not a physical camera's homography (one made by hand?), so it cannot tell how tall people "
+            "look; give the camera a camera_model, or person heights at two rows (SceneHints.from_near_far)"
+        )
+    return projection, focal
 
 
 def on_walkable(*, points_m: np.ndarray, floor: Floor) -> np.ndarray:
@@ -66,6 +87,7 @@ def person_height_px_per_row(
 
     Raises:
         ValueError: a non-positive ``person_height_m``.
+        PoseError: (a ``ValueError``) a homography no level camera could have; see :func:`floor_projection`.
     """
     if not person_height_m > 0:
         raise ValueError(f"person_height_m must be positive, got {person_height_m}")

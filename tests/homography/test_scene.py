@@ -5,10 +5,10 @@ import shapely
 from homography.calibration import Calibration, calibrate_camera, to_floor
 from homography.coverage import coverage_polygon, floor_coverage, zone_coverage_fraction
 from homography.layout import load_layout
-from homography.pose import camera_centre_m, estimate_focal_px, projection_from_homography
-from homography.scene import floor_mask_px, person_height_px_per_row
+from homography.pose import PoseError, camera_centre_m, estimate_focal_px, projection_from_homography, roll_deg
+from homography.scene import floor_mask_px, floor_projection, person_height_px_per_row
 from homography.wildtrack import WILDTRACK_CAMERAS, load_wildtrack_frames, wildtrack_floor
-from tests.homography.conftest import PETS, PETS_LAYOUT, make_floor, wildtrack_calibration
+from tests.homography.conftest import PETS, PETS_LAYOUT, ROOT, make_floor, wildtrack_calibration
 from tests.homography.conftest import WILDTRACK as WILDTRACK_DIR
 
 # WILDTRACK's boxes were drawn around 1.8 m tall cylinders standing on the annotated positions.
@@ -132,3 +132,21 @@ def test_pets_coverage_and_zone_fractions() -> None:
     fractions = zone_coverage_fraction(coverage, layout.zones)
     assert set(fractions) == {"lawn", "road", "forecourt"}
     assert all(0.5 < f <= 1.0 for f in fractions.values())
+
+
+@pytest.mark.parametrize("camera", WILDTRACK_CAMERAS)
+def test_real_cameras_hang_level(camera: str) -> None:
+    calib = wildtrack_calibration(camera)
+    (bottom_m,), _ = to_floor(points_px=[[960.0, 1079.0]], calib=calib)
+    lifted, _ = floor_projection(Calibration(calib.image_to_floor, calib.resolution_wh))
+    for projection in (calib.floor_to_image_3d, lifted):
+        assert abs(roll_deg(projection=projection, floor_point_m=bottom_m)) < 5.0
+
+
+def test_a_hand_made_homography_gives_no_person_heights() -> None:
+    # Grand Central's homography was made by hand from the concourse size: no level camera has it.
+    layout = load_layout(ROOT / "station_layouts" / "grand-central")
+    calib = calibrate_camera(layout.cameras[0])
+    with pytest.raises(PoseError, match=r"rolled by -?[0-9]+ degrees"):
+        person_height_px_per_row(calib, layout.floor(layout.cameras[0].floor))
+    assert floor_mask_px(calib, layout.floor(layout.cameras[0].floor)).any()
