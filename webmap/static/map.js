@@ -8,7 +8,11 @@
   const station = app.dataset.station;
   const lang = app.dataset.lang === "en" ? "en" : "ja";
   const T = window.CROWDMAP_I18N[lang];
-  const BUSIER_RATIO = 1.25; // "busier than usual" only when clearly above the usual density
+  // "Busier than usual" as history.usual.busier_than_usual decides it: clearly above the usual
+  // density, both by ratio and by an absolute margin (the server sends a usual value only
+  // when enough past weeks back it).
+  const BUSIER_RATIO = 1.3;
+  const BUSIER_MIN_EXCESS_PER_M2 = 0.1;
 
   let plan = null;
   let latest = null; // last payload received
@@ -177,7 +181,10 @@
           const cell = row.querySelector(".level-cell");
           let text = levelWord(zone);
           const u = usual[zone.id];
-          if (!zone.stale && u && zone.level >= 1 && zone.density_per_m2 > BUSIER_RATIO * u) text += ` (${T.busier})`;
+          const d = zone.density_per_m2;
+          if (!zone.stale && u !== null && u !== undefined && d >= BUSIER_RATIO * u && d - u >= BUSIER_MIN_EXCESS_PER_M2) {
+            text += ` (${T.busier})`;
+          }
           cell.textContent = text;
           cell.className = zone.stale ? "level-cell stale" : `level-cell level-${zone.level}`;
         }

@@ -1,0 +1,305 @@
+"""Fan-out benchmark: N real Socket.IO clients over loopback, one crowding frame a second.
+
+    .venv/bin/python -m webmap.assets install          # once: the npm socket.io-client (+ ws)
+    .venv/bin/python bench/fanout.py --clients 1000 2000 5000
+
+For each client count and each server it starts:
+
+- a web server process pinned to CPU 0 (``taskset``), gevent + gevent-websocket:
+  ``webmap``  the real app (``create_app`` with the demo-station layout); a greenlet builds a
+              station frame with ``--dots`` dots every second and hands the raw bus message to
+              ``hub.receive`` (validation, public payload, latest store, bounded fan-out);
+  ``plain``   the baseline: a bare Flask-SocketIO server emitting the same payload dict to
+              one room with the stock client manager (what issue 6 measured);
+- a load generator pinned to CPU 1: Node.js running the npm ``socket.io-client`` (WebSocket
+  transport), N clients that each join the station's room.
+
+Latency is the time from the frame's timestamp (taken just before the server publishes it) to
+its arrival in a client, on the same clock. Server CPU is the process's user+system time over
+the measurement window divided by its length (1.0 = one core busy); memory is its RSS at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, bench/ comes first on sys.path, and bench/iconizer.py would shadow the package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+NODE_MODULES = ROOT / "webmap" / "frontend" / "node_modules"
+STATION = "demo-station"
+
+LOADGEN_JS = r"""
+// N socket.io-client connections; prints one JSON line of latencies (ms) when done.
+const { io } = require("socket.io-client");
+const [url, n, station, floor, warmupS, durationS] = process.argv.slice(2);
+const clients = [];
+let connected = 0, failed = 0, received = 0, bytes = 0;
+const lat = [];
+let measuring = false;
+function open(i) {
+  const s = io(url + "/public", { transports: ["websocket"], reconnection: false, forceNew: true, timeout: 60000 });
+  s.on("connect", () => {
+    connected++;
+    s.emit("join", floor ? { station, floor } : { station });
+  });
+  s.on("connect_error", () => { failed++; });
+  s.on("crowding", (p) => {
+    if (!measuring) return;
+    received++;
+    lat.push(Date.now() - p.timestamp * 1000);
+  });
+  clients.push(s);
+}
+// Ramp up in batches so the handshakes do not all land in the same millisecond.
+let i = 0;
+const batch = 100;
+const ramp = setInterval(() => {
+  for (let k = 0; k < batch && i < +n; k++, i++) open(i);
+  if (i >= +n) {
+    clearInterval(ramp);
+    const wait = setInterval(() => {
+      if (connected + failed >= +n) {
+        clearInterval(wait);
+        const connectedAt = Date.now();
+        setTimeout(() => {
+          measuring = true;
+          process.stdout.write(JSON.stringify({ event: "measuring", connected, failed }) + "\n");
+          setTimeout(() => {
+            measuring = false;
+            lat.sort((a, b) => a - b);
+            const q = (f) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(f * lat.length))] : null);
+            process.stdout.write(JSON.stringify({
+              event: "done", connected, failed, received, p50: q(0.5), p95: q(0.95), p99: q(0.99),
+              max: lat.length ? lat[lat.length - 1] : null, rampS: (connectedAt - start) / 1000,
+            }) + "\n");
+            for (const c of clients) c.close();
+            setTimeout(() => process.exit(0), 500);
+          }, +durationS * 1000);
+        }, +warmupS * 1000);
+      }
+    }, 100);
+  }
+}, 50);
+const start = Date.now();
+"""
+
+
+# ---- the servers (run in a child process: ``fanout.py --serve KIND PORT DOTS``) ---------------
+
+
+def make_frames(layout, dots: int, rng, timestamp: float):
+    """One station frame: ``dots`` dots on the concourse (70 % walking), none on the platform."""
+
+    from iconizer.types import IconFrame, ZoneState
+
+    frames = []
+    for floor in layout.floors:
+        width, height = floor.size_m
+        k = dots if floor.id == "concourse" else 0
+        xy = rng.uniform([0, 0], [width, height], size=(k, 2))
+        zones = tuple(
+            ZoneState(z.id, int(rng.integers(0, 40)), float(rng.uniform(0, 1.5)), int(rng.integers(0, 4)), "C", False)
+            for z in layout.zones_on(floor.id)
+        )
+        frames.append(IconFrame(layout.station.id, floor.id, timestamp, xy, rng.random(k) < 0.7, zones))
+    return frames
+
+
+def serve(kind: str, port: int, dots: int) -> None:
+    from gevent import monkey
+
+    monkey.patch_all()
+    import numpy as np
+
+    from homography.layout import load_layout
+    from iconizer.wire import encode_station_frames
+
+    layout = load_layout(ROOT / "station_layouts" / STATION)
+    rng = np.random.default_rng(0)
+    data_dir = Path(tempfile.mkdtemp(prefix="fanout-"))
+    if kind == "webmap":
+        from webmap import WebSettings, create_app, hub_of
+
+        settings = WebSettings(data_dir=data_dir, async_mode="gevent", cookie_secure=False)
+        app, sio = create_app(settings, layouts=[layout])
+        hub = hub_of(app)
+
+        def publish(timestamp: float) -> None:
+            hub.receive(encode_station_frames(STATION, make_frames(layout, dots, rng, timestamp), timestamp))
+
+    elif kind == "plain":
+        from flask import Flask
+        from flask_socketio import SocketIO, join_room
+
+        from webmap.payload import public_payload
+
+        app = Flask(__name__)
+        app.config["SECRET_KEY"] = "benchmark-only-not-a-secret"
+        sio = SocketIO(app, async_mode="gevent")
+
+        @sio.on("join", namespace="/public")
+        def _join(data):
+            join_room(f"station:{data['station']}")
+            return {"ok": True}
+
+        def publish(timestamp: float) -> None:
+            payload = public_payload(STATION, timestamp, make_frames(layout, dots, rng, timestamp))
+            sio.emit("crowding", payload, namespace="/public", to=f"station:{STATION}")
+
+    else:
+        raise SystemExit(f"unknown server kind {kind!r}; expected webmap or plain")
+
+    def loop() -> None:
+        next_s = time.time()
+        while True:
+            next_s += 1.0
+            publish(time.time())
+            sio.sleep(max(0.0, next_s - time.time()))
+
+    sio.start_background_task(loop)
+    sio.run(app, host="127.0.0.1", port=port, log_output=False)
+
+
+# ---- the driver -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def payload_bytes(dots: int) -> tuple[int, int]:
+    """Bytes of one station payload and of one floor's payload, as the clients receive them (JSON)."""
+    import numpy as np
+
+    from homography.layout import load_layout
+    from webmap.payload import floor_payload, public_payload
+
+    layout = load_layout(ROOT / "station_layouts" / STATION)
+    payload = public_payload(STATION, time.time(), make_frames(layout, dots, np.random.default_rng(0), time.time()))
+    station = len(json.dumps(payload, separators=(",", ":")).encode())
+    floor = len(json.dumps(floor_payload(payload, "concourse"), separators=(",", ":")).encode())
+    return station, floor
+
+
+def run_one(kind: str, clients: int, args: argparse.Namespace, script: Path) -> dict:
+    port = free_port()
+    server = subprocess.Popen(
+        ["taskset", "-c", "0", sys.executable, __file__, "--serve", kind, str(port), str(args.dots)],
+        cwd=ROOT,
+    )
+    try:
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        env = {**os.environ, "NODE_PATH": str(NODE_MODULES)}
+        floor = "concourse" if args.floor_rooms else ""
+        loadgen = subprocess.Popen(
+            ["taskset", "-c", "1", "node", str(script), f"http://127.0.0.1:{port}", str(clients), STATION, floor,
+             str(args.warmup), str(args.duration)],
+            stdout=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        result: dict = {}
+        cpu_start = wall_start = None
+        deadline = time.time() + args.duration + args.warmup + 300
+        for line in loadgen.stdout:
+            message = json.loads(line)
+            if message["event"] == "measuring":
+                cpu_start, wall_start = cpu_seconds(server.pid), time.time()
+            elif message["event"] == "done":
+                result = message
+                if cpu_start is not None:
+                    result["server_cpu"] = (cpu_seconds(server.pid) - cpu_start) / (time.time() - wall_start)
+                result["server_rss_mib"] = rss_mib(server.pid)
+                break
+            if time.time() > deadline:
+                break
+        loadgen.wait(timeout=60)
+        result.update(server=kind, clients=clients, expected=clients * args.duration)
+        return result
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, nargs="+", default=[1000, 2000, 5000])
+    parser.add_argument("--servers", nargs="+", default=["plain", "webmap"], choices=["plain", "webmap"])
+    parser.add_argument("--dots", type=int, default=300, help="dots per frame on the concourse")
+    parser.add_argument("--duration", type=int, default=20, help="measured seconds (one frame a second)")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds after the last connection before measuring")
+    parser.add_argument("--floor-rooms", action="store_true", help="clients join the concourse floor room only")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per setting; the table shows medians")
+    parser.add_argument("--serve", nargs=3, metavar=("KIND", "PORT", "DOTS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]), int(args.serve[2]))
+        return 0
+    if shutil.which("node") is None or not (NODE_MODULES / "socket.io-client").is_dir():
+        print("needs node and the npm client: .venv/bin/python -m webmap.assets install", file=sys.stderr)
+        return 1
+    station_bytes, floor_bytes = payload_bytes(args.dots)
+    print(f"payload at {args.dots} dots: {station_bytes} B per station frame, {floor_bytes} B per floor frame")
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "loadgen.js"
+        script.write_text(LOADGEN_JS)
+        rows = []
+        for clients in args.clients:
+            for kind in args.servers:
+                runs = [run_one(kind, clients, args, script) for _ in range(args.repeat)]
+                row = {key: statistics.median(r[key] for r in runs if r.get(key) is not None)
+                       for key in ("p50", "p95", "p99", "max", "server_cpu", "server_rss_mib", "connected", "received")
+                       if any(r.get(key) is not None for r in runs)}  # fmt: skip
+                row.update(server=kind, clients=clients, expected=runs[0]["expected"])
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    print()
+    print(
+        "| clients | server | connected | frames received / expected | p50 ms | p95 ms | p99 ms | server CPU | server RSS MiB |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['clients']} | {r['server']} | {r.get('connected', 0):.0f} | {r.get('received', 0):.0f} / "
+            f"{r['expected']} | {r.get('p50', float('nan')):.0f} | {r.get('p95', float('nan')):.0f} | "
+            f"{r.get('p99', float('nan')):.0f} | {r.get('server_cpu', float('nan')):.2f} | "
+            f"{r.get('server_rss_mib', float('nan')):.0f} |"
+        )
+    by_key = {(r["clients"], r["server"]): r for r in rows}
+    for clients in args.clients:
+        plain, ours = by_key.get((clients, "plain")), by_key.get((clients, "webmap"))
+        if plain and ours and plain.get("p95") and ours.get("p95"):
+            print(f"{clients} clients: webmap p95 / plain p95 = {ours['p95'] / plain['p95']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
