@@ -282,9 +282,9 @@ def main() -> int:
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     print()
-    print(
-        "| clients | server | connected | frames received / expected | p50 ms | p95 ms | p99 ms | server CPU | server RSS MiB |"
-    )
+    columns = ("clients", "server", "connected", "frames received / expected", "p50 ms", "p95 ms", "p99 ms",
+               "server CPU", "server RSS MiB")  # fmt: skip
+    print("| " + " | ".join(columns) + " |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
