@@ -41,14 +41,14 @@ class SimulationConfig:
     warmup_s: float = 180.0
     walking_speed_mps: float = 1.3
     walking_speed_sd_mps: float = 0.2
-    passer_by_per_s: float = 0.5
-    departing_per_s: float = 0.5
+    passer_by_per_s: float = 0.6
+    departing_per_s: float = 0.8
     shop_visit_probability: float = 0.25
     shop_dwell_s: tuple[float, float] = (20.0, 90.0)
     train_interval_s: float = 180.0
     train_offset_s: float = 60.0
     train_dwell_s: float = 30.0
-    alighting_mean: float = 100.0
+    alighting_mean: float = 160.0
     alight_spread_s: float = 12.0
     train_length_m: float = 100.0
     doors_per_side: int = 10

@@ -14,7 +14,7 @@ Conventions (documented in docs/SIMULATOR.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
@@ -40,11 +40,21 @@ class PlanError(ValueError):
 
 @dataclass(frozen=True)
 class Place:
-    """A point on a floor: where people appear, stop or leave."""
+    """A point on a floor: where people appear, stop or leave.
+
+    Attributes:
+        floor_id: The floor.
+        point_m: The point ``(2,)``, metres.
+        label: The feature's English label.
+        along_m: Unit direction ``(2,)`` along which people spread out (a shop's front).
+        spread_m: How far either side of ``point_m`` along ``along_m`` people may stand.
+    """
 
     floor_id: str
     point_m: np.ndarray
     label: str
+    along_m: np.ndarray = field(default_factory=lambda: np.array([1.0, 0.0]))
+    spread_m: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,18 @@ def _inset(area: shapely.Geometry, point: np.ndarray, inset_m: float) -> np.ndar
         inner = area
     nearest = nearest_points(inner, Point(point))[0]
     return np.array([nearest.x, nearest.y])
+
+
+def _shop_front(floor_id: str, label: str, polygon: Polygon, area: shapely.Geometry) -> Place:
+    """Where people stand at a shop: in front of it, spread along its front."""
+    front = _inset(area, np.array(polygon.centroid.coords[0]), SHOP_INSET_M)
+    nearest = nearest_points(polygon.exterior, Point(front))[0]
+    normal = front - np.array([nearest.x, nearest.y])
+    normal = normal / max(float(np.linalg.norm(normal)), 1e-9)
+    along = np.array([-normal[1], normal[0]])
+    extent = np.asarray(polygon.exterior.coords) @ along
+    spread = max(0.0, (extent.max() - extent.min()) / 2.0 - 1.0)
+    return Place(floor_id, front, label, along_m=along, spread_m=spread)
 
 
 def _long_axis(polygon: Polygon) -> tuple[np.ndarray, float, float]:
@@ -228,7 +250,7 @@ def build_plan(layout: StationLayout, config: SimulationConfig) -> StationPlan:
             if feature.kind == "exit":
                 exits.append(Place(floor.id, _inset(area, centroid, EXIT_INSET_M), label))
             elif feature.kind == "shop":
-                shops.append(Place(floor.id, _inset(area, centroid, SHOP_INSET_M), label))
+                shops.append(_shop_front(floor.id, label, polygon, area))
             elif feature.kind == "gates":
                 gates.append(_gate_line(floor.id, polygon, area))
             elif feature.kind in ("stairs", "escalator"):

@@ -447,10 +447,16 @@ class Simulation:
                 arrays.field_id[row] = -1
                 return
             elif kind == "shop":
-                shops = [p for p in self.plan.shops if p.floor_id == floor_id]
+                # Only shops on this side of the gates: nobody passes the gates twice for a snack.
+                here = arrays.pos[row]
+                shops = [
+                    p
+                    for p in self.plan.shops
+                    if p.floor_id == floor_id and self.plan.gate_between(floor_id, here, p.point_m) is None
+                ]
                 if shops:
                     shop = shops[rng.integers(len(shops))]
-                    spot = shop.point_m + np.array([rng.uniform(-2.5, 2.5), rng.uniform(-0.3, 0.3)])
+                    spot = shop.point_m + shop.along_m * rng.uniform(-1.0, 1.0) * shop.spread_m
                     agent.legs[0:0] = [
                         ("goto", spot, WALK_TOLERANCE_M, shop.point_m),
                         ("dwell", rng.uniform(*self.config.shop_dwell_s)),

@@ -12,10 +12,10 @@ from simulator.rig import Pose, camera_depth_m
 # For each camera, the zones it is placed to watch and the share of each zone's walkable
 # floor it must see (feet in the image, in front of the camera, a person at least 40 px tall).
 INTENDED_VIEWS = [
-    ("concourse-west", {"concourse-west": 0.7, "shop-front": 0.4}),
-    ("gates-outside", {"ticket-gates": 0.6, "stairs-landing": 0.8}),
-    ("gates-inside", {"ticket-gates": 0.8, "stairs-landing": 0.9}),
-    ("platform-west", {"platform-west": 0.6}),
+    ("concourse-west", {"concourse-west": 0.55, "shop-front": 0.45}),
+    ("gates-outside", {"ticket-gates": 0.9, "stairs-landing": 0.8}),
+    ("gates-inside", {"ticket-gates": 0.9, "stairs-landing": 0.9}),
+    ("platform-west", {"platform-west": 0.5}),
     ("platform-stairs", {"platform-stairs": 0.9}),
     ("platform-east", {"platform-east": 0.6}),
 ]
