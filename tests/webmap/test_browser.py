@@ -286,3 +286,32 @@ def test_pages_load_no_third_party_assets(server, page):
     page.wait_for_selector("#legend-list li")
     assert requested and all(url.startswith(server.url) for url in requested), requested
     assert any(url.endswith("/static/vendor/socket.io.min.js") for url in requested)
+
+
+def test_phone_layout_fits_the_screen(server, browser, wm, demo_layout):
+    context = browser.new_context(
+        locale="ja-JP", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/?station=demo-station")
+        page.wait_for_selector("#legend-list li")
+        assert page.get_attribute("html", "lang") == "ja", "the browser's language chooses Japanese"
+        frames = [
+            wm.make_frame(
+                demo_layout,
+                "concourse",
+                dots=[[20.0, 10.0], [50.0, 20.0]],
+                levels={"ticket-gates": 2},
+                timestamp=time.time(),
+            )
+        ]
+        server.send(wm.frames_message(demo_layout, frames, timestamp=time.time()))
+        page.wait_for_function(
+            "() => document.querySelector('#row-ticket-gates .level-cell').textContent === '混雑'", timeout=WAIT_MS
+        )
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page scrolls sideways by {overflow} px on a phone"
+        shot(page, "public-map-phone-ja")
+    finally:
+        context.close()
