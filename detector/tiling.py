@@ -99,6 +99,8 @@ def _plan(hints: SceneHints, width: int, height: int, input_px: int, target_px: 
         side = int(np.ceil(min(input_px * h / target_px, max(width, height))))
         side = max(side, int(np.ceil(2.5 * h)))  # room for a person and a band of feet below them
         y0 = max(0, int(y - 1.15 * h))
+        if y0 + side > height:  # the last band: slide up rather than cut the tile short
+            y0 = max(0, height - side)
         y1 = min(height, y0 + side)
         # Columns that hold floor on the feet rows of this band, widened by half a person.
         if mask is not None:

@@ -28,10 +28,9 @@ PERSON_CLASS = 0
 OUTPUTS = {8: ("Identity", "Identity_3"), 16: ("Identity_1", "Identity_4"), 32: ("Identity_2", "Identity_5")}
 
 
-def _centres(stride: int, input_px: int) -> np.ndarray:
-    """Centres ``(cells * cells, 2)`` of the grid cells at ``stride``, row-major, in input pixels."""
-    cells = input_px // stride
-    ys, xs = np.mgrid[0:cells, 0:cells]
+def _centres(stride: int, input_wh: tuple[int, int]) -> np.ndarray:
+    """Centres ``(rows * cols, 2)`` of the grid cells at ``stride``, row-major, in input pixels."""
+    ys, xs = np.mgrid[0 : input_wh[1] // stride, 0 : input_wh[0] // stride]
     return (np.column_stack((xs.ravel(), ys.ravel())).astype(np.float64) + 0.5) * stride
 
 
@@ -40,8 +39,10 @@ class NanoDetNetwork:
 
     Args:
         model_json: Path of ``nanodet.json`` (``nanodet.bin`` next to it).
-        input_px: Side of the square input, a multiple of 32; the graph was exported at 416 but is
-            fully convolutional, so a larger input sees small people larger.
+        input_px: Longer side of the input, a multiple of 32; the graph was exported at 416x416 but
+            is fully convolutional, so other sizes work and a larger input sees small people larger.
+        keep_aspect: Resize crops keeping their aspect ratio (each side a multiple of 32) rather
+            than stretching them to a square.
         threads: Torch intra-op threads (the edge box's cores for this camera).
         pre_nms_top_k: Candidates per crop kept before the merge, best first.
     """
@@ -49,14 +50,14 @@ class NanoDetNetwork:
     target_person_px = 110.0
 
     def __init__(
-        self, *, model_json: Path, input_px: int = INPUT_PX, threads: int | None = None, flip: bool = False
+        self, *, model_json: Path, input_px: int = INPUT_PX, threads: int | None = None, keep_aspect: bool = True
     ) -> None:
         if input_px % 32 or input_px < 64:
             raise ValueError(f"input_px must be a multiple of 32 and at least 64, got {input_px}")
         if threads is not None:
             torch.set_num_threads(threads)
         self.input_px = input_px
-        self.flip = flip
+        self.keep_aspect = keep_aspect
         self.module = TfjsModule(load_tfjs_graph(model_json)).eval()
 
     def raw(self, batch_rgb01: np.ndarray) -> dict[str, np.ndarray]:
@@ -64,41 +65,43 @@ class NanoDetNetwork:
         out = self.module(input_1=torch.from_numpy(np.ascontiguousarray(batch_rgb01, dtype=np.float32)))
         return {name: value.numpy() for name, value in out.items()}
 
-    def preprocess(self, crop_bgr: np.ndarray) -> np.ndarray:
-        """A crop ``(h, w, 3)`` BGR uint8 -> ``(3, S, S)`` float32 RGB in [0, 1], stretched to square."""
-        size = self.input_px
-        resized = cv2.resize(
-            crop_bgr, (size, size), interpolation=cv2.INTER_AREA if crop_bgr.shape[0] > size else cv2.INTER_LINEAR
+    def input_wh_for(self, crop_wh: tuple[int, int]) -> tuple[int, int]:
+        """Network input size for a crop: longer side ``input_px``, aspect kept, multiples of 32."""
+        if not self.keep_aspect:
+            return (self.input_px, self.input_px)
+        scale = self.input_px / max(crop_wh)
+        return (
+            max(32, round(crop_wh[0] * scale / 32.0) * 32),
+            max(32, round(crop_wh[1] * scale / 32.0) * 32),
         )
+
+    def preprocess(self, crop_bgr: np.ndarray, input_wh: tuple[int, int]) -> np.ndarray:
+        """A crop ``(h, w, 3)`` BGR uint8 -> ``(3, H_in, W_in)`` float32 RGB in [0, 1]."""
+        shrink = crop_bgr.shape[1] > input_wh[0]
+        resized = cv2.resize(crop_bgr, input_wh, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
         rgb = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
         return rgb.transpose(2, 0, 1).astype(np.float32) * (1.0 / 255.0)
 
     def infer(self, crops_bgr: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per crop: person boxes xyxy in crop pixels and scores."""
-        if not crops_bgr:
-            return []
-        images = [self.preprocess(c) for c in crops_bgr]
-        if self.flip:  # test-time mirror: people the network misses one way round it often finds the other
-            images += [image[:, :, ::-1] for image in images]
-        raw = self.raw(np.stack(images))
-        results = []
-        count = len(crops_bgr)
+        results: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros((0, 4)), np.zeros(0))] * len(crops_bgr)
+        # Crops of one input size run as one batch (tiles of a band share their size).
+        groups: dict[tuple[int, int], list[int]] = {}
         for index, crop in enumerate(crops_bgr):
-            boxes, scores = decode(raw, index, input_px=self.input_px)
-            if self.flip:
-                mirrored, mirrored_scores = decode(raw, count + index, input_px=self.input_px)
-                mirrored = np.column_stack(
-                    (self.input_px - mirrored[:, 2], mirrored[:, 1], self.input_px - mirrored[:, 0], mirrored[:, 3])
-                )
-                boxes = np.concatenate((boxes, mirrored))
-                scores = np.concatenate((scores, mirrored_scores))
-            sx, sy = crop.shape[1] / self.input_px, crop.shape[0] / self.input_px
-            results.append((boxes * np.array([sx, sy, sx, sy]), scores))
+            groups.setdefault(self.input_wh_for((crop.shape[1], crop.shape[0])), []).append(index)
+        for input_wh, members in groups.items():
+            images = [self.preprocess(crops_bgr[i], input_wh) for i in members]
+            raw = self.raw(np.stack(images))
+            for slot, index in enumerate(members):
+                boxes, scores = decode(raw, slot, input_wh=input_wh)
+                crop = crops_bgr[index]
+                sx, sy = crop.shape[1] / input_wh[0], crop.shape[0] / input_wh[1]
+                results[index] = (boxes * np.array([sx, sy, sx, sy]), scores)
         return results
 
 
 def decode(
-    raw: dict[str, np.ndarray], index: int, *, input_px: int = INPUT_PX, min_score: float = 0.05
+    raw: dict[str, np.ndarray], index: int, *, input_wh: tuple[int, int] = (INPUT_PX, INPUT_PX), min_score: float = 0.05
 ) -> tuple[np.ndarray, np.ndarray]:
     """Person boxes ``(n, 4)`` xyxy in input pixels and scores ``(n,)`` from one batch item's raw outputs."""
     all_boxes, all_scores = [], []
@@ -112,7 +115,7 @@ def decode(
         dist = np.exp(dist - dist.max(axis=2, keepdims=True))
         dist /= dist.sum(axis=2, keepdims=True)
         ltrb = (dist @ np.arange(BINS, dtype=np.float64)) * stride
-        centre = _centres(stride, input_px)[keep]
+        centre = _centres(stride, input_wh)[keep]
         boxes = np.column_stack(
             (centre[:, 0] - ltrb[:, 0], centre[:, 1] - ltrb[:, 1], centre[:, 0] + ltrb[:, 2], centre[:, 1] + ltrb[:, 3])
         )
@@ -131,7 +134,7 @@ def build(
     model_dir: str | Path | None = None,
     threads: int | None = None,
     input_px: int = INPUT_PX,
-    flip: bool = False,
+    keep_aspect: bool = True,
     nms_iou: float = 0.5,
     max_tiles: int = 48,
     whole_frame_pass: bool = True,
@@ -140,7 +143,9 @@ def build(
     """Build the NanoDet detector from the cached weights (``crowdmap models pull nanodet``)."""
     files = model_files("nanodet", Path(model_dir) if model_dir else None)
     return TiledDetector(
-        network=NanoDetNetwork(model_json=files["models/nanodet.json"], input_px=input_px, threads=threads, flip=flip),
+        network=NanoDetNetwork(
+            model_json=files["models/nanodet.json"], input_px=input_px, threads=threads, keep_aspect=keep_aspect
+        ),
         name="nanodet",
         hints=scene_hints_from_options(person_height_px, floor_mask),
         score_threshold=score_threshold,

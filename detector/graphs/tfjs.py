@@ -167,10 +167,10 @@ class TfjsModule(torch.nn.Module):
         env.update(inputs)
         # Resize targets are constants of the exported input size; a fully convolutional graph run
         # on a larger input (a multiple of the largest stride) needs them scaled alike.
-        self._resize_scale = 1.0
+        self._resize_scale = (1.0, 1.0)
         for name, shape in self.graph.input_shapes.items():
-            if name in inputs and len(shape) == 4 and shape[-1] > 0:
-                self._resize_scale = inputs[name].shape[-1] / shape[-1]
+            if name in inputs and len(shape) == 4 and shape[-1] > 0 and shape[-2] > 0:
+                self._resize_scale = (inputs[name].shape[-2] / shape[-2], inputs[name].shape[-1] / shape[-1])
         remaining = _consumers(self.graph)
 
         def get(ref: str) -> torch.Tensor:
@@ -246,7 +246,7 @@ class TfjsModule(torch.nn.Module):
             s = _attr_ints(node, "strides")[1:3]
             return F.max_pool2d(args[0].permute(0, 3, 1, 2), k, s).permute(0, 2, 3, 1)
         if op == "ResizeBilinear":
-            size = [round(int(v) * self._resize_scale) for v in args[1].tolist()]
+            size = [round(int(v) * k) for v, k in zip(args[1].tolist(), self._resize_scale, strict=True)]
             align = bool(node.attr.get("align_corners", {}).get("b", False))
             half = bool(node.attr.get("half_pixel_centers", {}).get("b", False))
             if not align and not half:
