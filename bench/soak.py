@@ -46,70 +46,105 @@ STATION = "demo-station"
 
 
 def run_clients(ports: list[int], clients: int, duration_s: float, out_path: Path) -> None:
-    """Many light Socket.IO clients speaking the wire protocol (Engine.IO 4 / Socket.IO 5) over websockets.
+    """Many light Socket.IO clients speaking the wire protocol (Engine.IO 4 / Socket.IO 5) over raw websockets.
 
-    python-socketio's own client costs several threads per connection; 500 of them on two cores
-    would measure the load generator, not the server. This one does what a browser does: open a
-    websocket, join ``/public``, answer pings, and note when each frame arrives.
+    A full client library costs several threads and a pure-Python frame parser per connection;
+    hundreds of them on a shared two-core machine measure the load generator, not the server.
+    These do what a browser does: open a websocket, join ``/public``, answer pings, and note
+    when each frame arrives (reading only the frame's timestamp). A connection the server
+    closes is counted as an error and opened again, so every client stays for the whole run.
     """
+    import base64
+    import os
+    import socket
+
     import gevent
-    import websocket
 
     latencies: list[float] = []
     counts = [0] * clients
     errors: dict[str, int] = {}
     joined = [False] * clients
+    stamp_key = b'"timestamp":'
 
     def count_error(key: str) -> None:
         errors[key] = errors.get(key, 0) + 1
 
-    def one(index: int) -> None:
-        port = ports[index % len(ports)]
+    def send_text(sock: socket.socket, text: bytes) -> None:
+        # Client frames are masked (RFC 6455); the messages we send are short.
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(text))
+        sock.sendall(bytes([0x81, 0x80 | len(text)]) + mask + masked)
+
+    def session(index: int, port: int) -> None:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=60)
         try:
-            ws = websocket.create_connection(f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket", timeout=60)
-        except Exception as error:  # counted and reported: a soak error
-            count_error(f"connect:{type(error).__name__}")
-            return
-        try:
-            if not ws.recv().startswith("0"):
-                count_error("no_open_packet")
-                return
-            ws.send("40/public,")
+            key = base64.b64encode(os.urandom(16)).decode()
+            sock.sendall(
+                f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+            )
+            reader = sock.makefile("rb")
+            status = reader.readline()
+            if b" 101 " not in status:
+                raise ConnectionError(f"upgrade refused: {status[:40]!r}")
+            while reader.readline() not in (b"\r\n", b""):
+                pass
             while time.time() < deadline:
-                ws.settimeout(max(0.1, deadline - time.time()))
+                sock.settimeout(max(0.1, deadline - time.time()))
                 try:
-                    message = ws.recv()
-                except websocket.WebSocketTimeoutException:
-                    break
-                if message == "2":  # ping
-                    ws.send("3")
-                elif message.startswith('42/public,["crowding"'):
+                    head = reader.read(2)
+                except TimeoutError:
+                    return
+                if len(head) < 2:
+                    raise ConnectionError("closed by the server")
+                opcode, length = head[0] & 0x0F, head[1] & 0x7F
+                if length == 126:
+                    length = int.from_bytes(reader.read(2), "big")
+                elif length == 127:
+                    length = int.from_bytes(reader.read(8), "big")
+                payload = reader.read(length)
+                if opcode == 0x8:
+                    raise ConnectionError("closed by the server")
+                if opcode != 0x1:
+                    continue
+                if payload.startswith(b'42/public,["crowding"'):
                     arrived = time.time()
-                    start = message.index('"timestamp":') + 12
-                    stamp = float(message[start : message.index(",", start)])
+                    start = payload.index(stamp_key) + len(stamp_key)
+                    stamp = float(payload[start : payload.index(b",", start)])
                     # The first payload is the latest frame sent on join, not a live delivery.
                     if counts[index] > 0:
                         latencies.append(arrived - stamp)
                     counts[index] += 1
-                elif message.startswith("40/public,"):
-                    ws.send('42/public,1["join",{"station":"' + STATION + '"}]')
-                elif message.startswith("43/public,1"):
-                    joined[index] = '"ok":true' in message
+                elif payload == b"2":  # Engine.IO ping
+                    send_text(sock, b"3")
+                elif payload.startswith(b"0{"):  # Engine.IO open: connect to the namespace
+                    send_text(sock, b"40/public,")
+                elif payload.startswith(b"40/public,"):
+                    send_text(sock, b'42/public,1["join",{"station":"' + STATION.encode() + b'"}]')
+                elif payload.startswith(b"43/public,1"):
+                    joined[index] = b'"ok":true' in payload
                     if not joined[index]:
                         count_error("join_refused")
-                elif message.startswith(("44/public", "41/public", "1")):
-                    count_error("refused_or_closed_by_server")
-                    return
-        except (websocket.WebSocketException, OSError) as error:
-            count_error(f"connection:{type(error).__name__}")
+                elif payload.startswith((b"44/public", b"41/public", b"1")):
+                    raise ConnectionError("refused or closed by the server")
         finally:
-            ws.close()
+            sock.close()
+
+    def one(index: int) -> None:
+        port = ports[index % len(ports)]
+        while time.time() < deadline:
+            try:
+                session(index, port)
+            except (OSError, ValueError) as error:  # counted and reported: a soak error
+                count_error(f"{type(error).__name__}: {str(error)[:40]}")
+                gevent.sleep(1.0)
 
     deadline = time.time() + duration_s
     greenlets = []
     for index in range(clients):
         greenlets.append(gevent.spawn(one, index))
-        gevent.sleep(0.01)  # ramp up instead of a thundering herd
+        gevent.sleep(0.02)  # ramp up instead of a thundering herd
     gevent.joinall(greenlets, timeout=duration_s + 120)
     result = {"latencies_s": latencies, "frames_per_client": counts, "errors": errors, "connected": sum(joined)}
     out_path.write_text(json.dumps(result))
@@ -162,28 +197,32 @@ def run_phase(name: str, webs: int, args: argparse.Namespace, workdir: Path) -> 
         for process in [*edges, aggregate, *serves]:
             wait_for(lambda p=process: p.get("/healthz")[0] == 200, timeout_s=180, what=f"{process.name}", logs=logs)
         frames_before = aggregate.metric("crowdmap_aggregator_frames_published_total")
-        out = workdir / f"{name}-clients.json"
-        swarm = subprocess.Popen(
-            [sys.executable, __file__, "_clients", json.dumps([s.port for s in serves]), str(args.clients),
-             str(args.duration_s), str(out)],
-        )  # fmt: skip
+        # Several swarm processes: on a shared machine each gets its own share of the CPU.
+        shares = [args.clients // args.client_processes + (i < args.clients % args.client_processes)
+                  for i in range(args.client_processes)]  # fmt: skip
+        outs = [workdir / f"{name}-clients-{i}.json" for i in range(args.client_processes)]
+        argv = [sys.executable, __file__, "_clients", json.dumps([s.port for s in serves])]
+        swarms = [
+            subprocess.Popen([*argv, str(share), str(args.duration_s), str(out)])
+            for share, out in zip(shares, outs, strict=True)
+        ]
         samples: dict[str, list[tuple[float, float]]] = {p.name: [] for p in station.processes}
         cpu_before = {p.name: cpu_s(p.pid) for p in station.processes}
         started = time.time()
-        client_cpu_s = 0.0
+        client_cpu_s = [0.0] * len(swarms)
         load: list[float] = []  # the machine's 1-minute load average: a shared box skews every latency
-        while swarm.poll() is None:
+        while any(swarm.poll() is None for swarm in swarms):
             for process in station.processes:
                 value = rss_mib(process.pid) if process.alive() else None
                 if value is not None:
                     samples[process.name].append((time.time() - started, value))
-            client_cpu_s = cpu_s(swarm.pid) or client_cpu_s
+            client_cpu_s = [cpu_s(swarm.pid) or used for swarm, used in zip(swarms, client_cpu_s, strict=True)]
             load.append(float(Path("/proc/loadavg").read_text().split()[0]))
             time.sleep(args.sample_s)
         elapsed_s = time.time() - started
         cpu_cores = {p.name: round(((cpu_s(p.pid) or 0.0) - (cpu_before[p.name] or 0.0)) / elapsed_s, 3)
                      for p in station.processes}  # fmt: skip
-        cpu_cores["clients"] = round(client_cpu_s / elapsed_s, 3)
+        cpu_cores["clients"] = round(sum(client_cpu_s) / elapsed_s, 3)
         frames_published = aggregate.metric("crowdmap_aggregator_frames_published_total") - frames_before
         web_metrics = {
             "rejected": sum(s.metric("crowdmap_web_messages_rejected_total") for s in serves),
@@ -197,7 +236,17 @@ def run_phase(name: str, webs: int, args: argparse.Namespace, workdir: Path) -> 
     finally:
         station.stop()
         redis_server.stop()
-    clients = json.loads(out.read_text())
+    parts = [json.loads(out.read_text()) for out in outs]
+    errors: dict[str, int] = {}
+    for part in parts:
+        for key, value in part["errors"].items():
+            errors[key] = errors.get(key, 0) + value
+    clients = {
+        "latencies_s": [x for part in parts for x in part["latencies_s"]],
+        "frames_per_client": [x for part in parts for x in part["frames_per_client"]],
+        "connected": sum(part["connected"] for part in parts),
+        "errors": errors,
+    }
     latencies = clients["latencies_s"]
     memory = {}
     for process_name, series in samples.items():
@@ -244,6 +293,7 @@ def main() -> int:
     parser.add_argument("--duration-s", type=float, default=1800.0)
     parser.add_argument("--phases", default="1web,2web", help="comma-separated: 1web, 2web")
     parser.add_argument("--edge-processes", type=int, default=2, help="edge processes sharing the cameras")
+    parser.add_argument("--client-processes", type=int, default=2, help="processes the clients are spread over")
     parser.add_argument("--sample-s", type=float, default=5.0, help="seconds between memory samples")
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here too")
     args = parser.parse_args()
