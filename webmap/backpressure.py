@@ -48,13 +48,16 @@ class BoundedManager(socketio.Manager):
         if callback or namespace not in self.rooms:
             # Acknowledged messages are one-to-one replies: never drop those.
             return super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs)
+        participants = list(self.get_participants(namespace, room))
+        if not participants:
+            return None  # nobody in the room: do not even encode
         args = list(data) if isinstance(data, tuple) else ([] if data is None else [data])
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         # Encode once: every recipient gets the same bytes.
         encoded = self.server.packet_class(sio_packet.EVENT, namespace=namespace, data=[event, *args]).encode()
         parts = encoded if isinstance(encoded, list) else [encoded]
         eio_packets = [eio_packet.Packet(eio_packet.MESSAGE, p) for p in parts]
-        for sid, eio_sid in list(self.get_participants(namespace, room)):
+        for sid, eio_sid in participants:
             if sid in skip:
                 continue
             if self._backlog(eio_sid) >= self.max_backlog:

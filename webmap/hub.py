@@ -137,6 +137,8 @@ class Hub:
         frames = tuple(frames)
         floors = {floor.id for floor in state.layout.floors}
         zones = {zone.id: zone.floor for zone in state.layout.zones}
+        if len({frame.floor_id for frame in frames}) != len(frames):
+            return self._reject("duplicate-floor", f"a floor appears twice in one frame of {station_id!r}")
         for frame in frames:
             if frame.floor_id not in floors:
                 return self._reject("unknown-floor", f"floor {frame.floor_id!r} is not in station {station_id!r}")

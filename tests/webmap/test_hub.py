@@ -84,6 +84,13 @@ def test_frames_must_match_the_layout(web, wm, demo_layout, pets_layout):
     assert rejected(hub, "unknown-zone") == 1
 
 
+def test_a_floor_twice_is_dropped(web, wm, demo_layout):
+    _app, _sio, hub = web
+    frame = wm.make_frame(demo_layout, "platform")
+    assert hub.receive(wm.frames_message(demo_layout, [frame, frame])) is False
+    assert rejected(hub, "duplicate-floor") == 1
+
+
 def test_camera_status_reaches_staff_health(web, wm, demo_layout):
     _app, _sio, hub = web
     status = CameraStatus("gates-inside", wm.NOW - 2, "stalled", fps=0.5, last_frame_age_s=7.25, error="timeout")
