@@ -95,14 +95,21 @@ class CameraObserver:
 
 
 def scene_options(camera: Camera, calib: Calibration, layout: StationLayout) -> dict[str, Any]:
-    """What the calibration tells the detector about this view: person size per row and floor mask."""
+    """What the calibration tells the detector about this view: person size per row and floor mask.
+
+    A calibration that implies no plausible camera pose (a hand-made homography, say) gives no
+    person heights; the detector then relies on the floor mask and its own tiling.
+    """
+    from homography.pose import PoseError
     from homography.scene import floor_mask_px, person_height_px_per_row
 
     floor = layout.floor(camera.floor)
-    return {
-        "person_height_px": person_height_px_per_row(calib, floor),
-        "floor_mask": floor_mask_px(calib, floor),
-    }
+    options: dict[str, Any] = {"floor_mask": floor_mask_px(calib, floor)}
+    try:
+        options["person_height_px"] = person_height_px_per_row(calib, floor)
+    except PoseError as error:
+        log.warning("camera %s: no person heights from its calibration (%s)", camera.id, error)
+    return options
 
 
 def make_observer_factory(options: dict[str, Any]) -> Callable[[StationLayout, Camera, Calibration], Any]:
@@ -136,7 +143,12 @@ def make_observer_factory(options: dict[str, Any]) -> Callable[[StationLayout, C
         detector_options.pop("backend", None)
         detector_options.update(scene_options(camera, calib, layout))
         detector = create_detector(backend, **detector_options)
-        source = open_source(spec, target_fps=camera.target_fps, realtime=bool(options.get("realtime", True)))
+        source = open_source(
+            spec,
+            target_fps=camera.target_fps,
+            realtime=bool(options.get("realtime", True)),
+            resolution_wh=camera.resolution_wh,
+        )
         return CameraObserver(camera, source, detector)
 
     return build
