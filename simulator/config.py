@@ -16,6 +16,8 @@ class SimulationConfig:
     Attributes:
         step_s: Fixed integration step; every instance steps on the same grid of times.
         warmup_s: Time simulated before ``start_s`` so the station is not empty at the start.
+        warmup_step_s: Step of the warm-up (coarser: nobody watches it, and it is paid by every
+            process at start-up).
         walking_speed_mps: Mean free walking speed.
         walking_speed_sd_mps: Spread of free walking speeds between people.
         passer_by_per_s: People per second who walk through the concourse between exits.
@@ -39,6 +41,7 @@ class SimulationConfig:
 
     step_s: float = 0.2
     warmup_s: float = 180.0
+    warmup_step_s: float = 0.5
     walking_speed_mps: float = 1.3
     walking_speed_sd_mps: float = 0.2
     passer_by_per_s: float = 0.6
@@ -67,6 +70,7 @@ class SimulationConfig:
                 raise ValueError(f"{field.name} must not be negative, got {value}")
         positive = (
             "step_s",
+            "warmup_step_s",
             "walking_speed_mps",
             "train_interval_s",
             "train_dwell_s",
@@ -79,8 +83,9 @@ class SimulationConfig:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        if self.step_s > 0.5:
-            raise ValueError(f"step_s must be at most 0.5 s for stable walking, got {self.step_s}")
+        for name in ("step_s", "warmup_step_s"):
+            if getattr(self, name) > 0.5:
+                raise ValueError(f"{name} must be at most 0.5 s for stable walking, got {getattr(self, name)}")
         if not 0.0 <= self.shop_visit_probability <= 1.0:
             raise ValueError(f"shop_visit_probability must lie in [0, 1], got {self.shop_visit_probability}")
         low, high = self.shop_dwell_s

@@ -6,9 +6,10 @@ through the gates and out. Movement is a social-force model (a pull towards the 
 along a precomputed flow field, a push from nearby people and from walls) on a fixed time step.
 
 Determinism: the state at time t depends only on the layout, the config, the seed and the start
-time. Steps lie on the fixed grid ``start_s - warmup_s + k * step_s`` whatever the times given to
-``advance_to``, and every random draw happens in a fixed order; so every process that builds a
-``Simulation`` with the same arguments sees the same crowd.
+time. After the warm-up (``warmup_s`` on ``warmup_step_s`` steps), steps lie on the fixed grid
+``start_s + k * step_s`` whatever the times given to ``advance_to``, and every random draw
+happens in a fixed order; so every process that builds a ``Simulation`` with the same arguments
+sees the same crowd.
 """
 
 from __future__ import annotations
@@ -134,8 +135,10 @@ class Simulation:
         self.plan = plan_for(layout, self.config)
         self._floor_ids = list(self.plan.floors)
         self._rng = np.random.Generator(np.random.PCG64(seed))
-        self._origin_s = float(start_s) - self.config.warmup_s
+        self._origin_s = float(start_s)
         self._steps = 0
+        self._now_s = self._origin_s - self.config.warmup_s
+        self._tick = 0
         self._agents: list[_Agent] = []
         self._arrays = _Arrays()
         self._next_uid = 0
@@ -148,14 +151,22 @@ class Simulation:
         self._build_servers()
         for server in self._servers:
             server.field_id = self.plan.floors[server.floor_id].field_id(server.field_point_m)
-        self.advance_to(start_s)
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Fill the station: simulate ``warmup_s`` before the start, on coarser steps (it is not watched)."""
+        count = int(np.ceil(self.config.warmup_s / self.config.warmup_step_s - 1e-9))
+        first_s = self._origin_s - self.config.warmup_s
+        for k in range(count):
+            self._step(first_s + k * self.config.warmup_s / count, self.config.warmup_s / count)
+        self._now_s = self._origin_s
 
     # ----- public interface -------------------------------------------------------------
 
     @property
     def time_s(self) -> float:
         """The simulation clock: the time of the last step."""
-        return self._origin_s + self._steps * self.config.step_s
+        return self._now_s
 
     def advance_to(self, t_s: float) -> None:
         """Step forward to the last step at or before ``t_s`` (never backwards).
@@ -168,7 +179,10 @@ class Simulation:
             raise ValueError(f"cannot go back in time: at {self.time_s:.3f} s, asked for {t_s:.3f} s")
         target_steps = int(np.floor((t_s - self._origin_s) / step + 1e-9))
         while self._steps < target_steps:
-            self._step()
+            # Times from the step count, not by adding up steps, so that they never drift.
+            self._step(self._origin_s + self._steps * step, step)
+            self._steps += 1
+            self._now_s = self._origin_s + self._steps * step
 
     def positions(self, floor_id: str) -> np.ndarray:
         """Ground-truth foot positions ``(n, 2)`` in metres of everyone on a floor (a copy).
@@ -268,17 +282,16 @@ class Simulation:
 
     # ----- one step ---------------------------------------------------------------------
 
-    def _step(self) -> None:
-        now = self.time_s
-        dt = self.config.step_s
+    def _step(self, now: float, dt: float) -> None:
+        self._now_s = now
         self._spawn_walk_ins(dt)
         self._schedule_trains(now, now + dt)
         self._release_pending(now + dt)
         self._finish_transits(now + dt)
         self._serve(now + dt)
         self._move(dt)
-        self._steps += 1
-        self._check_arrivals(self.time_s)
+        self._tick += 1
+        self._check_arrivals(now + dt)
         self._remove_gone()
 
     def _spawn_walk_ins(self, dt: float) -> None:
@@ -338,7 +351,7 @@ class Simulation:
 
     def _serve(self, now: float) -> None:
         arrays = self._arrays
-        reorder = self._steps % REORDER_EVERY_STEPS == 0
+        reorder = self._tick % REORDER_EVERY_STEPS == 0
         boarding = [self._boarding_open(edge_index, now) for edge_index in range(len(self.plan.edges))]
         for server in self._servers:
             if not server.queue:

@@ -182,6 +182,7 @@ def test_time_only_moves_forward(demo_layout: StationLayout) -> None:
     [
         ({"step_s": 0.0}, "step_s must be positive"),
         ({"step_s": 1.0}, "step_s must be at most 0.5"),
+        ({"warmup_step_s": 2.0}, "warmup_step_s must be at most 0.5"),
         ({"train_dwell_s": 200.0}, "train_dwell_s .* must be shorter"),
         ({"shop_visit_probability": 1.5}, r"shop_visit_probability must lie in \[0, 1\]"),
         ({"shop_dwell_s": (30.0, 10.0)}, "low <= high"),
