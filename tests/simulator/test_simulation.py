@@ -1,6 +1,7 @@
 """The simulated crowd: deterministic, walking at human speeds, on the floor, queuing, riding trains."""
 
 import itertools
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,16 @@ def test_same_seed_and_start_give_the_same_crowd_however_it_is_advanced(demo_lay
         for floor_id in ("concourse", "platform"):
             assert len(coarse.positions(floor_id)) > 0
             np.testing.assert_array_equal(coarse.positions(floor_id), fine.positions(floor_id))
+
+
+def test_a_pickled_copy_carries_on_with_the_same_crowd(demo_layout: StationLayout) -> None:
+    # A runtime may warm one simulation up and hand copies to its worker processes.
+    original = Simulation(demo_layout, seed=5, start_s=START_S, config=FAST)
+    copy = pickle.loads(pickle.dumps(original))
+    original.advance_to(START_S + 30.0)
+    copy.advance_to(START_S + 30.0)
+    for floor_id in ("concourse", "platform"):
+        np.testing.assert_array_equal(original.positions(floor_id), copy.positions(floor_id))
 
 
 def test_another_seed_gives_another_crowd(demo_layout: StationLayout) -> None:
