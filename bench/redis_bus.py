@@ -10,7 +10,8 @@ The baseline is the embedded bus (``crowdmap.bus.QueueTopic``: a multiprocessing
 the same invocation; the Redis bus is ``RedisStreamPublisher`` -> ``RedisGroupSubscriber``
 against a private redis-server on a free port. ``--repeats`` runs each and reports medians.
 
-    .venv/bin/python bench/redis_bus.py --messages 20000 --points 30 --repeats 3
+    .venv/bin/python bench/redis_bus.py --messages 5000 --points 30 --repeats 3              # throughput
+    .venv/bin/python bench/redis_bus.py --messages 3000 --points 30 --repeats 3 --rate 100   # latency
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def read_all(kind: str, target: object, count: int, out: multiprocessing.Queue) 
     out.put({"latencies": latencies, "last_s": time.time()})
 
 
-def run_once(kind: str, messages: int, points: int, url: str | None) -> dict[str, float]:
+def run_once(kind: str, messages: int, points: int, url: str | None, rate_per_s: float) -> dict[str, float]:
     from crowdmap.bus import QueueTopic
     from crowdmap.redis_bus import RedisGroupSubscriber, RedisStreamPublisher, positions_stream
 
@@ -85,7 +86,9 @@ def run_once(kind: str, messages: int, points: int, url: str | None) -> dict[str
     if out.get(timeout=300) != "ready":  # the reader imported and connected: start the clock
         raise RuntimeError("the reader process did not start")
     started = time.time()
-    for _ in range(messages):
+    for index in range(messages):
+        if rate_per_s > 0:  # paced like cameras; 0 floods the bus to find its throughput
+            time.sleep(max(0.0, started + index / rate_per_s - time.time()))
         publisher.publish(message(points, time.time(), rng))
     result = out.get(timeout=600)
     reader.join(10)
@@ -110,6 +113,10 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--points", type=int, default=30, help="people per positions message")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--rate", type=float, default=0.0,
+        help="messages per second (e.g. 60: six cameras at 10 fps); 0 sends as fast as possible",
+    )  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="crowdmap-bench-") as tmp:
         server = LocalRedis(Path(tmp))
@@ -117,8 +124,8 @@ def main() -> int:
         try:
             runs = {"embedded": [], "redis": []}
             for _ in range(args.repeats):
-                runs["embedded"].append(run_once("queue", args.messages, args.points, None))
-                runs["redis"].append(run_once("redis", args.messages, args.points, server.url))
+                runs["embedded"].append(run_once("queue", args.messages, args.points, None, args.rate))
+                runs["redis"].append(run_once("redis", args.messages, args.points, server.url, args.rate))
         finally:
             server.stop()
     medians = {
@@ -126,7 +133,8 @@ def main() -> int:
         for bus, results in runs.items()
     }
     ratio = round(medians["redis"]["messages_per_s"] / medians["embedded"]["messages_per_s"], 3)
-    print(json.dumps({"messages": args.messages, "points": args.points, "repeats": args.repeats, "median": medians,
+    print(json.dumps({"messages": args.messages, "points": args.points, "rate_per_s": args.rate,
+                      "repeats": args.repeats, "median": medians,
                       "throughput_ratio_redis_over_embedded": ratio}, indent=2))  # fmt: skip
     return 0
 
