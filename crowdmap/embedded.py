@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import platformdirs
 from crowdmap.bus import QueueTopic
 from crowdmap.processes import Supervisor, aggregator_main, edge_main
 from crowdmap.station import Station
+from crowdmap.webproc import web_main
 
 log = logging.getLogger(__name__)
 
@@ -50,42 +50,6 @@ class EmbeddedOptions:
         if self.history_url is None:
             return str(self.data_dir / f"history-{station_id}.sqlite3")
         return self.history_url or None
-
-
-def web_main(
-    station_path: str, frames: QueueTopic, stop: Any, host: str, port: int, options: dict[str, Any], log_level: str
-) -> None:
-    """The web process: serve the public map and API from the frames the aggregator sends."""
-    # gevent must patch the standard library before anything else opens sockets or threads here.
-    from gevent import monkey
-
-    monkey.patch_all()
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    from crowdmap.station import load_station
-    from webmap.app import create_app, hub_of, serve
-    from webmap.settings import WebSettings
-
-    station = load_station(station_path)
-    history = None
-    if options.get("history_url"):
-        from history.source import StoreHistorySource
-        from history.store import open_store
-
-        history = StoreHistorySource(open_store(options["history_url"]), timezone=station.layout.station.timezone)
-    settings = replace(WebSettings.from_env(), host=host, port=port, data_dir=Path(options["data_dir"]))
-    app, socketio = create_app(settings, layouts=[station.layout], history=history)
-    hub = hub_of(app)
-    socketio.start_background_task(hub.pump, frames.queue, stop, sleep=socketio.sleep)
-
-    def stop_when_asked() -> None:
-        while not stop.is_set():
-            socketio.sleep(0.2)
-        socketio.stop()
-
-    socketio.start_background_task(stop_when_asked)
-    serve(app, socketio, host=host, port=port)
 
 
 def run_embedded(station: Station, options: EmbeddedOptions) -> int:

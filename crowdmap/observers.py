@@ -23,7 +23,7 @@ from iconizer.types import CameraStatus
 log = logging.getLogger(__name__)
 
 # All edge processes of the demo station simulate the same crowd: same seed, same epoch.
-DEMO_SEED = 2009
+DEFAULT_SEED = 2009
 
 
 @dataclass
@@ -126,12 +126,11 @@ def make_observer_factory(options: dict[str, Any]) -> Callable[[StationLayout, C
                 layout,
                 camera,
                 calib,
-                seed=int(options.get("seed", DEMO_SEED)),
+                seed=int(options.get("seed", DEFAULT_SEED)),
                 epoch_s=float(options.get("epoch_s", time.time())),
             )
-        from detector.sources import open_source
-
         from detector import DEFAULT_BACKEND, create_detector
+        from detector.sources import open_source
 
         spec = camera.source
         if spec == "{video}":

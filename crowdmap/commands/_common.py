@@ -1,18 +1,23 @@
-"""Arguments shared by the commands that run a station on one machine."""
+"""Arguments shared by the commands that run a station on one machine.
+
+Command modules import the stages lazily, inside their handlers: building the parser must not
+load OpenCV or torch into a process that only serves the web (``crowdmap serve``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from crowdmap.embedded import EmbeddedOptions
-from crowdmap.station import Station, load_station
-from homography.calibration import CalibrationError
-from homography.layout import LayoutError
+if TYPE_CHECKING:
+    from crowdmap.embedded import EmbeddedOptions
+    from crowdmap.station import Station
 
 
 def add_embedded_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the web server and run-length arguments."""
     parser.add_argument("--host", default="127.0.0.1", help="address of the web server (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port of the web server (default 8000)")
     parser.add_argument(
@@ -25,6 +30,9 @@ def add_embedded_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def embedded_options(args: argparse.Namespace, edge: dict) -> EmbeddedOptions:
+    """The options of ``run_embedded`` from the shared command-line arguments."""
+    from crowdmap.embedded import EmbeddedOptions
+
     if args.duration is not None and args.duration <= 0:
         raise SystemExit(f"crowdmap: --duration must be positive, got {args.duration}")
     if not 0 < args.port < 65536:
@@ -45,6 +53,10 @@ def embedded_options(args: argparse.Namespace, edge: dict) -> EmbeddedOptions:
 
 def load_or_exit(name_or_path: str | None) -> Station:
     """Load a station, turning a bad layout or calibration into a one-line error and exit code 2."""
+    from crowdmap.station import load_station
+    from homography.calibration import CalibrationError
+    from homography.layout import LayoutError
+
     try:
         return load_station(name_or_path)
     except (LayoutError, CalibrationError) as error:

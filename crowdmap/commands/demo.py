@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 
 from crowdmap.commands._common import add_embedded_arguments, embedded_options, load_or_exit
-from crowdmap.embedded import run_embedded
-from crowdmap.observers import DEMO_SEED
+
+DEMO_SEED = 2009
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``crowdmap demo``."""
     parser = subparsers.add_parser(
         "demo",
         help="run the simulated demo station (edge workers, aggregator, web server)",
@@ -23,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the demo station until interrupted or ``--duration`` has passed."""
+    from crowdmap.embedded import run_embedded
+
     station = load_or_exit(args.station)
     if any(camera.source != "sim" for camera in station.layout.cameras):
         print("crowdmap: demo runs simulated cameras only; use `crowdmap run` for real cameras")

@@ -6,10 +6,10 @@ import argparse
 from pathlib import Path
 
 from crowdmap.commands._common import add_embedded_arguments, embedded_options, load_or_exit
-from crowdmap.embedded import run_embedded
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``crowdmap run``."""
     parser = subparsers.add_parser(
         "run",
         help="run a station's real pipeline on this machine",
@@ -23,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run a station's cameras until interrupted or ``--duration`` has passed."""
+    from crowdmap.embedded import run_embedded
+
     station = load_or_exit(args.station)
     needs_video = [c.id for c in station.layout.cameras if c.source == "{video}"]
     if needs_video and args.video is None:

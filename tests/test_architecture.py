@@ -1,0 +1,78 @@
+"""The data flow of DESIGN.md, enforced: imports point one way, and the web tier never loads image code."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = {
+    "detector",
+    "homography",
+    "iconizer",
+    "history",
+    "webmap",
+    "simulator",
+    "calibrator",
+    "crowdmap",
+    "station_layouts",
+}
+
+# Which project packages each package may import (itself always).
+ALLOWED = {
+    "detector": set(),
+    "homography": set(),
+    "iconizer": {"homography"},
+    "history": {"homography", "iconizer"},
+    "webmap": {"homography", "iconizer"},
+    "simulator": {"homography", "detector"},
+    "calibrator": {"homography", "detector", "webmap"},
+    "crowdmap": PROJECT,
+}
+# Third-party modules a package must never import.
+FORBIDDEN = {
+    "homography": {"torch", "torchvision", "flask", "socketio", "redis"},
+    "iconizer": {"cv2", "torch", "torchvision", "flask", "socketio", "redis", "PIL"},
+    "history": {"cv2", "torch", "torchvision", "PIL"},
+    "webmap": {"cv2", "torch", "torchvision", "PIL", "imageio", "skimage"},
+}
+
+
+def imported_modules(package: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_imports_point_one_way(package: str) -> None:
+    allowed = ALLOWED[package] | {package}
+    forbidden = FORBIDDEN.get(package, set())
+    problems = []
+    for path, names in imported_modules(package).items():
+        for name in sorted(names & PROJECT - allowed):
+            problems.append(f"{path} imports {name}")
+        for name in sorted(names & forbidden):
+            problems.append(f"{path} imports {name}, which {package} must never use")
+    assert problems == []
+
+
+def test_the_web_process_loads_no_detector_and_no_image_library() -> None:
+    # What the embedded web process (crowdmap.webproc.web_main) imports, in a fresh interpreter.
+    code = (
+        "import sys, crowdmap.webproc, webmap.app, webmap.settings, homography.layout, history.source, history.store, iconizer.wire;"
+        "bad = sorted(m for m in ('detector', 'cv2', 'torch', 'torchvision', 'PIL', 'simulator') if m in sys.modules);"
+        "print(','.join(bad))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
