@@ -272,8 +272,8 @@ class RedisStreamPublisher:
         while True:
             with self._cond:
                 while not self._closed and (not self._pending or not self._backoff.ready(time.monotonic())):
-                    wait_s = self._backoff.wait_s(time.monotonic()) if self._pending else None
-                    self._cond.wait(wait_s if wait_s else None)
+                    # With messages waiting, sleep only until the backoff allows a new attempt.
+                    self._cond.wait(self._backoff.wait_s(time.monotonic()) if self._pending else None)
                 if self._closed:
                     return
                 batch = self._take_batch()
