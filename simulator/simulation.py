@@ -296,7 +296,7 @@ class Simulation:
 
     def _spawn_walk_ins(self, dt: float) -> None:
         config, rng = self.config, self._rng
-        exits = [place for place in self.plan.exits]
+        exits = list(self.plan.exits)
         for _ in range(rng.poisson(config.passer_by_per_s * dt)):
             origin = exits[rng.integers(len(exits))]
             legs = [("shop",)] if rng.random() < config.shop_visit_probability else []
