@@ -30,15 +30,18 @@ def get_json(url: str) -> dict:
         return json.load(response)
 
 
-def wait_for(url: str, timeout_s: float) -> None:
+def wait_for_people(base: str, timeout_s: float) -> None:
+    """Wait until the web server answers and the edge workers' first dots have arrived."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            get_json(url)
-            return
+            latest = get_json(f"{base}/api/v1/stations/demo-station/crowding")
+            if any(floor["dots"] for floor in latest["floors"]):
+                return
         except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer within {timeout_s} s")
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"no dots from {base} within {timeout_s} s")
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +49,7 @@ def demo(tmp_path_factory):
     port = free_port()
     data_dir = tmp_path_factory.mktemp("demo-data")
     process = subprocess.Popen(
-        [str(CROWDMAP), "demo", "--port", str(port), "--duration", "150", "--data-dir", str(data_dir)],
+        [str(CROWDMAP), "demo", "--port", str(port), "--duration", "240", "--data-dir", str(data_dir)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -55,7 +58,8 @@ def demo(tmp_path_factory):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{base}/api/v1/stations", timeout_s=120)
+        # Generous: six edge processes start on two cores, possibly shared with other work.
+        wait_for_people(base, timeout_s=180)
         yield base, process, data_dir
     finally:
         if process.poll() is None:
