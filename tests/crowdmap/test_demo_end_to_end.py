@@ -49,7 +49,7 @@ def demo(tmp_path_factory):
     port = free_port()
     data_dir = tmp_path_factory.mktemp("demo-data")
     process = subprocess.Popen(
-        [str(CROWDMAP), "demo", "--port", str(port), "--duration", "240", "--data-dir", str(data_dir)],
+        [str(CROWDMAP), "demo", "--port", str(port), "--duration", "150", "--data-dir", str(data_dir)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -59,7 +59,7 @@ def demo(tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     try:
         # Generous: six edge processes start on two cores, possibly shared with other work.
-        wait_for_people(base, timeout_s=180)
+        wait_for_people(base, timeout_s=120)
         yield base, process, data_dir
     finally:
         if process.poll() is None:
@@ -109,7 +109,7 @@ def test_demo_serves_moving_dots_and_zone_levels_over_rest_and_socketio(demo) ->
 
 def test_demo_exits_cleanly_after_its_duration(demo) -> None:
     _, process, data_dir = demo
-    assert process.wait(timeout=90) == 0
+    assert process.wait(timeout=200) == 0
     # Only aggregates are stored: the history database exists, and no image file was written anywhere.
     assert list(data_dir.glob("history-demo-station.sqlite3"))
     assert not [p for p in data_dir.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp", ".avi"}]
