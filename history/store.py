@@ -19,6 +19,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterable
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,19 +31,8 @@ from iconizer.types import CrowdingLevel, IconFrame
 DEFAULT_TABLE = "zone_minutes"
 DEFAULT_RETENTION_DAYS = 90
 _TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_COLUMNS = (
-    "station_id",
-    "zone_id",
-    "minute_s",
-    "count_mean",
-    "count_peak",
-    "density_mean_per_m2",
-    "density_peak_per_m2",
-    "level",
-    "los",
-    "live_samples",
-    "stale_samples",
-)
+# The table holds exactly the fields of a ZoneMinute, in order, and nothing else (PRIVACY.md P3).
+_COLUMNS = tuple(f.name for f in fields(ZoneMinute))
 CSV_HEADER = ("minute_utc", *_COLUMNS, "level_en", "stale")
 
 

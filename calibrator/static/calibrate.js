@@ -90,23 +90,18 @@
     const imageRadius = Math.max(imageWidth, imageHeight) / 110;
     const planSize = state.floor ? Math.max(state.floor.size_m[0], state.floor.size_m[1]) : 10;
     const planRadius = planSize / 90;
+    // One numbered marker; the image side is in pixels, the plan side in metres.
+    function marker(xy, radius, side, css, index, layer) {
+      const group = el("g", { class: css, "data-index": index, "data-side": side }, layer);
+      el("circle", { cx: xy[0], cy: xy[1], r: radius, id: side + "-point-" + index }, group);
+      const label = el("text", { x: xy[0] + radius * 1.3, y: xy[1] - radius * 1.3, "font-size": radius * 2.6 }, group);
+      label.textContent = String(index + 1);
+    }
     state.pairs.forEach(function (pair, index) {
       const selected = index === state.selected ? " selected" : "";
       const css = residualClass(index) + selected;
-      if (pair.image_px) {
-        const group = el("g", { class: css, "data-index": index, "data-side": "image" }, imageLayer);
-        el("circle", { cx: pair.image_px[0], cy: pair.image_px[1], r: imageRadius, id: "image-point-" + index }, group);
-        const label = el("text", { x: pair.image_px[0] + imageRadius * 1.3, y: pair.image_px[1] - imageRadius * 1.3,
-          "font-size": imageRadius * 2.6 }, group);
-        label.textContent = String(index + 1);
-      }
-      if (pair.floor_m) {
-        const group = el("g", { class: css, "data-index": index, "data-side": "plan" }, planLayer);
-        el("circle", { cx: pair.floor_m[0], cy: pair.floor_m[1], r: planRadius, id: "plan-point-" + index }, group);
-        const label = el("text", { x: pair.floor_m[0] + planRadius * 1.3, y: pair.floor_m[1] - planRadius * 1.3,
-          "font-size": planRadius * 2.6 }, group);
-        label.textContent = String(index + 1);
-      }
+      if (pair.image_px) marker(pair.image_px, imageRadius, "image", css, index, imageLayer);
+      if (pair.floor_m) marker(pair.floor_m, planRadius, "plan", css, index, planLayer);
     });
   }
 

@@ -59,6 +59,14 @@ def click_svg(page, svg_id, x, y):
     page.mouse.click(screen_x, screen_y)
 
 
+def drag(page, start, end):
+    """Press the mouse at screen point ``start``, move it in steps to ``end`` and let go."""
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(*end, steps=5)
+    page.mouse.up()
+
+
 def residual_cells(page):
     return page.locator("#pairs-table tbody td.residual-cell").all_inner_texts()
 
@@ -128,20 +136,14 @@ def test_operator_calibrates_pets_camera_in_chromium(server, page, layout_dir, a
     x, y = floor_m[2]
     start = page.evaluate(TO_SCREEN, ["plan-view", float(x), float(y)])
     end = page.evaluate(TO_SCREEN, ["plan-view", float(x) + 2.0, float(y)])
-    page.mouse.move(*start)
-    page.mouse.down()
-    page.mouse.move(*end, steps=5)
-    page.mouse.up()
+    drag(page, start, end)
     expect(page.locator("#status")).to_contain_text("Cannot save")
     wait_for_residuals(page, 6)
     assert float(residual_cells(page)[2]) == pytest.approx(2.0, abs=0.2)
     assert page.locator("#save-button").is_disabled()
     page.screenshot(path=str(ARTIFACTS / "04-dragged-off.png"), full_page=True)
     # ...and dragging it back restores the fit.
-    page.mouse.move(*end)
-    page.mouse.down()
-    page.mouse.move(*start, steps=5)
-    page.mouse.up()
+    drag(page, end, start)
     expect(page.locator("#status")).to_contain_text("Fit accepted")
     wait_for_residuals(page, 6)
     assert float(residual_cells(page)[2]) < 0.25

@@ -24,8 +24,8 @@ def test_layout_check_prints_every_camera(capsys):
     assert "6 cameras ok" in out
 
 
-def test_layout_check_shows_pair_errors(layout_dir, six_pairs, capsys):
-    image_px, floor_m = six_pairs
+def _write_point_pairs(layout_dir, image_px, floor_m):
+    """Calibrate view-001 of ``layout_dir`` from these pairs."""
     camera_file = layout_dir / "cameras" / "view-001.yaml"
     camera = yaml.safe_load(camera_file.read_text())
     camera["calibration"] = {
@@ -35,6 +35,11 @@ def test_layout_check_shows_pair_errors(layout_dir, six_pairs, capsys):
         ]
     }
     camera_file.write_text(yaml.safe_dump(camera))
+
+
+def test_layout_check_shows_pair_errors(layout_dir, six_pairs, capsys):
+    image_px, floor_m = six_pairs
+    _write_point_pairs(layout_dir, image_px, floor_m)
     assert main(["layout", "check", str(layout_dir)]) == 0
     row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("view-001"))
     fields = row.split()
@@ -46,16 +51,8 @@ def test_layout_check_shows_pair_errors(layout_dir, six_pairs, capsys):
 
 def test_layout_check_names_a_bad_camera(layout_dir, six_pairs, capsys):
     image_px, floor_m = six_pairs
-    camera_file = layout_dir / "cameras" / "view-001.yaml"
-    camera = yaml.safe_load(camera_file.read_text())
     shifted = floor_m + np.array([[0, 0], [0, 0], [0, 0], [0, 0], [3, 0], [0, 0]])
-    camera["calibration"] = {
-        "point_pairs": [
-            {"image_px": list(map(float, i)), "floor_m": list(map(float, f))}
-            for i, f in zip(image_px, shifted, strict=True)
-        ]
-    }
-    camera_file.write_text(yaml.safe_dump(camera))
+    _write_point_pairs(layout_dir, image_px, shifted)
     assert main(["layout", "check", str(layout_dir)]) == 1
     captured = capsys.readouterr()
     assert "FAILED: camera 'view-001': fit error" in captured.out

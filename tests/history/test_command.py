@@ -31,46 +31,22 @@ def db(tmp_path):
     return url
 
 
-def test_export_period_and_zone(db, capsys):
-    code = main(
-        [
-            "history",
-            "export",
-            "--station",
-            "pets2009",
-            "--history",
-            db,
-            "--since",
-            "2026-11-27T07:00",
-            "--until",
-            "2026-11-27T09:00",
-            "--zone",
-            "lawn",
-        ]
+def _export(db, since, until, *options):
+    """``crowdmap history export`` of pets2009 from ``db``; returns the exit code."""
+    return main(
+        ["history", "export", "--station", "pets2009", "--history", db, "--since", since, "--until", until, *options]
     )
-    assert code == 0
+
+
+def test_export_period_and_zone(db, capsys):
+    assert _export(db, "2026-11-27T07:00", "2026-11-27T09:00", "--zone", "lawn") == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [(r["zone_id"], r["minute_utc"]) for r in rows] == [("lawn", "2026-11-26T23:00:00Z")]
 
 
 def test_export_to_file(db, tmp_path):
     out = tmp_path / "export.csv"
-    main(
-        [
-            "history",
-            "export",
-            "--station",
-            "pets2009",
-            "--history",
-            db,
-            "--since",
-            "2026-11-27T00:00+09:00",
-            "--until",
-            "2026-11-28T00:00+09:00",
-            "--out",
-            str(out),
-        ]
-    )
+    assert _export(db, "2026-11-27T00:00+09:00", "2026-11-28T00:00+09:00", "--out", str(out)) == 0
     assert len(out.read_text().splitlines()) == 1 + 3
 
 
