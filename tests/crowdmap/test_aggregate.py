@@ -1,5 +1,4 @@
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,19 +15,10 @@ from iconizer.wire import StationFramesMessage, StatusMessage, decode_message, e
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@dataclass
-class ListPublisher:
-    sent: list[bytes] = field(default_factory=list)
-
-    def publish(self, raw: bytes) -> bool:
-        self.sent.append(raw)
-        return True
-
-
 @pytest.fixture
-def pets_aggregator() -> tuple[Aggregator, ListPublisher]:
+def pets_aggregator(make_publisher):
     station = load_station(str(ROOT / "station_layouts" / "pets2009"))
-    outbox = ListPublisher()
+    outbox = make_publisher()
     iconizer = Iconizer(station.layout, rng=np.random.default_rng(1), coarsen_m=0.0)
     return Aggregator(station.layout, iconizer, outbox, clock=lambda: 100.0), outbox
 

@@ -1,5 +1,5 @@
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -71,22 +71,13 @@ class ScriptedObserver:
         self.closed = True
 
 
-@dataclass
-class ListPublisher:
-    sent: list[bytes] = field(default_factory=list)
-
-    def publish(self, raw: bytes) -> bool:
-        self.sent.append(raw)
-        return True
-
-
-def test_edge_worker_publishes_numbers_only_and_reports_health() -> None:
+def test_edge_worker_publishes_numbers_only_and_reports_health(make_publisher) -> None:
     station = load_station(str(ROOT / "station_layouts" / "pets2009"))
     camera = station.layout.cameras[0]
     foot, _ = pets_frame_gt(1)
     script = [Detections("view-001", float(t), boxes_around(foot), np.full(len(foot), 0.8)) for t in range(3)]
     observer = ScriptedObserver(script)
-    publisher = ListPublisher()
+    publisher = make_publisher()
     worker = EdgeWorker(
         "pets2009", camera, station.layout.floor("ground"), station.calibrations[camera.id], observer, publisher
     )

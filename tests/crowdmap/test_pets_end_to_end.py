@@ -5,7 +5,6 @@ aggregator (fusion, iconizer) -> bus codec -> web hub -> /public namespace. Only
 the video's: one frame is a tenth of a second, one published frame per second of video.
 """
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,26 +26,17 @@ FRAME_S = 0.1
 pytestmark = pytest.mark.slow
 
 
-@dataclass
-class ListPublisher:
-    sent: list[bytes] = field(default_factory=list)
-
-    def publish(self, raw: bytes) -> bool:
-        self.sent.append(raw)
-        return True
-
-
-def test_pets_video_to_public_socketio_client(tmp_path: Path) -> None:
+def test_pets_video_to_public_socketio_client(tmp_path: Path, make_publisher) -> None:
     station = load_station(str(ROOT / "station_layouts" / "pets2009"))
     layout = station.layout
     clock = [1_700_000_000.0]
 
-    edge_out = ListPublisher()
+    edge_out = make_publisher()
     factory = make_observer_factory({"video": str(PETS_VIDEO), "realtime": False, "backend": "hog"})
     worker = build_worker(layout, "view-001", station.calibrations["view-001"], edge_out, factory)
     worker.clock = lambda: clock[0]
 
-    web_in = ListPublisher()
+    web_in = make_publisher()
     aggregator = Aggregator(layout, build_iconizer(station, seed=0), web_in, clock=lambda: clock[0])
 
     app, sio = create_app(
