@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from homography.layout import CalibrationSpec, Camera, CameraModel, Floor
+from homography.layout import Camera, CameraModel, Floor
 from homography.pose import PoseError, projection_from_camera_model
 
 MIN_POINT_PAIRS = 4
@@ -43,10 +43,8 @@ class CalibrationError(ValueError):
     """A calibration cannot be trusted: too few or degenerate points, too large an error."""
 
 
-def _readonly(array: npt.ArrayLike | None, dtype: type = np.float64) -> np.ndarray | None:
-    if array is None:
-        return None
-    out: np.ndarray = np.array(array, dtype=dtype, copy=True)
+def _readonly(array: npt.ArrayLike) -> np.ndarray:
+    out: np.ndarray = np.array(array, dtype=np.float64, copy=True)
     out.flags.writeable = False
     return out
 
@@ -485,14 +483,6 @@ def _optional(array: object) -> np.ndarray | None:
     return None if array is None else np.asarray(array, dtype=np.float64)
 
 
-def camera_model_to_homography(spec: CalibrationSpec) -> np.ndarray:
-    """The image-to-floor homography of a pinhole camera over the world plane z = 0."""
-    model = spec.camera_model
-    if model is None:
-        raise CalibrationError("calibration has no camera_model")
-    return model_to_homography(model)
-
-
 def model_to_homography(model: CameraModel) -> np.ndarray:
     """The image-to-floor homography (undistorted pixels -> plan metres) of a camera model."""
     intrinsics = np.asarray(model.camera_matrix, dtype=np.float64)
@@ -557,6 +547,8 @@ def calibrate_camera(camera: Camera) -> Calibration:
                 _optional(spec.camera_matrix),
                 _optional(spec.dist_coeffs),
             )
-        return calibration_from_model(spec.camera_model, camera.resolution_wh)  # type: ignore[arg-type]
+        if spec.camera_model is not None:
+            return calibration_from_model(spec.camera_model, camera.resolution_wh)
+        raise CalibrationError("calibration gives none of point_pairs, image_to_floor, camera_model")
     except CalibrationError as error:
         raise CalibrationError(f"camera {camera.id!r}: {error}") from None

@@ -89,12 +89,15 @@ def load_wildtrack_camera(
             f"{camera}: expected a 3x3 camera_matrix and 3-vectors rvec, tvec; got "
             f"{camera_matrix.shape}, {rvec.shape}, {tvec_cm.shape}"
         )
-    return CameraModel(
-        camera_matrix=tuple(tuple(float(v) for v in row) for row in camera_matrix),  # type: ignore[arg-type]
-        dist_coeffs=[float(v) for v in dist_coeffs],
-        rvec=tuple(float(v) for v in rvec),  # type: ignore[arg-type]
-        tvec_m=tuple(float(v) / _CM_PER_M for v in tvec_cm),  # type: ignore[arg-type]
-        world_to_floor=world_to_floor,  # type: ignore[arg-type]
+    # Validated from plain lists: the model checks the shapes its tuple types declare.
+    return CameraModel.model_validate(
+        {
+            "camera_matrix": camera_matrix.tolist(),
+            "dist_coeffs": dist_coeffs.tolist(),
+            "rvec": rvec.tolist(),
+            "tvec_m": (tvec_cm / _CM_PER_M).tolist(),
+            "world_to_floor": world_to_floor,
+        }
     )
 
 
