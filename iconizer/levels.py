@@ -84,13 +84,13 @@ class HysteresisGrades:
             raise ValueError(f"density_per_m2 must have shape {self.grades.shape}, got {density.shape}")
         # A grade may rise to the number of rise points the density exceeds, and fall to the number
         # of fall points it still exceeds; otherwise it holds.
-        high = np.count_nonzero(density[:, None] > self._rise, axis=1)
-        low = np.count_nonzero(density[:, None] > self._fall, axis=1)
+        high = raw_grades(density, self._rise)
+        low = raw_grades(density, self._fall)
         held = self.grades
         new = np.where(high > held, high, np.where(low < held, low, held))
         fresh = held == NO_GRADE
         if fresh.any():
-            new[fresh] = np.count_nonzero(density[fresh, None] > self.bounds_per_m2[fresh], axis=1)
+            new[fresh] = raw_grades(density[fresh], self.bounds_per_m2[fresh])
         if valid is not None:
             new = np.where(np.asarray(valid, dtype=bool), new, NO_GRADE)
         self.grades = new

@@ -8,7 +8,6 @@ coarsened, shuffled dots with a moving flag, and per-zone counts and levels.
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import shapely
 from homography.layout import StationLayout
 from homography.types import FloorPositions
 from iconizer.coarsen import COARSEN_METHODS, CoarsenMethod, coarsen_positions, shuffled
+from iconizer.fusion import fuse as fuse_cameras
 from iconizer.levels import DEFAULT_HYSTERESIS_PER_M2, FloorGrader
 from iconizer.motion import MotionWindow, PairingMethod
 from iconizer.smoothing import WindowMean
@@ -32,9 +32,9 @@ FuseFunction = Callable[[Sequence[FloorPositions]], object]
 def fuse_single_camera(positions: Sequence[FloorPositions]) -> FloorPositions:
     """Fusion for a floor seen by one camera: its positions, unchanged.
 
-    The fallback when ``iconizer.fusion`` is not importable, and the exact identity used by
-    evaluations on single-camera ground truth. Summing cameras would count a person twice where
-    views overlap, so several cameras on one floor are refused here rather than miscounted.
+    The exact identity used by evaluations on single-camera ground truth. Summing cameras would
+    count a person twice where views overlap, so several cameras on one floor are refused here
+    rather than miscounted.
 
     Raises:
         ValueError: when positions of more than one camera are given.
@@ -43,20 +43,9 @@ def fuse_single_camera(positions: Sequence[FloorPositions]) -> FloorPositions:
     if len(cameras) > 1:
         raise ValueError(
             f"floor {positions[0].floor_id!r} has live positions from cameras {cameras}; merging several "
-            "cameras needs iconizer.fusion.fuse, which is not installed"
+            "cameras needs iconizer.fusion.fuse"
         )
     return positions[-1]
-
-
-def default_fuse() -> FuseFunction:
-    """``iconizer.fusion.fuse`` when that module exists, else :func:`fuse_single_camera`."""
-    try:
-        fusion = importlib.import_module("iconizer.fusion")
-    except ModuleNotFoundError as error:
-        if error.name != "iconizer.fusion":
-            raise
-        return fuse_single_camera
-    return fusion.fuse
 
 
 def _fused_xy_m(fused: object) -> np.ndarray:
@@ -97,7 +86,7 @@ class Iconizer:
             ``coverage`` is None) covers every zone of its floor.
         rng: Randomness for shuffling and jitter; a fresh unseeded generator by default.
         fuse: Merges the positions of the live cameras of one floor into one set of people;
-            ``iconizer.fusion.fuse`` by default (see :func:`default_fuse`).
+            ``iconizer.fusion.fuse`` by default.
         coarsen_m: Coarsening cell in metres; ``layout.publishing.coarsen_m`` by default, which
             must then be positive (a station never publishes raw positions, PRIVACY.md P2). An
             explicit 0 is accepted for evaluations that compare dots with ground truth.
@@ -137,7 +126,7 @@ class Iconizer:
         self.coarsen_method: CoarsenMethod = coarsen_method
         self.stale_after_s = layout.publishing.stale_after_s
         self._rng = rng if rng is not None else np.random.default_rng()
-        self._fuse = fuse if fuse is not None else default_fuse()
+        self._fuse: FuseFunction = fuse if fuse is not None else fuse_cameras
         self._camera_floor = {camera.id: camera.floor for camera in layout.cameras}
         coverage = dict(coverage or {})
         unknown = sorted(set(coverage) - set(self._camera_floor))
