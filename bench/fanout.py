@@ -99,7 +99,7 @@ const start = Date.now();
 
 
 def make_frames(layout, dots: int, rng, timestamp: float):
-    """One station frame: ``dots`` dots on the concourse (70 % walking), none on the platform."""
+    """One station frame: ``dots`` dots on the concourse (70 % walking, on a 0.5 m grid), none on the platform."""
 
     from iconizer.types import IconFrame, ZoneState
 
@@ -107,7 +107,8 @@ def make_frames(layout, dots: int, rng, timestamp: float):
     for floor in layout.floors:
         width, height = floor.size_m
         k = dots if floor.id == "concourse" else 0
-        xy = rng.uniform([0, 0], [width, height], size=(k, 2))
+        # Snapped to the iconizer's 0.5 m coarsening grid, as published frames are.
+        xy = np.round(rng.uniform([0, 0], [width, height], size=(k, 2)) * 2) / 2
         zones = tuple(
             ZoneState(z.id, int(rng.integers(0, 40)), float(rng.uniform(0, 1.5)), int(rng.integers(0, 4)), "C", False)
             for z in layout.zones_on(floor.id)
@@ -192,6 +193,17 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def dropped_frames(port: int) -> float:
+    """The web server's count of frames skipped for clients with a full queue (its /metrics)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith("crowdmap_web_frames_dropped_slow_client_total "):
+                return float(line.split()[1])
+    return float("nan")
+
+
 def payload_bytes(dots: int) -> tuple[int, int]:
     """Bytes of one station payload and of one floor's payload, as the clients receive them (JSON)."""
     import numpy as np
@@ -242,10 +254,16 @@ def run_one(kind: str, clients: int, args: argparse.Namespace, script: Path) -> 
             message = json.loads(line)
             if message["event"] == "measuring":
                 cpu_start, wall_start = cpu_seconds(server.pid), time.time()
+                loadgen_start = cpu_seconds(loadgen.pid)
+                dropped_start = dropped_frames(port) if kind == "webmap" else None
             elif message["event"] == "done":
                 result = message
                 if cpu_start is not None:
-                    result["server_cpu"] = (cpu_seconds(server.pid) - cpu_start) / (time.time() - wall_start)
+                    elapsed = time.time() - wall_start
+                    result["server_cpu"] = (cpu_seconds(server.pid) - cpu_start) / elapsed
+                    result["loadgen_cpu"] = (cpu_seconds(loadgen.pid) - loadgen_start) / elapsed
+                    if dropped_start is not None:
+                        result["dropped"] = dropped_frames(port) - dropped_start
                 result["server_rss_mib"] = rss_mib(server.pid)
                 break
             if time.time() > deadline:
@@ -264,7 +282,10 @@ def main() -> int:
     parser.add_argument("--servers", nargs="+", default=["plain", "webmap"], choices=["plain", "webmap"])
     parser.add_argument("--dots", type=int, default=300, help="dots per frame on the concourse")
     parser.add_argument("--duration", type=int, default=20, help="measured seconds (one frame a second)")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds after the last connection before measuring")
+    parser.add_argument(
+        "--warmup", type=int, default=10, help="seconds after the last connection before measuring (the ramp's "
+        "handshakes and first frames settle)",
+    )  # fmt: skip
     parser.add_argument("--floor-rooms", action="store_true", help="clients join the concourse floor room only")
     parser.add_argument("--repeat", type=int, default=1, help="runs per setting; the table shows medians")
     parser.add_argument(
@@ -296,22 +317,24 @@ def main() -> int:
             for kind in args.servers:
                 runs = [run_one(kind, clients, args, script) for _ in range(args.repeat)]
                 row = {key: statistics.median(r[key] for r in runs if r.get(key) is not None)
-                       for key in ("p50", "p95", "p99", "max", "server_cpu", "server_rss_mib", "connected", "received")
+                       for key in ("p50", "p95", "p99", "max", "server_cpu", "loadgen_cpu", "server_rss_mib",
+                                   "connected", "received", "dropped")
                        if any(r.get(key) is not None for r in runs)}  # fmt: skip
                 row.update(server=kind, clients=clients, expected=runs[0]["expected"])
                 rows.append(row)
                 row["loadavg_1min"] = os.getloadavg()[0]
                 print(json.dumps(row), flush=True)
     print()
-    columns = ("clients", "server", "connected", "frames received / expected", "p50 ms", "p95 ms", "p99 ms",
-               "server CPU", "server RSS MiB")  # fmt: skip
+    columns = ("clients", "server", "connected", "frames received / expected", "dropped (slow)", "p50 ms",
+               "p95 ms", "p99 ms", "server CPU", "load generator CPU", "server RSS MiB")  # fmt: skip
     print("| " + " | ".join(columns) + " |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
             f"| {r['clients']} | {r['server']} | {r.get('connected', 0):.0f} | {r.get('received', 0):.0f} / "
-            f"{r['expected']} | {r.get('p50', float('nan')):.0f} | {r.get('p95', float('nan')):.0f} | "
-            f"{r.get('p99', float('nan')):.0f} | {r.get('server_cpu', float('nan')):.2f} | "
+            f"{r['expected']} | {r.get('dropped', float('nan')):.0f} | {r.get('p50', float('nan')):.0f} | "
+            f"{r.get('p95', float('nan')):.0f} | {r.get('p99', float('nan')):.0f} | "
+            f"{r.get('server_cpu', float('nan')):.2f} | {r.get('loadgen_cpu', float('nan')):.2f} | "
             f"{r.get('server_rss_mib', float('nan')):.0f} |"
         )
     by_key = {(r["clients"], r["server"]): r for r in rows}

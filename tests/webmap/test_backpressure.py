@@ -41,5 +41,5 @@ def test_slow_client_drops_frames_instead_of_queueing(tmp_path, demo_layout, use
     assert body.count('"crowding"') == max_backlog
     last = wm.make_frame(demo_layout, "platform", dots=[[99.0, 1.0]], timestamp=wm.NOW + 99)
     hub.receive(wm.frames_message(demo_layout, [last], timestamp=wm.NOW + 99))
-    assert "[99.0,1.0,1]" in http.get(url).get_data(as_text=True)
+    assert "[99,1,1]" in http.get(url).get_data(as_text=True)
     assert hub.metrics.frames_dropped._value.get() == dropped

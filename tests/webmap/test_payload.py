@@ -26,7 +26,8 @@ def test_public_payload_has_exactly_the_documented_shape(wm, demo_layout):
     assert [f["floor"] for f in payload["floors"]] == ["concourse", "platform"]
     concourse = payload["floors"][0]
     assert list(concourse) == ["floor", "dots", "zones"]
-    assert concourse["dots"] == [[1.0, 2.1, 1], [3.0, 4.0, 0]]
+    assert concourse["dots"] == [[1, 2.1, 1], [3, 4, 0]]
+    assert json.dumps(concourse["dots"]) == "[[1, 2.1, 1], [3, 4, 0]]", "whole metres are written without .0"
     assert [z["id"] for z in concourse["zones"]] == [z.id for z in demo_layout.zones_on("concourse")]
     for zone in concourse["zones"]:
         assert list(zone) == ["id", "count", "density_per_m2", "level", "los", "stale"]
@@ -62,7 +63,7 @@ def test_public_payload_refuses_mixed_frames(wm, demo_layout, station, floors, e
     [
         (0.1, [12.3, 4.6], does_not_raise()),
         (0.01, [12.35, 4.56], does_not_raise()),
-        (1.0, [12.0, 5.0], does_not_raise()),
+        (1.0, [12, 5], does_not_raise()),
         (0.25, None, pytest.raises(ValueError, match="power of ten")),
     ],
 )
@@ -74,12 +75,13 @@ def test_dot_rounding(wm, demo_layout, step_m, expected, expectation):
 
 def test_300_dots_encode_compactly(wm, demo_layout):
     rng = np.random.default_rng(1)
-    dots = rng.uniform([0, 0], [80, 30], size=(300, 2))
+    # As the iconizer publishes them: snapped to its 0.5 m coarsening grid.
+    dots = np.round(rng.uniform([0, 0], [80, 30], size=(300, 2)) * 2) / 2
     frame = wm.make_frame(demo_layout, "concourse", dots=dots, moving=rng.random(300) < 0.7)
     payload = public_payload("demo-station", wm.NOW, [frame])
     size = len(json.dumps(payload, separators=(",", ":")).encode())
-    # 300 dots of "[xx.x,yy.y,m]" are about 14 bytes each; the zones add a few hundred bytes.
-    assert size < 300 * 16 + 1000, size
+    # 300 dots of "[xx.5,yy,m]" are about 11 bytes each; the zones add a few hundred bytes.
+    assert size < 300 * 12 + 600, size
     assert len(payload["floors"][0]["dots"]) == 300
 
 
@@ -88,7 +90,7 @@ def test_mark_stale_drops_dots_and_marks_every_zone(wm, demo_layout):
     stale = mark_stale(payload)
     assert stale["floors"][0]["dots"] == []
     assert all(z["stale"] for z in stale["floors"][0]["zones"])
-    assert payload["floors"][0]["dots"] == [[1.0, 1.0, 1]], "the original is unchanged"
+    assert payload["floors"][0]["dots"] == [[1, 1, 1]], "the original is unchanged"
 
 
 def test_floor_payload_and_broadcast_targets(wm, demo_layout):
