@@ -100,6 +100,7 @@ const start = Date.now();
 
 def make_frames(layout, dots: int, rng, timestamp: float):
     """One station frame: ``dots`` dots on the concourse (70 % walking, on a 0.5 m grid), none on the platform."""
+    import numpy as np
 
     from iconizer.types import IconFrame, ZoneState
 
