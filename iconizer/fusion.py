@@ -216,8 +216,15 @@ def cluster_reports(
     return relabelled.astype(np.int64)
 
 
-def _cluster_sums(label: np.ndarray, k: int, xy_m: np.ndarray, weight: np.ndarray, precision: np.ndarray):
-    """Per cluster: total weight, weighted position sums ``(k, 2)`` and total precision (1 / sigma^2)."""
+def _report_weight(confidence: np.ndarray, sigma_m: np.ndarray) -> np.ndarray:
+    """Inverse-variance weights ``(N,)``, scaled by confidence so a doubtful report counts for less."""
+    return np.maximum(confidence, 1e-6) / sigma_m**2
+
+
+def _cluster_sums(
+    label: np.ndarray, k: int, xy_m: np.ndarray, weight: np.ndarray, precision: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per cluster: total weight ``(k,)``, weighted position sums ``(k, 2)``, total precision 1 / sigma^2 ``(k,)``."""
     total = np.bincount(label, weights=weight, minlength=k)
     sums = np.column_stack([np.bincount(label, weights=weight * xy_m[:, axis], minlength=k) for axis in range(2)])
     return total, sums, np.bincount(label, weights=precision, minlength=k)
@@ -249,7 +256,7 @@ def refine_clusters(
     if n < 2:
         return label
     clear = confidence >= settings.clear_confidence
-    weight = np.maximum(confidence, 1e-6) / sigma_m**2
+    weight = _report_weight(confidence, sigma_m)
     precision = 1.0 / sigma_m**2
     gate2 = settings.gate_sigmas**2
     for _ in range(iterations):
@@ -431,13 +438,9 @@ def fuse(
         label=label, xy_m=xy, sigma_m=sigma, camera=camera, confidence=confidence, settings=settings
     )
     k = int(label.max()) + 1
-    # Inverse-variance weights, scaled by confidence so a doubtful report counts for less.
-    weight = np.maximum(confidence, 1e-6) / sigma**2
-    total = np.bincount(label, weights=weight, minlength=k)
-    fused_xy = np.column_stack(
-        [np.bincount(label, weights=weight * xy[:, axis], minlength=k) / total for axis in range(2)]
-    )
-    fused_sigma = 1.0 / np.sqrt(np.bincount(label, weights=1.0 / sigma**2, minlength=k))
+    total, sums, cluster_precision = _cluster_sums(label, k, xy, _report_weight(confidence, sigma), 1.0 / sigma**2)
+    fused_xy = sums / total[:, None]
+    fused_sigma = 1.0 / np.sqrt(cluster_precision)
     live = list(dict.fromkeys(p.camera_id for p in positions))  # the order of _stack's camera indices
     seen = np.zeros((k, len(live)), dtype=bool)
     seen[label, camera] = True

@@ -213,7 +213,3 @@ class MotionWindow:
             ):
                 best = (t, xy)
         return best
-
-    def clear(self) -> None:
-        """Drop every kept set."""
-        self._sets.clear()
