@@ -197,11 +197,6 @@ def number_from_one(message: str) -> str:
     )
 
 
-def _rms(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(np.sqrt(np.mean(finite**2))) if len(finite) else float("nan")
-
-
 def preview_fit(
     *,
     image_px: npt.ArrayLike,
@@ -263,7 +258,7 @@ def preview_fit(
         residuals_m=np.asarray(shown.residuals_m),
         loo_errors_m=loo,
         rms_error_m=shown.rms_error_m,
-        loo_rms_error_m=_rms(loo),
+        loo_rms_error_m=shown.loo_rms_error_m,
         max_error_m=limit_m,
         projected_floor_m=projected,
         grid_step_m=step_m,

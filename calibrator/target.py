@@ -7,7 +7,6 @@ file loads and fits, puts the old file back if it does not, and appends an audit
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -166,7 +165,7 @@ class CameraTarget:
                 old_rms_error_m=old_calib.rms_error_m if old_calib is not None and len(old_calib.residuals_m) else None,
                 old_on_new_pairs_rms_m=old_on_new,
                 new_rms_error_m=preview.rms_error_m,
-                new_loo_rms_error_m=None if math.isnan(preview.loo_rms_error_m) else preview.loo_rms_error_m,
+                new_loo_rms_error_m=preview.loo_rms_error_m,  # AuditEntry turns NaN into None
                 camera_file=str(files.camera_file),
                 backup_file=str(files.backup_file),
             )
