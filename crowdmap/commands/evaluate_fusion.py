@@ -132,16 +132,12 @@ def simulated_feet_px(
     calib = rig.calibrations[camera]
     if perturbation.false_rate > 0:
         false_floor = _uniform_in(rig.coverages[camera], int(rng.poisson(perturbation.false_rate * len(feet))), rng)
-        false_px, behind = _floor_to_px(false_floor, calib)
-        feet = np.concatenate((feet, false_px[~behind]))
+        false_px = to_image(points_m=false_floor, calib=calib, distorted=True)
+        # NaN marks floor points behind the camera: no box there.
+        feet = np.concatenate((feet, false_px[np.all(np.isfinite(false_px), axis=1)]))
     if perturbation.noise_px > 0:
         feet = feet + rng.normal(0.0, perturbation.noise_px, size=feet.shape)
     return feet
-
-
-def _floor_to_px(points_m: np.ndarray, calib: Calibration) -> tuple[np.ndarray, np.ndarray]:
-    pixels = to_image(points_m=points_m, calib=calib, distorted=True)
-    return pixels, ~np.all(np.isfinite(pixels), axis=1)
 
 
 def project_camera(
@@ -190,6 +186,8 @@ def evaluate_fusion(
         The scores (``moda``, ``modp``, ``precision``, ``recall``, ``count_mae``,
         ``position_error_m_median`` and counts) plus the settings used.
     """
+    if settings is None:
+        settings = FusionSettings(min_confidence=DEFAULT_MIN_CONFIDENCE)
     rig = load_rig(dataset_dir)
     frames = load_wildtrack_frames(dataset_dir, first, last)
     rng = np.random.default_rng(perturbation.seed)
@@ -209,7 +207,7 @@ def evaluate_fusion(
         ]
         fused = fuse(
             positions,
-            settings=settings or FusionSettings(min_confidence=DEFAULT_MIN_CONFIDENCE),
+            settings=settings,
             floor_id=rig.floor.id,
             timestamp=timestamp,
             coverage=dict(zip(WILDTRACK_CAMERAS, rig.coverages, strict=True)) if use_coverage else None,
@@ -224,7 +222,7 @@ def evaluate_fusion(
         false_rate=perturbation.false_rate,
         seed=perturbation.seed,
         pixel_sigma_px=pixel_sigma_px,
-        min_confidence=(settings or FusionSettings(min_confidence=DEFAULT_MIN_CONFIDENCE)).min_confidence,
+        min_confidence=settings.min_confidence,
         use_coverage=int(use_coverage),
     )
     return report

@@ -12,11 +12,15 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from crowdmap.embedded import EmbeddedOptions
 from crowdmap.station import resolve_station_path
 from homography.layout import LayoutError, StationLayout, load_layout
+
+if TYPE_CHECKING:
+    from history.store import HistoryStore
 
 
 def _layout(args: argparse.Namespace) -> StationLayout:
@@ -27,8 +31,8 @@ def _layout(args: argparse.Namespace) -> StationLayout:
         raise SystemExit(2) from None
 
 
-def _open(args: argparse.Namespace, layout: StationLayout):
-    from history.store import open_store
+def _open(args: argparse.Namespace, layout: StationLayout) -> HistoryStore:
+    from history.store import open_store  # loaded only by the history commands
 
     url = args.history
     if url is None:

@@ -41,6 +41,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
     from calibrator.app import create_app
     from calibrator.audit import AuditLog
+    from calibrator.auth import OPERATOR_ROLE
     from calibrator.grab import frame_grabber, redact, source_spec
     from calibrator.still import StillError, StillHolder
     from calibrator.target import CameraTarget
@@ -60,7 +61,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     if args.data_dir is not None:
         settings = replace(settings, data_dir=args.data_dir)
     users = UserStore(settings.users_db)
-    if not any(user.role == "operator" for user in users.list()):
+    if not any(user.role == OPERATOR_ROLE for user in users.list()):
         print(
             f"crowdmap calibrate: no operator account in {settings.users_db}; "
             "create one with: crowdmap users add NAME --role operator",
