@@ -6,7 +6,7 @@ Run from the project root::
 
 Reports medians (microseconds) of:
 - the full step (ingest one camera's positions + ``Iconizer.step``), with identity fusion (the
-  iconizer's own cost) and, when present, with ``iconizer.fusion.fuse``;
+  iconizer's own cost) and with ``iconizer.fusion.fuse``;
 - zone assignment alone: ``ZoneIndex.counts`` (shapely 2 STRtree, vectorised) against the
   baseline, a per-point loop over ``Polygon.contains(Point)`` for every zone;
 - the same step with the baseline zone assignment in place of the vectorised one;
@@ -20,7 +20,6 @@ ground truth and the Grand Central trajectories, for both pairing methods.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
 import sys
 import time
@@ -254,9 +253,8 @@ def main() -> None:
     results = {}
     iconizer = Iconizer(layout, rng=np.random.default_rng(1), fuse=fuse_single_camera)
     results["step, identity fusion"] = medians_us(time_steps(iconizer, sets))
-    if importlib.util.find_spec("iconizer.fusion") is not None:
-        iconizer = Iconizer(layout, rng=np.random.default_rng(1))
-        results["step, iconizer.fusion.fuse"] = medians_us(time_steps(iconizer, sets))
+    iconizer = Iconizer(layout, rng=np.random.default_rng(1))
+    results["step, iconizer.fusion.fuse"] = medians_us(time_steps(iconizer, sets))
     baseline = Iconizer(layout, rng=np.random.default_rng(1), fuse=fuse_single_camera)
     for floor in baseline._floors:  # the same step with the per-point loop for zones
         floor.index = NaiveZoneIndex(floor.index)
