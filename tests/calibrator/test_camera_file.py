@@ -1,5 +1,6 @@
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -46,7 +47,7 @@ def test_pairs_replace_a_matrix_and_round_like_the_page():
 
 
 def test_pairs_keep_the_lens_of_a_camera_model():
-    camera = yaml.safe_load(open("station_layouts/demo-station/cameras/concourse-west.yaml"))
+    camera = yaml.safe_load(Path("station_layouts/demo-station/cameras/concourse-west.yaml").read_text())
     camera["calibration"]["camera_model"]["dist_coeffs"] = [-0.2, 0.01, 0.0, 0.0, 0.0]
     updated = with_point_pairs(camera, IMAGE, FLOOR)
     assert updated["calibration"]["camera_matrix"] == camera["calibration"]["camera_model"]["camera_matrix"]
