@@ -176,8 +176,7 @@ def floor_grid_px(*, calib: Calibration, floor: Floor, step_m: float) -> tuple[n
 
 def coverage_polygons_m(*, calib: Calibration, floor: Floor) -> tuple[np.ndarray, ...]:
     """The floor the camera sees usably, as polygon exteriors in metres (clipped to the walkable floor)."""
-    geometry = coverage_polygon(calib, floor)
-    parts = getattr(geometry, "geoms", [geometry])
+    parts = shapely.get_parts(coverage_polygon(calib, floor))
     return tuple(np.asarray(part.exterior.coords, dtype=np.float64) for part in parts if not part.is_empty)
 
 

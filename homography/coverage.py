@@ -97,7 +97,7 @@ def coverage_polygon(
     extent = 10.0 * max(abs(c) for c in outline.bounds) + 10.0 * max(calib.resolution_wh)
     visible = outline.intersection(_floor_side(calib, _usable_w(calib, outline, max_m_per_px), extent))
     parts = []
-    for part in getattr(visible, "geoms", [visible]):
+    for part in shapely.get_parts(visible):
         if not isinstance(part, Polygon) or part.is_empty:
             continue
         # A homography maps straight edges to straight edges on this side of the horizon, so the
