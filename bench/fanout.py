@@ -244,8 +244,8 @@ def run_one(kind: str, clients: int, args: argparse.Namespace, script: Path) -> 
         env = {**os.environ, "NODE_PATH": str(NODE_MODULES)}
         floor = "concourse" if args.floor_rooms else ""
         loadgen = subprocess.Popen(
-            [*prefix(args, 1), "node", str(script), f"http://127.0.0.1:{port}", str(clients), STATION, floor,
-             str(args.warmup), str(args.duration)],
+            [*prefix(args, 1), "node", "--single-threaded", str(script), f"http://127.0.0.1:{port}", str(clients),
+             STATION, floor, str(args.warmup), str(args.duration)],
             stdout=subprocess.PIPE, text=True, env=env, preexec_fn=lambda: os.nice(args.nice),
         )  # fmt: skip
         result: dict = {}
