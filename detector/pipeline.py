@@ -48,7 +48,10 @@ class TiledDetector:
         network: The network to run on each crop.
         name: Backend name, for logs.
         hints: Scene knowledge, or None to run on the whole frame only.
-        score_threshold: Minimum score of a kept box.
+        score_threshold: Minimum score of a kept box from the whole-frame pass.
+        tile_score_threshold: Minimum score of a kept box from a tile; upscaled crops of small,
+            blurred people score lower for the same certainty, so tiles get their own threshold
+            (None: the same as ``score_threshold``).
         nms_iou: IoU above which the weaker of two boxes is dropped.
         whole_frame_pass: Also run the whole frame (finds people larger than the tiles expect).
         max_tiles: Upper bound on tiles per frame.
@@ -62,6 +65,7 @@ class TiledDetector:
         name: str,
         hints: SceneHints | None = None,
         score_threshold: float = 0.4,
+        tile_score_threshold: float | None = None,
         nms_iou: float = 0.5,
         whole_frame_pass: bool = True,
         max_tiles: int = 64,
@@ -75,6 +79,9 @@ class TiledDetector:
         self.name = name
         self.hints = hints
         self.score_threshold = score_threshold
+        self.tile_score_threshold = score_threshold if tile_score_threshold is None else tile_score_threshold
+        if not 0.0 <= self.tile_score_threshold <= 1.0:
+            raise ValueError(f"tile_score_threshold must lie in [0, 1], got {tile_score_threshold}")
         self.nms_iou = nms_iou
         self.whole_frame_pass = whole_frame_pass
         self.max_tiles = max_tiles
@@ -111,10 +118,11 @@ class TiledDetector:
         crops = [frame_bgr[t.y0 : t.y1, t.x0 : t.x1] for t in tiles]
         boxes, scores = [], []
         for tile, (xyxy, score) in zip(tiles, self.network.infer(crops), strict=True):
-            keep = score >= self.score_threshold
+            whole = (tile.width, tile.height) == image_wh
+            keep = score >= (self.score_threshold if whole else self.tile_score_threshold)
             xyxy = xyxy[keep] + np.array([tile.x0, tile.y0, tile.x0, tile.y0], dtype=np.float64)
             score = score[keep]
-            if len(tiles) > 1 and (tile.width, tile.height) != image_wh:
+            if not whole:
                 cut = drop_cut_boxes(xyxy, tile, image_wh)
                 xyxy, score = xyxy[cut], score[cut]
             boxes.append(xyxy)

@@ -200,7 +200,7 @@ class FrameSource:
 
     # ---- reading --------------------------------------------------------------------------
 
-    def _decode_one(self) -> Frame | None | bool:
+    def _decode_one(self) -> Frame | bool | None:
         """Read one frame: a Frame, None for a corrupt frame, False at the end of the stream."""
         capture = self._capture
         if capture is None:
@@ -212,7 +212,11 @@ class FrameSource:
             self._corrupt += 1
             self._error = f"corrupt frame skipped ({self._corrupt} so far)"
             return None
-        if self.resolution_wh is not None and image is not None and (image.shape[1], image.shape[0]) != tuple(self.resolution_wh):
+        if (
+            self.resolution_wh is not None
+            and image is not None
+            and (image.shape[1], image.shape[0]) != tuple(self.resolution_wh)
+        ):
             self._error = (
                 f"frame size {image.shape[1]}x{image.shape[0]} differs from the configured "
                 f"{self.resolution_wh[0]}x{self.resolution_wh[1]}; resized"
