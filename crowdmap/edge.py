@@ -14,12 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-
 from crowdmap.bus import Publisher
 from detector.types import Detections
-from homography.calibration import Calibration, floor_sigma_m, to_floor, undistort_px
+from homography.calibration import Calibration
 from homography.layout import Camera, Floor, StationLayout
+from homography.positions import foot_points_to_floor
 from homography.types import FloorPositions
 from iconizer.types import CameraStatus
 from iconizer.wire import encode_camera_status, encode_positions
@@ -32,26 +31,15 @@ STATUS_INTERVAL_S = 1.0
 def positions_from_detections(
     detections: Detections, *, calib: Calibration, floor: Floor, pixel_sigma_px: float
 ) -> FloorPositions:
-    """Project detections' foot points onto the floor, dropping those off the plan.
-
-    A foot point above the horizon or outside the plan is a false detection or a person the
-    calibration cannot place; publishing it would put a dot somewhere absurd.
-    """
-    foot_px = detections.foot_px
-    xy_m, valid = to_floor(points_px=foot_px, calib=calib, floor=floor)
-    # Within the calibration's tolerance beyond the plan's edge a person is still on this floor:
-    # keep them, on the edge.
-    xy_m = np.clip(xy_m[valid], 0.0, floor.size_m)
-    sigma = floor_sigma_m(
-        points_px=undistort_px(points_px=foot_px[valid], calib=calib), calib=calib, pixel_sigma_px=pixel_sigma_px
-    )
-    return FloorPositions(
+    """The floor positions of a frame's detections (see :func:`homography.positions.foot_points_to_floor`)."""
+    return foot_points_to_floor(
+        foot_px=detections.foot_px,
+        confidence=detections.confidence,
+        calib=calib,
+        floor=floor,
         camera_id=detections.camera_id,
-        floor_id=floor.id,
         timestamp=detections.timestamp,
-        xy_m=xy_m,
-        confidence=detections.confidence[valid],
-        sigma_m=sigma,
+        pixel_sigma_px=pixel_sigma_px,
     )
 
 

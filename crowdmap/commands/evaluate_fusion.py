@@ -23,14 +23,12 @@ import shapely
 from homography.calibration import (
     Calibration,
     calibration_from_model,
-    floor_sigma_m,
-    to_floor,
     to_image,
-    undistort_px,
 )
 from homography.coverage import coverage_polygon
 from homography.floor_metrics import DEFAULT_MATCH_DISTANCE_M, score_frames
 from homography.layout import Floor
+from homography.positions import foot_points_to_floor
 from homography.types import FloorPositions
 from homography.wildtrack import (
     WILDTRACK_CAMERAS,
@@ -144,17 +142,14 @@ def project_camera(
     *, feet_px: np.ndarray, calib: Calibration, floor: Floor, camera_id: str, timestamp: float, pixel_sigma_px: float
 ) -> FloorPositions:
     """Foot points of one camera as floor positions, dropping those beyond the plan or the horizon."""
-    xy, valid = to_floor(points_px=feet_px, calib=calib, floor=floor)
-    sigma = floor_sigma_m(
-        points_px=undistort_px(points_px=feet_px[valid], calib=calib), calib=calib, pixel_sigma_px=pixel_sigma_px
-    )
-    return FloorPositions(
+    return foot_points_to_floor(
+        foot_px=feet_px,
+        confidence=np.full(len(feet_px), SIMULATED_CONFIDENCE),
+        calib=calib,
+        floor=floor,
         camera_id=camera_id,
-        floor_id=floor.id,
         timestamp=timestamp,
-        xy_m=xy[valid],
-        confidence=np.full(int(valid.sum()), SIMULATED_CONFIDENCE),
-        sigma_m=sigma,
+        pixel_sigma_px=pixel_sigma_px,
     )
 
 
