@@ -208,7 +208,7 @@ class FrameSource:
         ok, image = capture.read()
         if not ok:
             return False
-        if not _valid_image(image):
+        if image is None or not _valid_image(image):
             self._corrupt += 1
             self._error = f"corrupt frame skipped ({self._corrupt} so far)"
             return None

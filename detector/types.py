@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 def _readonly(array: npt.ArrayLike, dtype: type, name: str, shape_tail: tuple[int, ...]) -> np.ndarray:
     """Copy ``array`` into a read-only array of ``dtype`` after checking its trailing shape."""
-    out = np.array(array, dtype=dtype, copy=True)
+    out: np.ndarray = np.array(array, dtype=dtype, copy=True)
     if out.size == 0:
         out = out.reshape((0, *shape_tail))
     if out.ndim != 1 + len(shape_tail) or out.shape[1:] != shape_tail:

@@ -9,13 +9,15 @@ import numpy as np
 import numpy.typing as npt
 
 
-def readonly_array(array: npt.ArrayLike, name: str, shape_tail: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
+def readonly_array(
+    array: npt.ArrayLike, name: str, shape_tail: tuple[int, ...], dtype: type = np.float64
+) -> np.ndarray:
     """A finite, read-only copy of ``array`` with shape ``(n, *shape_tail)``.
 
     Raises:
         ValueError: naming ``name`` with the expected and the actual shape.
     """
-    out = np.array(array, dtype=dtype, copy=True)
+    out: np.ndarray = np.array(array, dtype=dtype, copy=True)
     if out.size == 0:
         out = out.reshape((0, *shape_tail))
     if out.ndim != 1 + len(shape_tail) or out.shape[1:] != shape_tail:

@@ -117,7 +117,6 @@ class IconFrame:
         raise KeyError(f"no zone {zone_id!r} in frame; zones are {[z.zone_id for z in self.zones]}")
 
 
-
 CAMERA_STATES = ("live", "reconnecting", "stalled", "dead")
 
 

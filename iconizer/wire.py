@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from homography.types import FloorPositions
-from iconizer.types import CAMERA_STATES, LOS_GRADES, CameraStatus, IconFrame, ZoneState
+from iconizer.types import CAMERA_STATES, LOS_GRADES, CameraStatus, CrowdingLevel, IconFrame, ZoneState
 
 WIRE_VERSION = 1
 MAX_MESSAGE_BYTES = 512 * 1024
@@ -239,7 +240,7 @@ def _zone(data: Any, where: str) -> ZoneState:
         zone_id=_ident(zone["id"], f"{where}.id"),
         count=count,
         density_per_m2=_number(zone["density_per_m2"], f"{where}.density_per_m2", low=0, high=100),
-        level=level,
+        level=CrowdingLevel(level),
         los=zone["los"],
         stale=stale,
     )
@@ -278,7 +279,11 @@ def _frames(data: dict[str, Any]) -> StationFramesMessage:
     return StationFramesMessage(station, timestamp, tuple(frames))
 
 
-_DECODERS = {"positions": _positions, "camera_status": _status, "icon_frames": _frames}
+_DECODERS: dict[str, Callable[[dict[str, Any]], Message]] = {
+    "positions": _positions,
+    "camera_status": _status,
+    "icon_frames": _frames,
+}
 
 
 def decode_message(raw: bytes | str, *, max_bytes: int = MAX_MESSAGE_BYTES) -> Message:
