@@ -157,7 +157,7 @@ def test_public_map_shows_exactly_the_payload(server, page, wm, demo_layout):
         for (x, y), m in zip(concourse_dots, [True, False, True, True], strict=True)
     }
     assert set(map(tuple, circles(page, "concourse"))) == expected
-    assert page.text_content("#zone-ticket-gates .zone-level") == "crowded"
+    assert page.text_content("#label-ticket-gates .zone-level") == "crowded"
     assert page.text_content("#row-ticket-gates .level-cell") == "crowded"
     assert page.text_content("#row-concourse-west .level-cell") == "busy"
     assert page.text_content("#row-platform-east .level-cell") == "very crowded"
@@ -214,7 +214,7 @@ def test_stale_zone_reads_no_data_when_its_camera_dies(server, page, wm, demo_la
     )
     assert "stale" in page.get_attribute("#zone-platform-west", "class")
     page.click("#tab-platform")
-    assert page.text_content("#zone-platform-west .zone-level") == "no data"
+    assert page.text_content("#label-platform-west .zone-level") == "no data"
     shot(page, "public-map-stale-zone")
 
 

@@ -70,7 +70,7 @@
       const svg = document.getElementById(`plan-${floor.id}`);
       const [w, h] = floor.size_m;
       svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
-      const unit = Math.max(w, h) / 60; // dot size scales with the plan, in metres
+      const unit = Math.max(w, h) / 60; // line widths scale with the plan, in metres
       const textM = w / 75; // about 15 px on a desktop-wide map; labels are shrunk to fit below
       const labels = [];
       el("rect", { x: 0, y: 0, width: w, height: h, class: "ground" }, svg);
@@ -85,19 +85,23 @@
         }
       }
       const zones = el("g", { class: "zones", "stroke-width": unit * 0.15 }, svg);
+      // Drawn in three layers: zone colours, then the dots, then the zone labels on top, so a
+      // crowd never hides the words that say how crowded it is.
+      const dotR = Math.min(0.6, Math.max(0.25, Math.max(w, h) / 160));
+      el("g", { class: "dots", id: `dots-${floor.id}`, "data-r": dotR, "stroke-width": dotR * 0.35 }, svg);
+      const labelLayer = el("g", { class: "zone-labels" }, svg);
       for (const z of floor.zones) {
         zoneInfo[z.id] = { name: z.name[lang], floor: floor.id, floorName: floor.name[lang] };
         const g = el("g", { class: "zone stale", id: `zone-${z.id}`, "data-zone": z.id }, zones);
         el("polygon", { points: points(z.polygon_m), class: "zone-area" }, g);
         const [x, y] = centroid(z.polygon_m);
-        const label = el("text", { x, y, class: "zone-label", "font-size": textM }, g);
+        const label = el("text", { x, y, class: "zone-label", id: `label-${z.id}`, "font-size": textM }, labelLayer);
         const name = el("tspan", { x, dy: 0, class: "zone-name" }, label);
         name.textContent = z.name[lang];
         const word = el("tspan", { x, dy: textM * 1.2, class: "zone-level" }, label);
         word.textContent = T.noData;
         labels.push([label, z.polygon_m]);
       }
-      el("g", { class: "dots", id: `dots-${floor.id}`, "data-r": unit * 0.55, "stroke-width": unit * 0.2 }, svg);
       fitLabels(svg, labels, textM);
     }
     buildLegend();
@@ -175,7 +179,7 @@
         const g = document.getElementById(`zone-${zone.id}`);
         if (!g) continue;
         g.setAttribute("class", zone.stale ? "zone stale" : `zone level-${zone.level}`);
-        g.querySelector(".zone-level").textContent = levelWord(zone);
+        document.querySelector(`#label-${zone.id} .zone-level`).textContent = levelWord(zone);
         const row = document.getElementById(`row-${zone.id}`);
         if (row) {
           const cell = row.querySelector(".level-cell");
