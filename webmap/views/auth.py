@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import UserMixin, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -53,7 +54,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-def login() -> Response:
+def login() -> ResponseReturnValue:
     """Show the form; on POST check the rate limit, then the password."""
     lang = choose_language(request)
     form = LoginForm()
@@ -93,7 +94,7 @@ def login() -> Response:
 
 
 @blueprint.post("/logout")
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     """End the session (a POST with a CSRF token, so no other site can log staff out)."""
     logout_user()
     session.clear()

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
@@ -134,7 +135,7 @@ def crowding(station_id: str) -> Response:
 
 
 @blueprint.get("/api/v1/stations/<station_id>/plan")
-def plan(station_id: str) -> Response:
+def plan(station_id: str) -> ResponseReturnValue:
     """The station's geometry for drawing the map: floors, walkable areas, features and zones, in metres."""
     layout = _layout(station_id)
     out = {
