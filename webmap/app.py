@@ -123,8 +123,9 @@ def create_app(
         metrics.frames_dropped.inc()
 
     if settings.message_queue:
+        # Flask-SocketIO's channel name, so an external SocketIO(message_queue=...) emitter reaches us too.
         manager: BoundedManager = BoundedRedisManager(
-            settings.message_queue, max_backlog=settings.max_backlog, on_drop=on_drop
+            settings.message_queue, channel="flask-socketio", max_backlog=settings.max_backlog, on_drop=on_drop
         )
     else:
         manager = BoundedManager(max_backlog=settings.max_backlog, on_drop=on_drop)

@@ -1,0 +1,70 @@
+"""Two web processes' worth of apps on a real Redis: a frame received by one reaches clients of the other."""
+
+import json
+import uuid
+
+import pytest
+import redis
+
+from webmap import WebSettings, create_app, hub_of
+from webmap.store import RedisLatestStore
+
+pytestmark = pytest.mark.redis
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_url():
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("needs the Redis server on 127.0.0.1:6379 (scripts/services.sh starts one)")
+    return REDIS_URL
+
+
+def test_latest_frame_is_shared_through_redis(redis_url, wm, demo_layout):
+    client = redis.Redis.from_url(redis_url)
+    store = RedisLatestStore(client, ttl_s=30)
+    station = f"test-{uuid.uuid4().hex[:8]}"
+    assert store.get(station) is None
+    store.put(station, {"station": station, "timestamp": 1.0, "floors": []})
+    assert RedisLatestStore(redis.Redis.from_url(redis_url)).get(station)["timestamp"] == 1.0
+    assert 0 < client.ttl(f"crowdmap:latest:{station}") <= 30
+    client.delete(f"crowdmap:latest:{station}")
+
+
+def polling_client(app):
+    """A real Engine.IO long-polling client through the app's WSGI stack (the Socket.IO test client
+    refuses to run with a message queue), joined to demo-station."""
+    http = app.test_client()
+    handshake = http.get("/socket.io/?EIO=4&transport=polling").get_data(as_text=True)
+    sid = json.loads(handshake[1:])["sid"]
+    url = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+    http.post(url, data="40/public,")
+    assert http.get(url).get_data(as_text=True).startswith("40/public,")
+    http.post(url, data='42/public,0["join",{"station":"demo-station"}]')
+    assert '"ok":true' in http.get(url).get_data(as_text=True)
+    return http, url
+
+
+def test_a_frame_received_by_one_process_reaches_clients_of_another(tmp_path, redis_url, wm, demo_layout, users):
+    settings = WebSettings(data_dir=tmp_path, async_mode="threading", message_queue=redis_url)
+    app_a, _ = create_app(settings, layouts=[demo_layout], users=users, clock=lambda: wm.NOW)
+    app_b, _ = create_app(settings, layouts=[demo_layout], users=users, clock=lambda: wm.NOW)
+    http, url = polling_client(app_b)
+    frame = wm.make_frame(demo_layout, "platform", dots=[[42.5, 7]], timestamp=wm.NOW)
+    # B subscribes to the queue in a thread once its first client connected: retry, bounded,
+    # until that subscription is live and A's broadcast arrives (the long-poll GET waits for it).
+    body = ""
+    for _ in range(20):
+        hub_of(app_a).receive(wm.frames_message(demo_layout, [frame]))
+        body = http.get(url).get_data(as_text=True)
+        if '"crowding"' in body:
+            break
+    assert '"dots":[[42.5,7,1]]' in body
+    # Both apps share the latest frame through Redis: B answers REST with what A received.
+    try:
+        crowding = app_b.test_client().get("/api/v1/stations/demo-station/crowding").get_json()
+        assert crowding["floors"][0]["dots"] == [[42.5, 7, 1]]
+    finally:
+        redis.Redis.from_url(redis_url).delete("crowdmap:latest:demo-station")
