@@ -10,7 +10,7 @@ from webmap import WebSettings, create_app, hub_of
 from webmap.store import RedisLatestStore
 
 pytestmark = pytest.mark.redis
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own: the latest-frame keys cannot meet other tests'
 
 
 @pytest.fixture
