@@ -1,0 +1,124 @@
+"""The web relay: frames stream -> hub, with bus-driven emits only from the lease holder."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import redis
+
+from crowdmap.redis_bus import RedisStreamPublisher, RedisStreamSubscriber, frames_stream
+from crowdmap.station import load_station
+from crowdmap.web_relay import FrameRelay, RelayGate, RelayLease, relay_lease_key
+from iconizer.stepper import Iconizer
+from iconizer.wire import encode_station_frames
+from webmap.hub import Hub
+from webmap.metrics import WebMetrics
+from webmap.store import MemoryLatestStore
+
+pytestmark = pytest.mark.redis
+
+URL = "redis://127.0.0.1:6379/0"
+ROOT = Path(__file__).resolve().parents[2]
+LAYOUT = load_station(str(ROOT / "station_layouts" / "pets2009")).layout
+
+
+@dataclass
+class Recorder:
+    """Stands where the Socket.IO server receives the hub's emits, and keeps them."""
+
+    events: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+
+    def emit(self, event: str, data: Any, namespace: str | None = None, to: str | None = None) -> None:
+        self.events.append((event, namespace, to))
+
+
+@pytest.fixture
+def client() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.fail("Redis is not running on 127.0.0.1:6379; start it with scripts/services.sh")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def station_id(client) -> Iterator[str]:
+    """A station id of this test alone, so its streams and lease are its own."""
+    sid = f"relay-{uuid.uuid4().hex[:10]}"
+    yield sid
+    client.delete(frames_stream(sid), relay_lease_key(sid))
+
+
+def frame_bytes(station_id: str, t_s: float) -> bytes:
+    iconizer = Iconizer(LAYOUT, rng=np.random.default_rng(0), coarsen_m=0.0)
+    return encode_station_frames(LAYOUT.station.id, iconizer.step(t_s), t_s).replace(
+        f'"station":"{LAYOUT.station.id}"'.encode(), f'"station":"{station_id}"'.encode()
+    )
+
+
+def web_process(client: redis.Redis, station_id: str, holder: str) -> tuple[Hub, Recorder, RelayGate, FrameRelay]:
+    layout = LAYOUT.model_copy(update={"station": LAYOUT.station.model_copy(update={"id": station_id})})
+    recorder = Recorder()
+    lease = RelayLease(client, relay_lease_key(station_id), holder, ttl_s=3.0)
+    gate = RelayGate(recorder, lease)
+    hub = Hub([layout], MemoryLatestStore(), gate, WebMetrics())
+    return hub, recorder, gate, FrameRelay(hub, RedisStreamSubscriber(URL, frames_stream(station_id)), gate)
+
+
+def run_until(relay: FrameRelay, condition) -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(lambda: stop.is_set() or condition(),), daemon=True)
+    thread.start()
+    thread.join(60)
+    stop.set()
+    assert not thread.is_alive(), "the relay loop did not finish"
+
+
+def test_both_web_processes_take_every_frame_but_only_the_lease_holder_emits_it(client, station_id):
+    first = web_process(client, station_id, "web-1")
+    second = web_process(client, station_id, "web-2")
+    assert first[2].lease.renew()  # web-1 relays
+    publisher = RedisStreamPublisher(URL, frames_stream(station_id), maxlen=100)
+    for t_s in (1000.0, 1001.0, 1002.0):
+        publisher.publish(frame_bytes(station_id, t_s))
+    assert publisher.flush(timeout_s=10.0)
+    publisher.close()
+
+    for hub, _, _, relay in (first, second):
+        run_until(relay, lambda hub=hub: (hub.store.get(station_id) or {}).get("timestamp") == 1002.0)
+    # Both keep the latest frame for REST; only web-1 put frames into the message queue.
+    assert first[0].store.get(station_id)["timestamp"] == 1002.0
+    assert second[0].store.get(station_id)["timestamp"] == 1002.0
+    assert {event for event, _, _ in first[1].events} == {"crowding"}
+    assert second[1].events == []
+    assert first[2].relayed > 0 and first[2].suppressed == 0
+    assert second[2].suppressed == first[2].relayed and second[2].relayed == 0
+
+
+def test_emits_that_do_not_come_from_the_bus_always_pass(client, station_id):
+    _, recorder, gate, _ = web_process(client, station_id, "web-2")
+    assert not gate.lease.held()
+    gate.emit("alert", {"id": 1}, namespace="/staff", to=station_id)  # e.g. staff acknowledged an alert here
+    assert recorder.events == [("alert", "/staff", station_id)]
+
+
+def test_garbage_on_the_frames_stream_is_dropped_by_the_hub_and_never_emitted(client, station_id):
+    hub, recorder, gate, relay = web_process(client, station_id, "web-1")
+    assert gate.lease.renew()
+    assert relay.subscriber.receive(timeout_s=0.05) is None  # reading from here on
+    for raw in (b"\xff\xd8\xff\xe0 not a frame", b'{"type":"icon_frames"}', b"[]"):
+        client.xadd(frames_stream(station_id), {b"m": raw})
+    client.xadd(frames_stream(station_id), {b"m": frame_bytes(station_id, 1000.0)})
+    run_until(relay, lambda: hub.store.get(station_id) is not None)
+    assert hub.metrics.messages_rejected.labels(reason="invalid")._value.get() == 3
+    assert [event for event, _, _ in recorder.events] == ["crowding"]
+    assert relay.errors == 0
