@@ -10,11 +10,18 @@ neither torch nor any weights::
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from detector.types import Detections
+
+# Edge boxes run several cameras, so torch's OpenMP threads share cores with other processes;
+# spinning while waiting for work then slows a frame from 0.15 s to 2.5-6 s on this 2-core machine
+# (docs/BENCHMARKS.md). Sleeping waits cost little when idle. Effective only if set before torch
+# loads; an explicit setting from the environment wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # name -> "module:function"; the function takes the options as keywords and returns a Detector.
 # A plain dict so tests and sites can add or swap backends (STYLE.md section 3).

@@ -19,6 +19,9 @@ from typing import Any
 
 import numpy as np
 
+# Imported before anything loads torch: it sets torch's OpenMP wait policy for shared cores.
+import detector as _detector_package  # noqa: F401
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``crowdmap eval`` and its subcommands."""
