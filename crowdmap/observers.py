@@ -6,6 +6,7 @@ detector and is dropped when ``observe`` returns; only the detections leave this
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -35,15 +36,21 @@ class SimulatedObserver:
     calib: Calibration
     seed: int
     epoch_s: float
+    first_train_after_s: float | None = None
     _fps: float = 0.0
     _last_s: float = math.nan
     _sim: Any = field(init=False, repr=False)
     _rng: np.random.Generator = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        from simulator import Simulation
+        from simulator import Simulation, SimulationConfig
 
-        self._sim = Simulation(self.layout, seed=self.seed, start_s=self.epoch_s)
+        config = SimulationConfig()
+        if self.first_train_after_s is not None:
+            # Trains run on absolute times; shift them so that a short demo sees one arrive.
+            offset_s = (self.epoch_s + self.first_train_after_s) % config.train_interval_s
+            config = dataclasses.replace(config, train_offset_s=offset_s)
+        self._sim = Simulation(self.layout, seed=self.seed, start_s=self.epoch_s, config=config)
         # Detection noise differs per camera but is reproducible.
         self._rng = np.random.default_rng([self.seed, sum(map(ord, self.camera.id))])
 
@@ -116,18 +123,21 @@ def make_observer_factory(options: dict[str, Any]) -> Callable[[StationLayout, C
     """A factory building the right observer for each camera of a layout.
 
     Options: ``video`` replaces a ``{video}`` source; ``backend`` overrides the camera's
-    detector backend; ``seed`` and ``epoch_s`` set the simulation shared by all edge processes;
+    detector backend; ``seed`` and ``epoch_s`` set the simulation shared by all edge processes,
+    and ``first_train_after_s`` when its first train arrives;
     ``realtime`` (default True) paces file sources like a live camera.
     """
 
     def build(layout: StationLayout, camera: Camera, calib: Calibration) -> Any:
         if camera.source == "sim":
+            first_train = options.get("first_train_after_s")
             return SimulatedObserver(
                 layout,
                 camera,
                 calib,
                 seed=int(options.get("seed", DEFAULT_SEED)),
                 epoch_s=float(options.get("epoch_s", time.time())),
+                first_train_after_s=None if first_train is None else float(first_train),
             )
         from detector import DEFAULT_BACKEND, create_detector
         from detector.sources import open_source

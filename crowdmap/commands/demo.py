@@ -31,4 +31,5 @@ def run(args: argparse.Namespace) -> int:
     if any(camera.source != "sim" for camera in station.layout.cameras):
         print("crowdmap: demo runs simulated cameras only; use `crowdmap run` for real cameras")
         return 2
-    return run_embedded(station, embedded_options(args, {"seed": args.seed}))
+    # The first train pulls in 20 s after start, so even a short run shows a surge.
+    return run_embedded(station, embedded_options(args, {"seed": args.seed, "first_train_after_s": 20.0}))

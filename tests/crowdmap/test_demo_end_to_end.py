@@ -107,6 +107,19 @@ def test_demo_serves_moving_dots_and_zone_levels_over_rest_and_socketio(demo) ->
     assert not all(zone["stale"] for zone in zones)
 
 
+def test_a_train_arrival_raises_crowding_levels(demo) -> None:
+    # The demo's first train pulls in 20 s after start; its surge lasts about a minute.
+    base, _, _ = demo
+    peak_levels: dict[str, int] = {}
+    deadline = time.monotonic() + 100
+    while time.monotonic() < deadline and not any(peak_levels.values()):
+        latest = get_json(f"{base}/api/v1/stations/demo-station/crowding")
+        for zone in (z for floor in latest["floors"] for z in floor["zones"]):
+            peak_levels[zone["id"]] = max(peak_levels.get(zone["id"], 0), zone["level"])
+        time.sleep(1.0)
+    assert any(peak_levels.values()), f"no zone left 'quiet' during the run: {peak_levels}"
+
+
 def test_demo_exits_cleanly_after_its_duration(demo) -> None:
     _, process, data_dir = demo
     assert process.wait(timeout=200) == 0
