@@ -36,10 +36,11 @@ class HogNetwork:
             )
             rects = np.asarray(rects, dtype=np.float64).reshape(-1, 4)
             weights = np.asarray(weights, dtype=np.float64).reshape(-1)
-            # The 64x128 window has about 16 px of margin above and below the person; trim it so
-            # the bottom edge is the foot point.
+            # The 64x128 window holds a person about 96 px tall and 40 px wide with margins all
+            # round; trim to the person so the bottom edge is the foot point (on PETS every 20th
+            # frame: F1 0.50 with a 10 %/6 % trim, 0.77 with this 20 %/10 % one).
             x, y, w, h = rects.T
-            xyxy = np.column_stack((x + 0.1 * w, y + 0.06 * h, x + 0.9 * w, y + 0.94 * h)) / scale
+            xyxy = np.column_stack((x + 0.2 * w, y + 0.1 * h, x + 0.8 * w, y + 0.9 * h)) / scale
             scores = 1.0 / (1.0 + np.exp(-2.0 * weights))  # margin 0 -> 0.5
             out.append((xyxy, scores))
         return out
@@ -49,7 +50,7 @@ def build(
     *,
     person_height_px: np.ndarray | None = None,
     floor_mask: np.ndarray | None = None,
-    score_threshold: float = 0.6,
+    score_threshold: float = 0.75,
     input_px: int = 1152,
     max_tiles: int = 32,
     **_unused: object,
