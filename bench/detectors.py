@@ -46,6 +46,7 @@ class OnnxNanoDet:
     """The NanoDet reference ONNX graph through onnxruntime, with our pre- and post-processing."""
 
     target_person_px = 64.0
+    min_person_px = 30.0
 
     def __init__(self, threads: int) -> None:
         import onnxruntime as ort
@@ -81,6 +82,7 @@ class OnnxPedSsd:
     """The SSDLite pedestrian reference ONNX graph (post-NMS outputs) through onnxruntime."""
 
     target_person_px = 90.0
+    min_person_px = 45.0
 
     def __init__(self, threads: int) -> None:
         import onnxruntime as ort

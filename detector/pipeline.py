@@ -24,6 +24,8 @@ class Network(Protocol):
     """Side of the (square) network input in pixels: the scale a crop is resized to."""
     target_person_px: float
     """Person height in input pixels that this network finds most reliably."""
+    min_person_px: float
+    """Smallest person height in input pixels that this network still finds reliably."""
 
     def infer(self, crops_bgr: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per crop: boxes ``(n, 4)`` xyxy in that crop's pixels and scores ``(n,)`` in [0, 1]."""
@@ -99,6 +101,7 @@ class TiledDetector:
                     image_wh=image_wh,
                     input_px=self.network.input_px,
                     target_person_px=self.network.target_person_px,
+                    min_person_px=getattr(self.network, "min_person_px", None),
                     max_tiles=self.max_tiles,
                 )
             if self.whole_frame_pass or not tiles:

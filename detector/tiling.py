@@ -48,6 +48,7 @@ def plan_tiles(
     image_wh: tuple[int, int],
     input_px: int,
     target_person_px: float,
+    min_person_px: float | None = None,
     max_tiles: int = 64,
 ) -> list[Tile]:
     """Square tiles whose resize to ``input_px`` makes an expected person about ``target_person_px`` tall.
@@ -60,6 +61,8 @@ def plan_tiles(
         image_wh: Frame size ``(W, H)`` in pixels.
         input_px: Side of the network's square input, pixels.
         target_person_px: Person height the network detects best, in input pixels.
+        min_person_px: Smallest person height, in input pixels, the network still finds reliably;
+            rows whose people reach it in the whole-frame pass get no tiles (default 0.8 x target).
         max_tiles: Upper bound on the number of tiles; the plan coarsens (larger tiles) to meet it.
 
     Returns:
@@ -73,14 +76,15 @@ def plan_tiles(
         raise ValueError(f"hints describe {hints.height_rows} rows but the frame has {height}")
     factor = 1.0
     for _ in range(8):
-        tiles = _plan(hints, width, height, input_px, target_person_px * factor)
+        floor_px = 0.8 * target_person_px if min_person_px is None else min_person_px
+        tiles = _plan(hints, width, height, input_px, target_person_px * factor, floor_px)
         if len(tiles) <= max_tiles:
             return tiles
         factor *= 0.8  # accept smaller people in the input rather than too many tiles
     return tiles[:max_tiles]
 
 
-def _plan(hints: SceneHints, width: int, height: int, input_px: int, target_px: float) -> list[Tile]:
+def _plan(hints: SceneHints, width: int, height: int, input_px: int, target_px: float, min_px: float) -> list[Tile]:
     heights = hints.person_height_px
     mask = hints.floor_mask
     whole_scale = input_px / max(width, height)
@@ -94,7 +98,7 @@ def _plan(hints: SceneHints, width: int, height: int, input_px: int, target_px: 
     last = int(rows[-1])
     while y <= last:
         h = float(heights[y]) if np.isfinite(heights[y]) else float(np.nanmin(heights))
-        if h * whole_scale >= 0.8 * target_px:
+        if h * whole_scale >= min_px:
             break  # this row and everything below it is large enough for the whole-frame pass
         side = int(np.ceil(min(input_px * h / target_px, max(width, height))))
         side = max(side, int(np.ceil(2.5 * h)))  # room for a person and a band of feet below them

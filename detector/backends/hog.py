@@ -18,6 +18,7 @@ class HogNetwork:
     """
 
     target_person_px = 96.0
+    min_person_px = 80.0  # the 64x128 window cannot find people much smaller than it expects
 
     def __init__(self, *, input_px: int = 1152, hit_threshold: float = 0.0) -> None:
         self.input_px = input_px

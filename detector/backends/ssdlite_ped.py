@@ -54,6 +54,7 @@ class SsdLitePedNetwork:
 
     input_px = INPUT_PX
     target_person_px = 90.0
+    min_person_px = 45.0
 
     def __init__(self, *, graph_path: Path, threads: int | None = None) -> None:
         if threads is not None:

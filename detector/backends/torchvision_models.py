@@ -32,6 +32,7 @@ class TorchvisionNetwork:
         self.model = model.eval()
         self.input_px = input_px
         self.target_person_px = target_person_px
+        self.min_person_px = 0.6 * target_person_px
 
     @torch.inference_mode()
     def infer(self, crops_bgr: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -17,6 +17,7 @@ class OracleNetwork:
 
     input_px = 416
     target_person_px = 64.0
+    min_person_px = 51.2
 
     def __init__(self, frame: np.ndarray, people_xyxy: np.ndarray) -> None:
         self.frame = frame
