@@ -23,11 +23,12 @@ if [[ -f webmap/frontend/package.json ]]; then
 fi
 
 if (( dev )); then
-    if [[ ! -x /usr/bin/chromium ]]; then
+    # Browser tests drive Debian's Chromium; the CJK fonts make Japanese pages legible in screenshots.
+    if [[ ! -x /usr/bin/chromium ]] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
         if [[ $(id -u) -eq 0 ]]; then
-            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
         else
-            echo "install.sh: browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2
+            echo "install.sh: browser tests need Debian's chromium: sudo apt-get install -y chromium fonts-noto-cjk" >&2
         fi
     fi
     bash scripts/services.sh
