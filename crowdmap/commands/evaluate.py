@@ -216,7 +216,7 @@ def _detect_video(args: argparse.Namespace) -> dict[str, Any]:
             found = detector.detect(frame, camera_id=camera_id, timestamp=float(number))
             times_ms.append((time.perf_counter() - began) * 1000.0)
             gt = truth.get(number, np.zeros((0, 4)))
-            feet = (to_floor(found.foot_px), to_floor(foot_points(gt))) if to_floor else (None, None)
+            feet = (to_floor(found.foot_px), to_floor(foot_points(gt))) if to_floor is not None else (None, None)
             score.add(found.xyxy_px, gt, pred_feet_m=feet[0], gt_feet_m=feet[1])
             del frame  # frames live only as long as this loop step (PRIVACY.md P1)
     finally:

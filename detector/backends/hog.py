@@ -24,7 +24,7 @@ class HogNetwork:
         self.input_px = input_px
         self.hit_threshold = hit_threshold
         self._hog = cv2.HOGDescriptor()
-        self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())  # type: ignore[attr-defined]
 
     def infer(self, crops_bgr: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per crop: boxes xyxy in crop pixels and scores squashed from SVM margins into [0, 1]."""
@@ -32,11 +32,11 @@ class HogNetwork:
         for crop in crops_bgr:
             scale = self.input_px / max(crop.shape[:2])
             image = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-            rects, weights = self._hog.detectMultiScale(
+            found, margins = self._hog.detectMultiScale(
                 image, hitThreshold=self.hit_threshold, winStride=(8, 8), padding=(8, 8), scale=1.05
             )
-            rects = np.asarray(rects, dtype=np.float64).reshape(-1, 4)
-            weights = np.asarray(weights, dtype=np.float64).reshape(-1)
+            rects = np.asarray(found, dtype=np.float64).reshape(-1, 4)
+            weights = np.asarray(margins, dtype=np.float64).reshape(-1)
             # The 64x128 window holds a person about 96 px tall and 40 px wide with margins all
             # round; trim to the person so the bottom edge is the foot point (on PETS every 20th
             # frame: F1 0.50 with a 10 %/6 % trim, 0.77 with this 20 %/10 % one).

@@ -11,6 +11,7 @@ TensorFlow control flow.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -45,6 +46,7 @@ def _tensor(raw: bytes) -> np.ndarray:
     count = int(np.prod(shape)) if shape else 1
     if 4 in fields:
         return np.frombuffer(fields[4][0], dtype=dtype.newbyteorder("<")).astype(dtype).reshape(shape)  # type: ignore[arg-type]
+    values: list[Any]
     if dtype == np.float32:
         values = packed_floats(fields.get(5, []))
     elif dtype == np.int64:
@@ -61,7 +63,7 @@ def _tensor(raw: bytes) -> np.ndarray:
     raise ValueError(f"TensorProto holds {array.size} values for shape {shape}")
 
 
-def _attr(raw: bytes) -> object:
+def _attr(raw: bytes) -> Any:
     """An AttrValue as a plain Python value (list, str, int, float, bool, dtype code, shape, array)."""
     fields = parse_fields(raw)
     if 1 in fields:
@@ -138,7 +140,7 @@ def subgraph(graph: Graph, *, outputs: list[str], feeds: list[str]) -> Graph:
     )
 
 
-def _ref(env: dict, ref: str) -> object:
+def _ref(env: dict[str, Any], ref: str) -> Any:
     name, _, index = ref.partition(":")
     value = env[name]
     return value[int(index)] if isinstance(value, list) else value
@@ -149,7 +151,7 @@ def _strided_slice(x: np.ndarray, node: Node, begin: np.ndarray, end: np.ndarray
         raise ValueError(f"{node.name}: StridedSlice with ellipsis or new axes is not supported")
     begin_mask, end_mask = int(node.attr.get("begin_mask", 0)), int(node.attr.get("end_mask", 0))
     shrink = int(node.attr.get("shrink_axis_mask", 0))
-    index = []
+    index: list[Any] = []
     for axis, (b, e, s) in enumerate(zip(begin.tolist(), end.tolist(), strides.tolist(), strict=True)):
         if shrink >> axis & 1:
             index.append(int(b))
@@ -163,12 +165,12 @@ def _strided_slice(x: np.ndarray, node: Node, begin: np.ndarray, end: np.ndarray
 def evaluate_constant(graph: Graph, output: str) -> np.ndarray:
     """Evaluate a subgraph that depends on constants only (anchor generators) with numpy."""
     part = subgraph(graph, outputs=[output], feeds=[])
-    env: dict[str, object] = dict(graph.consts)
+    env: dict[str, Any] = dict(graph.consts)
     for node in part.nodes:
         a = [_ref(env, i) for i in node.inputs]
         op = node.op
         if op == "Identity":
-            out: object = a[0]
+            out: Any = a[0]
         elif op == "Reshape":
             out = np.reshape(a[0], [int(v) for v in np.ravel(a[1])])
         elif op == "Slice":
@@ -307,13 +309,14 @@ class GraphDefModule(torch.nn.Module):
     def forward(self, x_nhwc: torch.Tensor) -> dict[str, torch.Tensor]:
         """Run on a batch ``(B, H, W, 3)``; returns the outputs by name (TensorFlow layouts)."""
         # Inside, feature maps are NCHW; shapes the graph asks for are reported as NHWC.
-        env: dict[str, object] = {self.feed: x_nhwc.permute(0, 3, 1, 2)}
+        env: dict[str, Any] = {self.feed: x_nhwc.permute(0, 3, 1, 2)}
         layout: dict[str, str] = {self.feed: "nchw"}
         for node in self.graph.nodes:
-            args = [
+            args: list[Any] = [
                 env[i.split(":")[0]] if i.split(":")[0] in env else self.consts[i.split(":")[0]] for i in node.inputs
             ]
             op = node.op
+            out: Any
             if op in ("Conv2D", "DepthwiseConv2dNative"):
                 weight, bias = self._weights[node.name]
                 stride = int(node.attr["strides"][1])

@@ -46,6 +46,7 @@ def parse_fields(data: bytes | memoryview) -> dict[int, list[int | bytes]]:
     while pos < end:
         key, pos = read_varint(view, pos)
         number, wire = key >> 3, key & 7
+        value: int | bytes
         if wire == VARINT:
             value, pos = read_varint(view, pos)
         elif wire == LENGTH:

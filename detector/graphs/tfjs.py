@@ -195,6 +195,7 @@ class TfjsModule(torch.nn.Module):
         if op == "FusedConv2d":
             weight, bias, attr = self._convs[node.name]
             x = args[0]
+            padding: int | tuple[int, int]
             if attr["pad_value"] != 0.0 and any(attr["pads"]):
                 x = F.pad(x, attr["pads"], value=attr["pad_value"])
                 padding = 0
@@ -267,8 +268,8 @@ class TfjsModule(torch.nn.Module):
         if op == "Identity":
             return args[0]
         if op == "SparseToDense":
-            indices, shape, values, default = args
-            out = torch.full([int(v) for v in shape.reshape(-1).tolist()], int(default), dtype=torch.int64)
+            indices, dense_shape, values, default = args
+            out = torch.full([int(v) for v in dense_shape.reshape(-1).tolist()], int(default), dtype=torch.int64)
             if indices.numel():
                 out[tuple(indices.long().reshape(-1, out.dim()).T)] = values.long()
             return out
