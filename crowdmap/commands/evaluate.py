@@ -2,7 +2,8 @@
 
 ``eval detect`` scores a detector backend against ground-truth boxes of a video (MOTChallenge text)
 or against one point per person on a single image. Each ``eval`` subcommand is added by one small
-function listed in :data:`EVAL_PARSERS`; ``eval fusion`` lives in ``crowdmap.commands.evaluate_fusion``.
+function returned by ``_eval_parsers()`` (add new ones there); ``eval fusion`` lives in
+``crowdmap.commands.evaluate_fusion``.
 
 The JSON printed with ``--json`` is a stable interface (outside checks rely on its keys).
 """
