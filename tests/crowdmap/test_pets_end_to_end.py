@@ -1,6 +1,6 @@
 """The real pipeline on the first 100 frames of PETS2009 S2L1, from video file to a Socket.IO client.
 
-Video -> detector (OpenCV HOG: no download) -> foot points -> homography -> bus codec ->
+Video -> detector (the default backend, scene hints from the calibration) -> foot points -> homography -> bus codec ->
 aggregator (fusion, iconizer) -> bus codec -> web hub -> /public namespace. Only the clock is
 the video's: one frame is a tenth of a second, one published frame per second of video.
 """
@@ -26,13 +26,14 @@ FRAME_S = 0.1
 pytestmark = pytest.mark.slow
 
 
-def test_pets_video_to_public_socketio_client(tmp_path: Path, make_publisher) -> None:
+def test_pets_video_to_public_socketio_client(tmp_path: Path, make_publisher, model_root, monkeypatch) -> None:
+    monkeypatch.setenv("CROWDMAP_MODEL_DIR", str(model_root))
     station = load_station(str(ROOT / "station_layouts" / "pets2009"))
     layout = station.layout
     clock = [1_700_000_000.0]
 
     edge_out = make_publisher()
-    factory = make_observer_factory({"video": str(PETS_VIDEO), "realtime": False, "backend": "hog"})
+    factory = make_observer_factory({"video": str(PETS_VIDEO), "realtime": False})
     worker = build_worker(layout, "view-001", station.calibrations["view-001"], edge_out, factory)
     worker.clock = lambda: clock[0]
 

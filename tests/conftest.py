@@ -1,11 +1,10 @@
+"""Fixtures shared across packages: the detector weights, pulled once per session when not cached."""
+
 from pathlib import Path
 
 import pytest
 
 from detector.models import MODELS, model_dir, pull, verify
-
-DATA = Path(__file__).parents[2] / "../shared/data"
-REFERENCE_MODELS = Path(__file__).parents[2] / "../shared/models"
 
 
 @pytest.fixture(scope="session")
