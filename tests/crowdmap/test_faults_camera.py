@@ -165,6 +165,10 @@ def test_an_edge_rides_out_a_stalled_corrupt_and_resized_camera_stream(tmp_path,
         assert edge.alive()
         assert edge.metric("crowdmap_edge_worker_restarts_total") == 0
         assert reports.others == []  # positions and camera status, nothing else, ever left the edge
+
+        # 5. A clean stop (SIGTERM from systemd) tells the aggregator at once that the camera is gone.
+        assert edge.stop() == 0
+        assert reports.seen("dead", "edge worker stopped")
     finally:
         station.stop()
         reports.client.close()

@@ -159,7 +159,12 @@ def test_an_edge_that_dies_turns_its_zones_stale_within_5_s_and_they_recover(sta
     restarted_at = time.time()
     edge.start()
     station.wait_all_live(restarted_at)
-    assert station.aggregate.metric("crowdmap_aggregator_camera_state", camera=PLATFORM[0], state="live") == 1
+    # Zones need one live camera; each returning camera turns live with its first status.
+    for camera in PLATFORM:
+        station.wait(
+            lambda c=camera: station.aggregate.metric("crowdmap_aggregator_camera_state", camera=c, state="live") == 1,
+            f"camera {camera} live again",
+        )
 
 
 def test_a_restarted_aggregator_resumes_from_its_consumer_group(station):
