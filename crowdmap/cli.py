@@ -8,27 +8,34 @@ import logging
 import sys
 
 # Each module registers its own subcommands with ``register(subparsers)``; adding a command is
-# adding a module here, so nobody edits one long parser.
-COMMAND_MODULES = (
-    "crowdmap.commands.demo",
-    "crowdmap.commands.run",
-    "crowdmap.commands.edge",
-    "crowdmap.commands.aggregate",
-    "crowdmap.commands.serve",
-    "crowdmap.commands.models",
-    "crowdmap.commands.evaluate",
-    "crowdmap.commands.users",
-    "crowdmap.commands.layout",
-    "crowdmap.commands.history",
-)
+# adding a module here, so nobody edits one long parser. Subcommand -> module that registers it.
+COMMANDS = {
+    "demo": "crowdmap.commands.demo",
+    "run": "crowdmap.commands.run",
+    "edge": "crowdmap.commands.edge",
+    "aggregate": "crowdmap.commands.aggregate",
+    "serve": "crowdmap.commands.serve",
+    "models": "crowdmap.commands.models",
+    "eval": "crowdmap.commands.evaluate",
+    "users": "crowdmap.commands.users",
+    "calibrate": "crowdmap.commands.layout",
+    "layout": "crowdmap.commands.layout",
+    "history": "crowdmap.commands.history",
+}
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, with every command module that imports."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every command, or only the module of ``command``.
+
+    Loading one command's module only keeps a process to what it runs: ``crowdmap serve``, the
+    publishing tier, must not import the edge's detector or image code (PRIVACY.md P1).
+    """
     parser = argparse.ArgumentParser(prog="crowdmap", description=__doc__)
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
+    modules = (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as error:
@@ -41,8 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``crowdmap`` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    # The subcommand is the first word that is not an option (or the value of --log-level).
+    positional = [w for i, w in enumerate(words) if not w.startswith("-") and (i == 0 or words[i - 1] != "--log-level")]
+    parser = build_parser(positional[0] if positional else None)
+    args = parser.parse_args(words)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.handler(args) or 0)
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from homography.calibration import Calibration, calibrate_camera
 from homography.layout import Camera, LayoutError, StationLayout, load_layout
 from station_layouts import DEFAULT_STATION, bundled
+
+if TYPE_CHECKING:
+    # Imported where cameras are calibrated only: the web tier loads layouts without OpenCV.
+    from homography.calibration import Calibration
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,11 @@ def resolve_station_path(name_or_path: str | None) -> Path:
         raise LayoutError(f"{name_or_path}: no such layout folder, and {error}") from None
 
 
+def load_station_layout(name_or_path: str | None) -> StationLayout:
+    """Only the layout of a station, for processes that need no calibration (the web tier)."""
+    return load_layout(resolve_station_path(name_or_path))
+
+
 def load_station(name_or_path: str | None) -> Station:
     """Load and check a station; a bad layout or camera fails here, naming the file or camera.
 
@@ -49,6 +58,8 @@ def load_station(name_or_path: str | None) -> Station:
         LayoutError: the layout is missing or invalid.
         CalibrationError: a camera's calibration cannot be trusted.
     """
+    from homography.calibration import calibrate_camera
+
     path = resolve_station_path(name_or_path)
     layout = load_layout(path)
     calibrations = {camera.id: calibrate_camera(camera) for camera in layout.cameras}

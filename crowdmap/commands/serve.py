@@ -38,28 +38,28 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from crowdmap.ops import FunctionCollector, counter, gauge, subscriber_metrics
     from crowdmap.redis_bus import RedisStreamSubscriber, connect, frames_stream
-    from crowdmap.station import load_station
+    from crowdmap.station import load_station_layout
     from crowdmap.web_relay import FrameRelay, RelayGate, RelayLease, relay_lease_key
     from webmap.app import create_app, hub_of, serve
     from webmap.settings import WebSettings
 
-    station = load_station(args.station)
-    setup_logging(args, "serve", station.id)
+    layout = load_station_layout(args.station)
+    setup_logging(args, "serve", layout.station.id)
     settings = replace(WebSettings.from_env(), message_queue=args.redis, host=args.host, port=args.port)
     history = None
     if args.history:
         from history.source import StoreHistorySource
         from history.store import open_store
 
-        history = StoreHistorySource(open_store(args.history), timezone=station.layout.station.timezone)
-    app, sio = create_app(settings, layouts=[station.layout], history=history)
+        history = StoreHistorySource(open_store(args.history), timezone=layout.station.timezone)
+    app, sio = create_app(settings, layouts=[layout], history=history)
     hub = hub_of(app)
 
     holder = f"{socket.gethostname()}:{os.getpid()}:{args.port}"
-    lease = RelayLease(connect(args.redis), relay_lease_key(station.id), holder, ttl_s=args.lease_ttl)
+    lease = RelayLease(connect(args.redis), relay_lease_key(layout.station.id), holder, ttl_s=args.lease_ttl)
     gate = RelayGate(hub.emitter, lease)
     hub.emitter = gate
-    subscriber = RedisStreamSubscriber(args.redis, frames_stream(station.id))
+    subscriber = RedisStreamSubscriber(args.redis, frames_stream(layout.station.id))
     relay = FrameRelay(hub, subscriber, gate)
     stopping = {"now": False}
 
