@@ -61,7 +61,7 @@ class StationProcess:
 
     def kill(self) -> None:
         """SIGKILL: the process dies without any chance to clean up (a crash, an OOM kill)."""
-        if self.alive():
+        if self.popen is not None and self.alive():
             os.kill(self.pid, signal.SIGKILL)
             self.popen.wait(10)
 

@@ -258,7 +258,7 @@ class RedisStreamPublisher:
     def _take_batch(self, limit: int = 64) -> list[bytes]:
         """Waiting messages, oldest first, minus those too old to be worth sending."""
         now = time.monotonic()
-        batch = []
+        batch: list[bytes] = []
         while self._pending and len(batch) < limit:
             queued_s, raw = self._pending.popleft()
             if now - queued_s > self.max_age_s:

@@ -13,6 +13,7 @@ calls it. Every error names the file and the field. The full format is documente
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -151,7 +152,7 @@ class Thresholds(_Strict):
     @field_validator("los_per_m2", "public_per_m2")
     @classmethod
     def _increasing(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
-        if value is not None and (value[0] <= 0 or any(b <= a for a, b in zip(value, value[1:], strict=False))):
+        if value is not None and (value[0] <= 0 or any(b <= a for a, b in itertools.pairwise(value))):
             raise ValueError(f"must be positive and strictly increasing, got {list(value)}")
         return value
 
@@ -240,7 +241,8 @@ class Camera(_Strict):
     floor: str
     source: str = Field(
         min_length=1,
-        description="'sim' (simulator), a file path, rtsp://, http://, 'usb:N', a folder, or '{video}' (given on the command line)",
+        description="'sim' (simulator), a file path, rtsp://, http://, 'usb:N', a folder, "
+        "or '{video}' (given on the command line)",
     )
     resolution_wh: tuple[int, int]
     calibration: CalibrationSpec

@@ -17,22 +17,31 @@ MIN_USUAL_WEEKS = 2
 
 
 class MinuteLike(Protocol):
-    """One zone-minute as ``history.aggregate.ZoneMinute`` has it."""
+    """One zone-minute as ``history.aggregate.ZoneMinute`` has it (read-only, so frozen types fit)."""
 
-    zone_id: str
-    minute_s: int
-    count_mean: float
-    density_mean_per_m2: float
-    density_peak_per_m2: float
-    level: int
-    live_samples: int
+    @property
+    def zone_id(self) -> str: ...
+    @property
+    def minute_s(self) -> int: ...
+    @property
+    def count_mean(self) -> float: ...
+    @property
+    def density_mean_per_m2(self) -> float: ...
+    @property
+    def density_peak_per_m2(self) -> float: ...
+    @property
+    def level(self) -> int: ...
+    @property
+    def live_samples(self) -> int: ...
 
 
 class UsualLike(Protocol):
-    """``history.usual.Usual``."""
+    """``history.usual.Usual`` (read-only)."""
 
-    density_per_m2: float
-    weeks: int
+    @property
+    def density_per_m2(self) -> float: ...
+    @property
+    def weeks(self) -> int: ...
 
 
 class HistorySource(Protocol):

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from homography.layout import StationLayout
 from iconizer.types import CameraStatus, IconFrame
@@ -34,7 +34,7 @@ OPERATOR_NAMESPACE = "/operator"
 CROWDING_EVENT = "crowding"
 
 
-class Emitter:
+class Emitter(Protocol):
     """Where the hub sends events: ``emit(event, data, namespace, to)``.
 
     A ``socketio.Server`` is one (its ``emit`` has this signature).

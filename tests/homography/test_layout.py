@@ -63,21 +63,24 @@ def changed(path: list, value: object) -> dict:
     [
         (MINIMAL, does_not_raise()),
         (changed(["format_version"], 2), pytest.raises(LayoutError, match="format_version: expected 1, got 2")),
-        (changed(["station", "colour"], "red"), pytest.raises(LayoutError, match="station.colour: Extra inputs")),
-        (changed(["notice", "contact"], None), pytest.raises(LayoutError, match="notice.contact: Field required")),
-        (changed(["notice", "purpose"], {"ja": " ", "en": "x"}), pytest.raises(LayoutError, match="notice.purpose.ja")),
-        (changed(["floors", 0, "size_m"], [0, 10]), pytest.raises(LayoutError, match="floors.0.size_m")),
+        (changed(["station", "colour"], "red"), pytest.raises(LayoutError, match=r"station.colour: Extra inputs")),
+        (changed(["notice", "contact"], None), pytest.raises(LayoutError, match=r"notice.contact: Field required")),
+        (
+            changed(["notice", "purpose"], {"ja": " ", "en": "x"}),
+            pytest.raises(LayoutError, match=r"notice.purpose.ja"),
+        ),
+        (changed(["floors", 0, "size_m"], [0, 10]), pytest.raises(LayoutError, match=r"floors.0.size_m")),
         (
             changed(["floors", 0, "walkable_m"], [[[0, 0], [20, 0], [20, 10]]]),
             pytest.raises(LayoutError, match="beyond the plan"),
         ),
         (
             changed(["zones", 0, "polygon_m"], [[0, 0], [5, 5], [5, 0], [0, 5]]),
-            pytest.raises(LayoutError, match="zones.0.polygon_m.*not a valid polygon"),
+            pytest.raises(LayoutError, match=r"zones.0.polygon_m.*not a valid polygon"),
         ),
         (changed(["zones", 1, "floor"], "f9"), pytest.raises(LayoutError, match="zone 'east' is on floor 'f9'")),
-        (changed(["zones", 1, "id"], "west"), pytest.raises(LayoutError, match="duplicates \\['west'\\]")),
-        (changed(["zones", 0, "kind"], "platform"), pytest.raises(LayoutError, match="zones.0.kind")),
+        (changed(["zones", 1, "id"], "west"), pytest.raises(LayoutError, match=r"duplicates \['west'\]")),
+        (changed(["zones", 0, "kind"], "platform"), pytest.raises(LayoutError, match=r"zones.0.kind")),
         (
             changed(["zones", 0, "thresholds"], {"public_per_m2": [1.0, 0.5, 2.0]}),
             pytest.raises(LayoutError, match="strictly increasing"),
