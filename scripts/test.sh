@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh --dev
+.venv/bin/ruff check --quiet .
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?
