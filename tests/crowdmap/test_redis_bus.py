@@ -27,17 +27,6 @@ URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
-def client() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail("Redis is not running on 127.0.0.1:6379; start it with scripts/services.sh")
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def stream(client: redis.Redis) -> Iterator[str]:
     """A stream key of this test alone, deleted afterwards."""
     key = f"crowdmap:test-{uuid.uuid4().hex[:12]}:positions"

@@ -40,17 +40,6 @@ class Recorder:
 
 
 @pytest.fixture
-def client() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail("Redis is not running on 127.0.0.1:6379; start it with scripts/services.sh")
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def station_id(client) -> Iterator[str]:
     """A station id of this test alone, so its streams and lease are its own."""
     sid = f"relay-{uuid.uuid4().hex[:10]}"
