@@ -125,10 +125,16 @@ def create_app(
     if settings.message_queue:
         # Flask-SocketIO's channel name, so an external SocketIO(message_queue=...) emitter reaches us too.
         manager: BoundedManager = BoundedRedisManager(
-            settings.message_queue, channel="flask-socketio", max_backlog=settings.max_backlog, on_drop=on_drop
+            settings.message_queue,
+            channel="flask-socketio",
+            max_backlog=settings.max_backlog,
+            on_drop=on_drop,
+            direct_writes=settings.direct_writes,
         )
     else:
-        manager = BoundedManager(max_backlog=settings.max_backlog, on_drop=on_drop)
+        manager = BoundedManager(
+            max_backlog=settings.max_backlog, on_drop=on_drop, direct_writes=settings.direct_writes
+        )
     # client_manager is always passed: the module-level socketio keeps options between init_app
     # calls, and a manager left over from a previous app must never serve this one.
     socketio.init_app(app, async_mode=settings.async_mode, client_manager=manager, manage_session=True)

@@ -16,6 +16,7 @@ variable                       meaning                                          
 ``CROWDMAP_LOGIN_MAX_FAILS``   failed logins allowed per window, per address and per user  5
 ``CROWDMAP_LOGIN_WINDOW_S``    the rate-limit window                                       300
 ``CROWDMAP_MAX_BACKLOG``       frames queued for one client before it starts dropping      4
+``CROWDMAP_DIRECT_WRITES``     ``0``: broadcasts take python-socketio's per-client queue   1
 =============================  ==========================================================  ==========
 """
 
@@ -68,6 +69,8 @@ class WebSettings:
         login_max_fails: Failed logins allowed per window, per client address and per user name.
         login_window_s: Length of the rate-limit window, seconds.
         max_backlog: Crowding frames queued for one client before new ones are dropped for it.
+        direct_writes: Under gevent, write each broadcast frame straight to every client's socket
+            (framed once) instead of through python-socketio's per-client queue and greenlet.
     """
 
     host: str = "127.0.0.1"
@@ -81,6 +84,7 @@ class WebSettings:
     login_max_fails: int = 5
     login_window_s: int = 300
     max_backlog: int = 4
+    direct_writes: bool = True
 
     def __post_init__(self) -> None:
         if self.async_mode not in ASYNC_MODES:
@@ -128,6 +132,8 @@ class WebSettings:
             fields["login_window_s"] = _int(env["CROWDMAP_LOGIN_WINDOW_S"], "CROWDMAP_LOGIN_WINDOW_S", 1, 86400)
         if "CROWDMAP_MAX_BACKLOG" in env:
             fields["max_backlog"] = _int(env["CROWDMAP_MAX_BACKLOG"], "CROWDMAP_MAX_BACKLOG", 1, 1000)
+        if "CROWDMAP_DIRECT_WRITES" in env:
+            fields["direct_writes"] = _flag(env["CROWDMAP_DIRECT_WRITES"], "CROWDMAP_DIRECT_WRITES")
         return cls(**fields)  # type: ignore[arg-type]
 
     @property

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -119,6 +124,48 @@ def login(client, name: str, password: str):
     )
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """``tests/webmap/live_server.py`` in a subprocess; ``send`` injects one bus message."""
+
+    def __init__(self, port: int, data_dir: Path) -> None:
+        self.port = port
+        self.data_dir = data_dir
+        self.url = f"http://localhost:{port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "webmap" / "live_server.py"), str(self.port), str(self.data_dir)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+        )
+        for _ in range(200):  # bounded wait for the port to answer
+            if self.process.poll() is not None:
+                raise RuntimeError(f"live server exited with {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("live server did not answer /healthz")
+
+    def send(self, raw: bytes) -> None:
+        self.process.stdin.write(raw + b"\n")
+        self.process.stdin.flush()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def wm():
     """The builders above, for test modules (importlib mode cannot import conftest by name)."""
@@ -136,4 +183,6 @@ def wm():
         ROOT=ROOT,
         STAFF_PASSWORD=STAFF_PASSWORD,
         OPERATOR_PASSWORD=OPERATOR_PASSWORD,
+        LiveServer=LiveServer,
+        free_port=free_port,
     )
