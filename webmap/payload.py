@@ -13,10 +13,22 @@ Every field is copied by name from an allow list; nothing else of the frame is e
 Dots are rounded to ``DOT_STEP_M`` (0.1 m), far finer than the iconizer's coarsening (about
 0.5 m), and whole metres are written as integers: 300 coarsened dots on an 80 m floor are about
 3.6 KB of JSON, 4.3 KB with the demo station's 8 zones (``bench/fanout.py`` prints it).
+
+A Socket.IO client may instead join with ``"encoding": "compact"`` (the public map does) and
+get the same payload with ``"encoding": "compact-1"`` and each floor's dots packed::
+
+    "dots": {"count": 300, "per_m": 10, "packed": "<base64>"}
+
+``packed`` holds ``count`` pairs of little-endian uint16 ``x, y`` in units of ``1/per_m`` metre,
+then the moving flags, one bit per dot, least significant bit first. At 300 dots that is 2.4 KB
+instead of 4.3 KB, and, what limits a fan-out, a browser parses it about ten times faster: one
+string instead of 300 small arrays. Base64 in the JSON text rather than a Socket.IO binary
+attachment, because an attachment travels as a second WebSocket message to every client.
 """
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -27,6 +39,10 @@ from iconizer.types import IconFrame
 
 DOT_STEP_M = 0.1
 PUBLIC_ZONE_FIELDS = ("id", "count", "density_per_m2", "level", "los", "stale")
+ENCODINGS = ("json", "compact")
+COMPACT_ENCODING = "compact-1"
+PACKED_PER_M = 10  # packed units per metre: DOT_STEP_M, so packing loses nothing
+_PACKED_MAX = 0xFFFF  # uint16: 6,553.5 m, beyond any plan (layouts allow 5 km)
 
 
 def _dot_decimals(step_m: float) -> int:
@@ -98,12 +114,63 @@ def public_payload(
     return {"station": str(station_id), "timestamp": round(float(timestamp), 3), "floors": floors}
 
 
+def pack_dots(dots: list[list[float | int]], *, per_m: int = PACKED_PER_M) -> dict[str, Any]:
+    """Dots ``[[x_m, y_m, moving], ...]`` packed as described in the module docstring.
+
+    Coordinates are clipped to ``0 .. 65535 / per_m`` metres: a coarsened dot on the edge of the
+    plan can round a few centimetres past it, and no plan is larger.
+    """
+    table = np.asarray(dots, dtype=np.float64).reshape(-1, 3)
+    xy = np.clip(np.rint(table[:, :2] * per_m), 0, _PACKED_MAX).astype("<u2")
+    moving = np.packbits(table[:, 2] != 0, bitorder="little")
+    packed = base64.b64encode(xy.tobytes() + moving.tobytes()).decode("ascii")
+    return {"count": len(table), "per_m": per_m, "packed": packed}
+
+
+def unpack_dots(dots: dict[str, Any]) -> list[list[float | int]]:
+    """The inverse of :func:`pack_dots` (what the public map's script does in the browser).
+
+    Raises:
+        ValueError: if the packed bytes do not hold ``count`` dots.
+    """
+    count, per_m = int(dots["count"]), int(dots["per_m"])
+    raw = base64.b64decode(dots["packed"], validate=True)
+    expected = 4 * count + (count + 7) // 8
+    if len(raw) != expected or per_m < 1:
+        raise ValueError(f"packed dots: {count} dots need {expected} bytes, got {len(raw)} (per_m {per_m})")
+    xy = np.frombuffer(raw, dtype="<u2", count=2 * count).reshape(count, 2) / per_m
+    moving = np.unpackbits(np.frombuffer(raw, dtype=np.uint8, offset=4 * count), bitorder="little")[:count]
+    return [[_compact(float(x)), _compact(float(y)), int(m)] for (x, y), m in zip(xy, moving, strict=True)]
+
+
+def compact_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with every floor's dots packed and ``"encoding": "compact-1"``."""
+    return {
+        "station": payload["station"],
+        "timestamp": payload["timestamp"],
+        "encoding": COMPACT_ENCODING,
+        "floors": [{**floor, "dots": pack_dots(floor["dots"])} for floor in payload["floors"]],
+    }
+
+
 def floor_payload(payload: dict[str, Any], floor_id: str) -> dict[str, Any] | None:
     """The same payload restricted to one floor, or ``None`` if the floor is absent."""
     for floor in payload["floors"]:
         if floor["floor"] == floor_id:
-            return {"station": payload["station"], "timestamp": payload["timestamp"], "floors": [floor]}
+            return {**{k: v for k, v in payload.items() if k != "floors"}, "floors": [floor]}
     return None
+
+
+def encoded(payload: dict[str, Any], encoding: str, floor_id: str | None = None) -> dict[str, Any] | None:
+    """The payload as a client that joined with ``encoding`` (and ``floor_id``) receives it."""
+    if encoding not in ENCODINGS:
+        raise ValueError(f"unknown encoding {encoding!r}; expected one of {ENCODINGS}")
+    if floor_id is not None:
+        single = floor_payload(payload, floor_id)
+        if single is None:
+            return None
+        payload = single
+    return compact_payload(payload) if encoding == "compact" else payload
 
 
 def mark_stale(payload: dict[str, Any]) -> dict[str, Any]:
@@ -122,14 +189,20 @@ def mark_stale(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def station_room(station_id: str) -> str:
-    """The Socket.IO room of every client watching a whole station."""
-    return f"station:{station_id}"
+def _suffix(encoding: str) -> str:
+    if encoding not in ENCODINGS:
+        raise ValueError(f"unknown encoding {encoding!r}; expected one of {ENCODINGS}")
+    return "" if encoding == "json" else f":{encoding}"
 
 
-def floor_room(station_id: str, floor_id: str) -> str:
+def station_room(station_id: str, encoding: str = "json") -> str:
+    """The Socket.IO room of every client watching a whole station in one encoding."""
+    return f"station:{station_id}{_suffix(encoding)}"
+
+
+def floor_room(station_id: str, floor_id: str, encoding: str = "json") -> str:
     """The Socket.IO room of clients watching one floor (smaller payloads for phones)."""
-    return f"station:{station_id}:floor:{floor_id}"
+    return f"station:{station_id}:floor:{floor_id}{_suffix(encoding)}"
 
 
 def broadcast_targets(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -138,9 +211,13 @@ def broadcast_targets(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]
     The aggregator of a scale-out deployment emits exactly these through the Redis message
     queue, so every web process broadcasts the same frames.
     """
-    targets = [(station_room(payload["station"]), payload)]
-    for floor in payload["floors"]:
-        single = floor_payload(payload, floor["floor"])
-        if single is not None:
-            targets.append((floor_room(payload["station"], floor["floor"]), single))
+    station = payload["station"]
+    compact = compact_payload(payload)  # packed once, shared by the station and floor rooms
+    targets = []
+    for encoding, whole in (("json", payload), ("compact", compact)):
+        targets.append((station_room(station, encoding), whole))
+        for floor in whole["floors"]:
+            single = floor_payload(whole, floor["floor"])
+            if single is not None:
+                targets.append((floor_room(station, floor["floor"], encoding), single))
     return targets

@@ -6,11 +6,7 @@ delivers); screenshots go to test-artifacts/ (git ignores it).
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -32,48 +28,6 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LiveServer:
-    """``tests/webmap/live_server.py`` in a subprocess; ``send`` injects one bus message."""
-
-    def __init__(self, port: int, data_dir: Path) -> None:
-        self.port = port
-        self.data_dir = data_dir
-        self.url = f"http://localhost:{port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "webmap" / "live_server.py"), str(self.port), str(self.data_dir)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-        )
-        for _ in range(200):  # bounded wait for the port to answer
-            if self.process.poll() is not None:
-                raise RuntimeError(f"live server exited with {self.process.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("live server did not answer /healthz")
-
-    def send(self, raw: bytes) -> None:
-        self.process.stdin.write(raw + b"\n")
-        self.process.stdin.flush()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("web-data")
@@ -82,8 +36,8 @@ def data_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(data_dir):
-    live = LiveServer(free_port(), data_dir)
+def server(data_dir, wm):
+    live = wm.LiveServer(wm.free_port(), data_dir)
     live.start()
     yield live
     live.stop()
@@ -157,6 +111,7 @@ def test_public_map_shows_exactly_the_payload(server, page, wm, demo_layout):
         for (x, y), m in zip(concourse_dots, [True, False, True, True], strict=True)
     }
     assert set(map(tuple, circles(page, "concourse"))) == expected
+    assert page.evaluate("() => window.crowdmap.latest().encoding") == "compact-1", "drawn from packed dots"
     assert page.text_content("#label-ticket-gates .zone-level") == "crowded"
     assert page.text_content("#row-ticket-gates .level-cell") == "crowded"
     assert page.text_content("#row-concourse-west .level-cell") == "busy"
@@ -252,7 +207,7 @@ def test_staff_login_alert_and_acknowledgement(server, page, wm, demo_layout):
 
 
 def test_connection_lost_and_restored(data_dir, page, wm, demo_layout):
-    live = LiveServer(free_port(), data_dir)
+    live = wm.LiveServer(wm.free_port(), data_dir)
     live.start()
     try:
         page.goto(f"{live.url}/?station=demo-station&lang=en")

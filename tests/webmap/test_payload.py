@@ -6,13 +6,18 @@ import pytest
 
 from iconizer.types import IconFrame
 from webmap.payload import (
+    COMPACT_ENCODING,
     broadcast_targets,
+    compact_payload,
+    encoded,
     floor_payload,
     floor_room,
     mark_stale,
+    pack_dots,
     public_floor,
     public_payload,
     station_room,
+    unpack_dots,
 )
 
 
@@ -103,9 +108,66 @@ def test_floor_payload_and_broadcast_targets(wm, demo_layout):
         station_room("demo-station"),
         floor_room("demo-station", "concourse"),
         floor_room("demo-station", "platform"),
+        station_room("demo-station", "compact"),
+        floor_room("demo-station", "concourse", "compact"),
+        floor_room("demo-station", "platform", "compact"),
     }
-    assert targets[station_room("demo-station")] is payload
+    assert targets[station_room("demo-station")] is payload, "the stable payload goes out as it is stored"
     assert targets[floor_room("demo-station", "concourse")]["floors"] == [payload["floors"][0]]
+    compact = targets[station_room("demo-station", "compact")]
+    assert compact == encoded(payload, "compact")
+    assert targets[floor_room("demo-station", "platform", "compact")] == encoded(payload, "compact", "platform")
+
+
+def test_rooms_of_encodings_are_distinct_and_unknown_encodings_refused():
+    assert station_room("s") == "station:s"
+    assert station_room("s", "compact") == "station:s:compact"
+    assert floor_room("s", "f", "compact") == "station:s:floor:f:compact"
+    with pytest.raises(ValueError, match="unknown encoding 'msgpack'"):
+        station_room("s", "msgpack")
+    with pytest.raises(ValueError, match="unknown encoding"):
+        encoded({"station": "s", "timestamp": 0.0, "floors": []}, "xml")
+
+
+def test_compact_payload_keeps_everything_but_packs_the_dots(wm, demo_layout):
+    rng = np.random.default_rng(3)
+    xy = np.round(rng.uniform([0, 0], [80, 30], size=(300, 2)) * 2) / 2
+    moving = rng.random(300) < 0.7
+    frames = [
+        wm.make_frame(demo_layout, "concourse", dots=xy.tolist(), moving=moving.tolist()),
+        wm.make_frame(demo_layout, "platform"),
+    ]
+    payload = public_payload("demo-station", wm.NOW, frames)
+    compact = compact_payload(payload)
+    assert compact["encoding"] == COMPACT_ENCODING
+    assert [f["zones"] for f in compact["floors"]] == [f["zones"] for f in payload["floors"]]
+    assert compact["floors"][1]["dots"] == {"count": 0, "per_m": 10, "packed": ""}
+    assert unpack_dots(compact["floors"][0]["dots"]) == payload["floors"][0]["dots"], "lossless at 0.1 m"
+    size = len(json.dumps(compact, separators=(",", ":")))
+    assert size < 0.65 * len(json.dumps(payload, separators=(",", ":")))
+    assert payload["floors"][0]["dots"][0] == [_whole(v) for v in payload["floors"][0]["dots"][0]], "not mutated"
+
+
+def _whole(value):
+    return int(value) if float(value).is_integer() else value
+
+
+def test_packed_layout_is_the_documented_one():
+    # Two dots: (12.5 m, 3 m, moving), (0.1 m, 6553.5 m, stopped): uint16 LE x,y pairs, then LSB-first bits.
+    packed = pack_dots([[12.5, 3, 1], [0.1, 6553.5, 0]])
+    raw = __import__("base64").b64decode(packed["packed"])
+    assert raw == bytes([125, 0, 30, 0, 1, 0, 0xFF, 0xFF, 0b01])
+    assert packed["count"] == 2 and packed["per_m"] == 10
+
+
+def test_packing_clips_to_the_representable_range():
+    assert unpack_dots(pack_dots([[-0.2, 7000.0, 1]])) == [[0, 6553.5, 1]]
+
+
+def test_unpacking_refuses_a_truncated_blob():
+    good = pack_dots([[1, 2, 1], [3, 4, 0]])
+    with pytest.raises(ValueError, match="2 dots need 9 bytes, got 8"):
+        unpack_dots({**good, "packed": __import__("base64").b64encode(b"\0" * 8).decode()})
 
 
 def test_empty_frame(demo_layout, wm):

@@ -1,5 +1,7 @@
 import pytest
 
+from webmap.payload import COMPACT_ENCODING, unpack_dots
+
 
 def crowding_events(client, namespace="/public"):
     return [e["args"][0] for e in client.get_received(namespace) if e["name"] == "crowding"]
@@ -40,6 +42,35 @@ def test_floor_room_gets_only_its_floor_and_other_stations_nothing(web, wm, demo
     assert crowding_events(pets) == []
 
 
+@pytest.mark.parametrize("floor", [None, "concourse"])
+def test_compact_clients_get_the_same_frames_with_packed_dots(web, wm, demo_layout, floor):
+    app, sio, hub = web
+    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", dots=[[5, 5.5]])]))
+    compact, plain = sio.test_client(app, namespace="/public"), sio.test_client(app, namespace="/public")
+    join = {"station": "demo-station"} | ({} if floor is None else {"floor": floor})
+    ack = compact.emit("join", {**join, "encoding": "compact"}, namespace="/public", callback=True)
+    assert ack["ok"] and ack["room"].endswith(":compact")
+    plain.emit("join", join, namespace="/public", callback=True)
+    dots = [[10, 2.5], [40.5, 12], [79.5, 0.5]]
+    hub.receive(
+        wm.frames_message(
+            demo_layout,
+            [
+                wm.make_frame(demo_layout, "concourse", dots=dots, moving=[True, False, True]),
+                wm.make_frame(demo_layout, "platform"),
+            ],
+        )
+    )
+    got, want = crowding_events(compact), crowding_events(plain)
+    assert len(got) == len(want) == 2, "the latest frame on joining, then the new one"
+    for packed, stable in zip(got, want, strict=True):
+        assert packed["encoding"] == COMPACT_ENCODING and "encoding" not in stable
+        assert [f["floor"] for f in packed["floors"]] == [f["floor"] for f in stable["floors"]]
+        for a, b in zip(packed["floors"], stable["floors"], strict=True):
+            assert unpack_dots(a["dots"]) == b["dots"] and a["zones"] == b["zones"]
+    assert unpack_dots(got[-1]["floors"][0]["dots"]) == [[10, 2.5, 1], [40.5, 12, 0], [79.5, 0.5, 1]]
+
+
 def test_joining_another_station_leaves_the_first(web, wm, demo_layout):
     app, sio, hub = web
     client = sio.test_client(app, namespace="/public")
@@ -56,6 +87,7 @@ def test_joining_another_station_leaves_the_first(web, wm, demo_layout):
         ({"station": "nowhere"}, "unknown station"),
         ({"station": "demo-station", "floor": "roof"}, "unknown floor"),
         ({"station": "demo-station", "camera": "x"}, "expected"),
+        ({"station": "demo-station", "encoding": "msgpack"}, "unknown encoding"),
         ("demo-station", "expected"),
         (None, "expected"),
     ],

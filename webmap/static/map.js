@@ -223,7 +223,29 @@
     if (Date.now() - receivedAt > plan.stale_after_s * 1000) render(staleCopy(latest));
   }
 
+  // Dots arrive packed on the socket ("encoding": "compact-1", see webmap/payload.py) and as
+  // [x_m, y_m, moving] arrays from the REST API; everything below sees the arrays.
+  function unpackDots(dots) {
+    if (Array.isArray(dots)) return dots;
+    const bin = atob(dots.packed);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    const n = dots.count;
+    if (bytes.length !== 4 * n + Math.ceil(n / 8)) throw new Error(`packed dots: ${n} dots, ${bytes.length} bytes`);
+    const view = new DataView(bytes.buffer);
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = [
+        view.getUint16(4 * i, true) / dots.per_m,
+        view.getUint16(4 * i + 2, true) / dots.per_m,
+        (bytes[4 * n + (i >> 3)] >> (i & 7)) & 1,
+      ];
+    }
+    return out;
+  }
+
   function receive(payload) {
+    for (const floor of payload.floors) floor.dots = unpackDots(floor.dots);
     latest = payload;
     receivedAt = Date.now();
     render(payload);
@@ -290,7 +312,7 @@
     let wasConnected = false;
     let lost = false;
     socket.on("connect", () => {
-      socket.emit("join", { station: station });
+      socket.emit("join", { station: station, encoding: "compact" });
       if (lost) connectionNotice(T.restored, false);
       wasConnected = true;
       lost = false;
