@@ -8,11 +8,16 @@ For each client count and each server it starts:
 - a web server process pinned to CPU 0 (``taskset``), gevent + gevent-websocket:
   ``webmap``  the real app (``create_app`` with the demo-station layout); a greenlet builds a
               station frame with ``--dots`` dots every second and hands the raw bus message to
-              ``hub.receive`` (validation, public payload, latest store, bounded fan-out);
+              ``hub.receive`` (validation, public payload, latest store, bounded fan-out), which
+              frames the message once and writes it to every socket (``webmap.direct_send``);
+  ``queued``  the same app with ``direct_writes=False``: every client's frame goes through
+              python-socketio's per-client queue and writer greenlet;
   ``plain``   the baseline: a bare Flask-SocketIO server emitting the same payload dict to
               one room with the stock client manager (what issue 6 measured);
 - a load generator pinned to CPU 1: Node.js running the npm ``socket.io-client`` (WebSocket
-  transport), N clients that each join the station's room.
+  transport), N clients that each join the station's room, in the stable JSON encoding or, for
+  a ``-compact`` setup (``webmap-compact``, ``queued-compact``), with ``"encoding": "compact"``
+  as the public map does; each client checks that the packed dots it got decode to their count.
 
 Latency is the time from the frame's timestamp (taken just before the server publishes it) to
 its arrival in a client, on the same clock. Server CPU is the process's user+system time over
@@ -42,20 +47,33 @@ STATION = "demo-station"
 LOADGEN_JS = r"""
 // N socket.io-client connections; prints one JSON line of latencies (ms) when done.
 const { io } = require("socket.io-client");
-const [url, n, station, floor, warmupS, durationS] = process.argv.slice(2);
+const [url, n, station, floor, encoding, warmupS, durationS] = process.argv.slice(2);
 const clients = [];
-let connected = 0, failed = 0, received = 0, bytes = 0;
+let connected = 0, failed = 0, received = 0, corrupt = 0;
+// A client that cannot read its frame did not get it: check what a map would decode.
+function intact(p) {
+  for (const f of p.floors) {
+    const d = f.dots;
+    if (Array.isArray(d)) continue;
+    if (Buffer.from(d.packed, "base64").length !== 4 * d.count + Math.ceil(d.count / 8)) return false;
+  }
+  return true;
+}
 const lat = [];
 let measuring = false;
 function open(i) {
   const s = io(url + "/public", { transports: ["websocket"], reconnection: false, forceNew: true, timeout: 60000 });
   s.on("connect", () => {
     connected++;
-    s.emit("join", floor ? { station, floor } : { station });
+    const join = { station };
+    if (floor) join.floor = floor;
+    if (encoding !== "json") join.encoding = encoding;
+    s.emit("join", join);
   });
   s.on("connect_error", () => { failed++; });
   s.on("crowding", (p) => {
     if (!measuring) return;
+    if (!intact(p)) { corrupt++; return; }
     received++;
     lat.push(Date.now() - p.timestamp * 1000);
   });
@@ -80,7 +98,7 @@ const ramp = setInterval(() => {
             lat.sort((a, b) => a - b);
             const q = (f) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(f * lat.length))] : null);
             process.stdout.write(JSON.stringify({
-              event: "done", connected, failed, received, p50: q(0.5), p95: q(0.95), p99: q(0.99),
+              event: "done", connected, failed, received, corrupt, p50: q(0.5), p95: q(0.95), p99: q(0.99),
               max: lat.length ? lat[lat.length - 1] : null, rampS: (connectedAt - start) / 1000,
             }) + "\n");
             for (const c of clients) c.close();
@@ -130,10 +148,12 @@ def serve(kind: str, port: int, dots: int) -> None:
     layout = load_layout(ROOT / "station_layouts" / STATION)
     rng = np.random.default_rng(0)
     data_dir = Path(tempfile.mkdtemp(prefix="fanout-"))
-    if kind == "webmap":
+    if kind in ("webmap", "queued"):
         from webmap import WebSettings, create_app, hub_of
 
-        settings = WebSettings(data_dir=data_dir, async_mode="gevent", cookie_secure=False)
+        settings = WebSettings(
+            data_dir=data_dir, async_mode="gevent", cookie_secure=False, direct_writes=kind == "webmap"
+        )
         app, sio = create_app(settings, layouts=[layout])
         hub = hub_of(app)
 
@@ -160,7 +180,7 @@ def serve(kind: str, port: int, dots: int) -> None:
             sio.emit("crowding", payload, namespace="/public", to=f"station:{STATION}")
 
     else:
-        raise SystemExit(f"unknown server kind {kind!r}; expected webmap or plain")
+        raise SystemExit(f"unknown server kind {kind!r}; expected webmap, queued or plain")
 
     def loop() -> None:
         next_s = time.time()
@@ -198,25 +218,31 @@ def dropped_frames(port: int) -> float:
     """The web server's count of frames skipped for clients with a full queue (its /metrics)."""
     import urllib.request
 
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        for line in response.read().decode().splitlines():
-            if line.startswith("crowdmap_web_frames_dropped_slow_client_total "):
-                return float(line.split()[1])
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+            text = response.read().decode()
+    except OSError:
+        return float("nan")  # a server too busy to answer: the row says so instead of the run failing
+    for line in text.splitlines():
+        if line.startswith("crowdmap_web_frames_dropped_slow_client_total "):
+            return float(line.split()[1])
     return float("nan")
 
 
-def payload_bytes(dots: int) -> tuple[int, int]:
-    """Bytes of one station payload and of one floor's payload, as the clients receive them (JSON)."""
+def payload_bytes(dots: int) -> dict[str, tuple[int, int]]:
+    """Per encoding: bytes of one station payload and of one floor's payload, as clients receive them."""
     import numpy as np
 
     from homography.layout import load_layout
-    from webmap.payload import floor_payload, public_payload
+    from webmap.payload import ENCODINGS, encoded, public_payload
 
     layout = load_layout(ROOT / "station_layouts" / STATION)
     payload = public_payload(STATION, time.time(), make_frames(layout, dots, np.random.default_rng(0), time.time()))
-    station = len(json.dumps(payload, separators=(",", ":")).encode())
-    floor = len(json.dumps(floor_payload(payload, "concourse"), separators=(",", ":")).encode())
-    return station, floor
+    sizes = {}
+    for encoding in ENCODINGS:
+        station, floor = encoded(payload, encoding), encoded(payload, encoding, "concourse")
+        sizes[encoding] = tuple(len(json.dumps(p, separators=(",", ":")).encode()) for p in (station, floor))
+    return sizes  # type: ignore[return-value]
 
 
 def prefix(args: argparse.Namespace, cpu: int) -> list[str]:
@@ -227,7 +253,11 @@ def prefix(args: argparse.Namespace, cpu: int) -> list[str]:
     return command
 
 
-def run_one(kind: str, clients: int, args: argparse.Namespace, script: Path) -> dict:
+SETUPS = ("plain", "queued", "webmap", "queued-compact", "webmap-compact")
+
+
+def run_one(setup: str, clients: int, args: argparse.Namespace, script: Path) -> dict:
+    kind, _, encoding = setup.partition("-")
     port = free_port()
     server = subprocess.Popen(
         [*prefix(args, 0), sys.executable, __file__, "--serve", kind, str(port), str(args.dots)],
@@ -245,7 +275,7 @@ def run_one(kind: str, clients: int, args: argparse.Namespace, script: Path) -> 
         floor = "concourse" if args.floor_rooms else ""
         loadgen = subprocess.Popen(
             [*prefix(args, 1), "node", "--single-threaded", str(script), f"http://127.0.0.1:{port}", str(clients),
-             STATION, floor, str(args.warmup), str(args.duration)],
+             STATION, floor, encoding or "json", str(args.warmup), str(args.duration)],
             stdout=subprocess.PIPE, text=True, env=env, preexec_fn=lambda: os.nice(args.nice),
         )  # fmt: skip
         result: dict = {}
@@ -256,7 +286,7 @@ def run_one(kind: str, clients: int, args: argparse.Namespace, script: Path) -> 
             if message["event"] == "measuring":
                 cpu_start, wall_start = cpu_seconds(server.pid), time.time()
                 loadgen_start = cpu_seconds(loadgen.pid)
-                dropped_start = dropped_frames(port) if kind == "webmap" else None
+                dropped_start = dropped_frames(port) if kind != "plain" else None
             elif message["event"] == "done":
                 result = message
                 if cpu_start is not None:
@@ -270,7 +300,7 @@ def run_one(kind: str, clients: int, args: argparse.Namespace, script: Path) -> 
             if time.time() > deadline:
                 break
         loadgen.wait(timeout=60)
-        result.update(server=kind, clients=clients, expected=clients * args.duration)
+        result.update(server=setup, clients=clients, expected=clients * args.duration)
         return result
     finally:
         server.kill()
@@ -280,7 +310,8 @@ def run_one(kind: str, clients: int, args: argparse.Namespace, script: Path) -> 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[1000, 2000, 5000])
-    parser.add_argument("--servers", nargs="+", default=["plain", "webmap"], choices=["plain", "webmap"])
+    parser.add_argument("--servers", nargs="+", default=list(SETUPS), choices=SETUPS, metavar="SETUP",
+                        help=f"server and client encoding, from {', '.join(SETUPS)}")  # fmt: skip
     parser.add_argument("--dots", type=int, default=300, help="dots per frame on the concourse")
     parser.add_argument("--duration", type=int, default=20, help="measured seconds (one frame a second)")
     parser.add_argument(
@@ -307,42 +338,45 @@ def main() -> int:
     if shutil.which("node") is None or not (NODE_MODULES / "socket.io-client").is_dir():
         print("needs node and the npm client: .venv/bin/python -m webmap.assets install", file=sys.stderr)
         return 1
-    station_bytes, floor_bytes = payload_bytes(args.dots)
-    print(f"payload at {args.dots} dots: {station_bytes} B per station frame, {floor_bytes} B per floor frame")
+    for encoding, (station_bytes, floor_bytes) in payload_bytes(args.dots).items():
+        print(f"{encoding} payload at {args.dots} dots: {station_bytes} B per station frame, {floor_bytes} B per floor")
     print(f"load average before: {os.getloadavg()[0]:.2f} (1 min), niceness {args.nice}")
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "loadgen.js"
         script.write_text(LOADGEN_JS)
         rows = []
         for clients in args.clients:
-            for kind in args.servers:
-                runs = [run_one(kind, clients, args, script) for _ in range(args.repeat)]
+            for setup in args.servers:
+                runs = [run_one(setup, clients, args, script) for _ in range(args.repeat)]
                 row = {key: statistics.median(r[key] for r in runs if r.get(key) is not None)
                        for key in ("p50", "p95", "p99", "max", "server_cpu", "loadgen_cpu", "server_rss_mib",
-                                   "connected", "received", "dropped")
+                                   "connected", "received", "corrupt", "dropped")
                        if any(r.get(key) is not None for r in runs)}  # fmt: skip
-                row.update(server=kind, clients=clients, expected=runs[0]["expected"])
+                row.update(server=setup, clients=clients, expected=runs[0]["expected"])
                 rows.append(row)
                 row["loadavg_1min"] = os.getloadavg()[0]
                 print(json.dumps(row), flush=True)
     print()
-    columns = ("clients", "server", "connected", "frames received / expected", "dropped (slow)", "p50 ms",
-               "p95 ms", "p99 ms", "server CPU", "load generator CPU", "server RSS MiB")  # fmt: skip
+    columns = ("clients", "setup", "connected", "frames received / expected", "corrupt", "dropped (slow)",
+               "p50 ms", "p95 ms", "p99 ms", "server CPU", "load generator CPU", "server RSS MiB")  # fmt: skip
     print("| " + " | ".join(columns) + " |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
             f"| {r['clients']} | {r['server']} | {r.get('connected', 0):.0f} | {r.get('received', 0):.0f} / "
-            f"{r['expected']} | {r.get('dropped', float('nan')):.0f} | {r.get('p50', float('nan')):.0f} | "
+            f"{r['expected']} | {r.get('corrupt', 0):.0f} | {r.get('dropped', float('nan')):.0f} | "
+            f"{r.get('p50', float('nan')):.0f} | "
             f"{r.get('p95', float('nan')):.0f} | {r.get('p99', float('nan')):.0f} | "
             f"{r.get('server_cpu', float('nan')):.2f} | {r.get('loadgen_cpu', float('nan')):.2f} | "
             f"{r.get('server_rss_mib', float('nan')):.0f} |"
         )
     by_key = {(r["clients"], r["server"]): r for r in rows}
     for clients in args.clients:
-        plain, ours = by_key.get((clients, "plain")), by_key.get((clients, "webmap"))
-        if plain and ours and plain.get("p95") and ours.get("p95"):
-            print(f"{clients} clients: webmap p95 / plain p95 = {ours['p95'] / plain['p95']:.2f}")
+        for setup, baseline in (("webmap", "queued"), ("webmap", "plain"), ("webmap-compact", "webmap"),
+                                ("webmap-compact", "plain")):  # fmt: skip
+            ours, other = by_key.get((clients, setup)), by_key.get((clients, baseline))
+            if other and ours and other.get("p95") and ours.get("p95"):
+                print(f"{clients} clients: {setup} p95 / {baseline} p95 = {ours['p95'] / other['p95']:.2f}")
     return 0
 
 
