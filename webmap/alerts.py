@@ -4,13 +4,17 @@ Pure state machine over zone states; no clock (timestamps come with the frames) 
 An alert is *raised* when a live zone's public level reaches ``alert_level``. It *clears* only
 when the zone's density falls below the level's lower bound minus a hysteresis margin, so a
 zone hovering at the boundary raises one alert, not one per frame.
+
+An alert's id is its zone and the time of the frame that raised it: every web process of a
+scaled-out deployment sees the same frames, so each names the same alert the same way, and an
+acknowledgement made through one process applies in all of them (:meth:`AlertBook.apply_acks`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +29,7 @@ class Alert:
     """One alert about one zone.
 
     Attributes:
-        alert_id: Unique within this web process.
+        alert_id: ``zone@raised_at`` (see :func:`alert_id`): the same in every web process.
         station_id: The station.
         zone_id: The zone.
         level: Highest public level (1-3) seen while the alert was active.
@@ -36,7 +40,7 @@ class Alert:
         acknowledged_at: When, unix seconds, or ``None``.
     """
 
-    alert_id: int
+    alert_id: str
     station_id: str
     zone_id: str
     level: int
@@ -67,6 +71,11 @@ class Alert:
         }
 
 
+def alert_id(zone_id: str, raised_at: float) -> str:
+    """The id of the alert a zone raised at frame time ``raised_at`` (milliseconds, as frames carry)."""
+    return f"{zone_id}@{raised_at:.3f}"
+
+
 class AlertBook:
     """Alerts of one station.
 
@@ -93,7 +102,6 @@ class AlertBook:
             self._leave_per_m2[zone.id] = max(0.0, enter - margin)
         self._active: dict[str, Alert] = {}
         self._history: deque[Alert] = deque(maxlen=max_kept)
-        self._next_id = 1
 
     def update(self, zones: Iterable[ZoneState], timestamp: float) -> list[Alert]:
         """Feed one frame's zone states.
@@ -111,9 +119,13 @@ class AlertBook:
             if current is None:
                 if int(zone.level) >= self.alert_level:
                     alert = Alert(
-                        self._next_id, self.station_id, zone.zone_id, int(zone.level), zone.density_per_m2, timestamp
+                        alert_id(zone.zone_id, timestamp),
+                        self.station_id,
+                        zone.zone_id,
+                        int(zone.level),
+                        zone.density_per_m2,
+                        timestamp,
                     )
-                    self._next_id += 1
                     self._active[zone.zone_id] = alert
                     changed.append(alert)
             elif zone.density_per_m2 < self._leave_per_m2[zone.zone_id] and int(zone.level) < self.alert_level:
@@ -127,7 +139,7 @@ class AlertBook:
                 changed.append(worse)
         return changed
 
-    def acknowledge(self, alert_id: int, user: str, at: float) -> Alert:
+    def acknowledge(self, alert_id: str, user: str, at: float) -> Alert:
         """Mark an alert acknowledged by ``user``.
 
         Raises:
@@ -143,9 +155,27 @@ class AlertBook:
                 acked = dataclasses.replace(alert, acknowledged_by=user, acknowledged_at=at)
                 self._history[i] = acked
                 return acked
-        raise KeyError(f"no alert {alert_id} in station {self.station_id!r}")
+        raise KeyError(f"no alert {alert_id!r} in station {self.station_id!r}")
+
+    def apply_acks(self, acks: Mapping[str, tuple[str, float]]) -> list[Alert]:
+        """Take over acknowledgements made elsewhere: ``{alert_id: (user, at)}``.
+
+        Ids this book does not hold (an alert raised before this process started) are ignored.
+
+        Returns:
+            The alerts that became acknowledged.
+        """
+        changed = []
+        for alert in [*self._active.values(), *self._history]:
+            ack = acks.get(alert.alert_id)
+            if ack is not None and alert.acknowledged_by is None:
+                changed.append(self.acknowledge(alert.alert_id, ack[0], ack[1]))
+        return changed
 
     def alerts(self) -> list[Alert]:
         """Active alerts first (newest first), then cleared ones (newest first)."""
-        active = sorted(self._active.values(), key=lambda a: -a.alert_id)
-        return active + sorted(self._history, key=lambda a: -a.alert_id)
+
+        def newest_first(alert: Alert) -> tuple[float, str]:
+            return (-alert.raised_at, alert.zone_id)
+
+        return sorted(self._active.values(), key=newest_first) + sorted(self._history, key=newest_first)

@@ -19,6 +19,7 @@ from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
 from homography.layout import StationLayout
+from webmap.acks import RedisAckStore
 from webmap.backpressure import BoundedManager, BoundedRedisManager
 from webmap.history import HistorySource
 from webmap.hub import OPERATOR_NAMESPACE, PUBLIC_NAMESPACE, STAFF_NAMESPACE, Hub
@@ -140,7 +141,8 @@ def create_app(
     socketio.init_app(app, async_mode=settings.async_mode, client_manager=manager, manage_session=True)
     server = socketio.server
 
-    hub = Hub(layouts, store, server, metrics, alert_level=settings.alert_level, clock=clock)
+    acks = RedisAckStore(redis.Redis.from_url(settings.message_queue)) if settings.message_queue else None
+    hub = Hub(layouts, store, server, metrics, alert_level=settings.alert_level, clock=clock, acks=acks)
     limiter = LoginRateLimiter(settings.login_max_fails, settings.login_window_s)
     app.extensions.update(
         crowdmap_hub=hub,

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from homography.layout import StationLayout
 from iconizer.types import CameraStatus, IconFrame
 from iconizer.wire import MessageError, StationFramesMessage, StatusMessage, decode_message
+from webmap.acks import AckStore, MemoryAckStore
 from webmap.alerts import Alert, AlertBook
 from webmap.metrics import WebMetrics
 from webmap.payload import broadcast_targets, public_payload
@@ -78,6 +79,7 @@ class Hub:
         metrics: Counters for accepted and rejected messages.
         alert_level: Public level (1-3) that raises a staff alert.
         clock: Wall clock, unix seconds (tests pass a fixed one).
+        acks: Alert acknowledgements shared with the other web processes; in memory by default.
     """
 
     def __init__(
@@ -89,7 +91,9 @@ class Hub:
         *,
         alert_level: int = 2,
         clock: Callable[[], float] = time.time,
+        acks: AckStore | None = None,
     ) -> None:
+        self.acks: AckStore = MemoryAckStore() if acks is None else acks
         self.stations: dict[str, StationState] = {}
         for layout in layouts:
             sid = layout.station.id
@@ -156,6 +160,10 @@ class Hub:
                 for frame in frames:
                     changed += state.alerts.update(frame.zones, timestamp)
                     state.trend.update(frame.zones, timestamp)
+                if changed:
+                    # A worsened or cleared alert keeps an acknowledgement made through another process.
+                    state.alerts.apply_acks(self.acks.get(station_id))
+                    changed = [self._current(state.alerts, alert) for alert in changed]
             if self.emitter is not None:
                 for room, data in broadcast_targets(payload):
                     self.emitter.emit(CROWDING_EVENT, data, namespace=PUBLIC_NAMESPACE, to=room)
@@ -232,19 +240,29 @@ class Hub:
                     out.append(camera_to_dict(status, now))
         return out
 
-    def alerts(self, station_id: str) -> list[dict[str, Any]]:
-        """The station's alerts, active first."""
-        with self._lock:
-            return [alert.to_dict() for alert in self.stations[station_id].alerts.alerts()]
+    @staticmethod
+    def _current(book: AlertBook, alert: Alert) -> Alert:
+        """The book's present version of ``alert`` (acknowledgements applied), or ``alert`` itself."""
+        return next((a for a in book.alerts() if a.alert_id == alert.alert_id and a.active == alert.active), alert)
 
-    def acknowledge(self, station_id: str, alert_id: int, user: str) -> dict[str, Any]:
-        """Acknowledge an alert and tell every staff client.
+    def alerts(self, station_id: str) -> list[dict[str, Any]]:
+        """The station's alerts, active first, with acknowledgements made through any web process."""
+        acks = self.acks.get(station_id)
+        with self._lock:
+            book = self.stations[station_id].alerts
+            book.apply_acks(acks)
+            return [alert.to_dict() for alert in book.alerts()]
+
+    def acknowledge(self, station_id: str, alert_id: str, user: str) -> dict[str, Any]:
+        """Acknowledge an alert, share the acknowledgement and tell every staff client.
 
         Raises:
             KeyError: for an unknown station or alert.
         """
+        at = self.clock()
         with self._lock:
-            alert = self.stations[station_id].alerts.acknowledge(alert_id, user, self.clock()).to_dict()
+            alert = self.stations[station_id].alerts.acknowledge(alert_id, user, at).to_dict()
+        self.acks.put(station_id, alert_id, user, at)
         if self.emitter is not None:
             self.emitter.emit("alert", alert, namespace=STAFF_NAMESPACE, to=station_id)
         return alert

@@ -43,8 +43,25 @@ def test_acknowledge_keeps_the_alert_and_names_the_user(demo_layout, wm):
     assert book.alerts()[0] == acked
     [cleared] = book.update([wm.make_zone("ticket-gates", 0, 0.1)], 20.0)
     assert cleared.acknowledged_by == "sam" and not cleared.active
-    with pytest.raises(KeyError, match="no alert 99"):
-        book.acknowledge(99, "sam", 21.0)
+    with pytest.raises(KeyError, match=r"no alert 'ticket-gates@99\.000'"):
+        book.acknowledge("ticket-gates@99.000", "sam", 21.0)
+
+
+def test_books_fed_the_same_frames_name_alerts_alike_and_share_acknowledgements(demo_layout, wm):
+    """Two web processes: an acknowledgement made through one applies in the other."""
+    first, second = (AlertBook("demo-station", demo_layout.zones, alert_level=2) for _ in range(2))
+    for book in (first, second):
+        book.update([wm.make_zone("ticket-gates", 2, 0.8), wm.make_zone("stairs-landing", 3, 2.0)], 10.25)
+    assert [a.alert_id for a in first.alerts()] == [a.alert_id for a in second.alerts()]
+    assert {a.alert_id for a in first.alerts()} == {"ticket-gates@10.250", "stairs-landing@10.250"}
+    first.acknowledge("ticket-gates@10.250", "sam", 12.0)
+    acks = {a.alert_id: (a.acknowledged_by, a.acknowledged_at) for a in first.alerts() if a.acknowledged_by}
+    [taken] = second.apply_acks({**acks, "platform-west@1.000": ("kim", 3.0)})
+    assert (taken.alert_id, taken.acknowledged_by, taken.acknowledged_at) == ("ticket-gates@10.250", "sam", 12.0)
+    assert second.apply_acks(acks) == [], "applied once"
+    # The acknowledgement survives the alert worsening in the other book.
+    [worse] = second.update([wm.make_zone("ticket-gates", 3, 2.5)], 11.0)
+    assert (worse.level, worse.acknowledged_by) == (3, "sam")
 
 
 @pytest.mark.parametrize("level", [0, 4])

@@ -8,6 +8,10 @@ import pytest
 from homography.types import FloorPositions
 from iconizer.types import CameraStatus
 from iconizer.wire import encode_positions
+from webmap.acks import MemoryAckStore
+from webmap.hub import Hub
+from webmap.metrics import WebMetrics
+from webmap.store import MemoryLatestStore
 
 
 def rejected(hub, reason):
@@ -124,3 +128,32 @@ def test_pump_drains_a_queue_until_stopped(web, wm, demo_layout):
     hub.pump(inbox, stop, sleep=sleep)
     assert hub.store.get("demo-station")["floors"][0]["floor"] == "platform"
     assert rejected(hub, "invalid") == 1
+
+
+class RecordingEmitter:
+    def __init__(self):
+        self.events = []
+
+    def emit(self, event, data, namespace=None, to=None):
+        self.events.append((event, data, namespace, to))
+
+
+def test_alerts_sent_to_staff_carry_acknowledgements_made_through_another_hub(wm, demo_layout):
+    acks = MemoryAckStore()
+    emitters = [RecordingEmitter(), RecordingEmitter()]
+    hubs = [
+        Hub([demo_layout], MemoryLatestStore(), emitter, WebMetrics(), clock=lambda: wm.NOW, acks=acks)
+        for emitter in emitters
+    ]
+    crowded = wm.make_frame(demo_layout, "concourse", levels={"ticket-gates": 2}, densities={"ticket-gates": 1.7})
+    for hub in hubs:
+        hub.receive(wm.frames_message(demo_layout, [crowded]))
+    [alert] = hubs[0].alerts("demo-station")
+    hubs[0].acknowledge("demo-station", alert["id"], "sam")
+    worse = wm.make_frame(demo_layout, "concourse", levels={"ticket-gates": 3}, densities={"ticket-gates": 2.5})
+    hubs[1].receive(wm.frames_message(demo_layout, [worse], timestamp=wm.NOW + 1))
+    sent = [data for event, data, namespace, _ in emitters[1].events if event == "alert"]
+    assert [(a["id"], a["level"], a["acknowledged_by"]) for a in sent] == [
+        (alert["id"], 2, None),
+        (alert["id"], 3, "sam"),
+    ]

@@ -73,3 +73,28 @@ def test_a_frame_received_by_one_process_reaches_clients_of_another(tmp_path, re
         assert crowding["floors"][0]["dots"] == [[42.5, 7, 1]]
     finally:
         redis.Redis.from_url(redis_url).delete("crowdmap:latest:demo-station")
+
+
+def test_an_acknowledgement_made_through_one_process_shows_in_another(tmp_path, redis_url, wm, demo_layout, users):
+    station = demo_layout.station.id
+    client = redis.Redis.from_url(redis_url)
+    client.delete(f"crowdmap:alert-acks:{station}", f"crowdmap:latest:{station}")
+    settings = WebSettings(data_dir=tmp_path, async_mode="threading", message_queue=redis_url)
+    apps = [create_app(settings, layouts=[demo_layout], users=users, clock=lambda: wm.NOW)[0] for _ in range(2)]
+    crowded = wm.make_frame(demo_layout, "concourse", levels={"ticket-gates": 2}, densities={"ticket-gates": 1.7})
+    for app in apps:  # every web process reads every frame from the stream
+        hub_of(app).receive(wm.frames_message(demo_layout, [crowded]))
+    [alert_a], [alert_b] = (hub_of(app).alerts(station) for app in apps)
+    assert alert_a["id"] == alert_b["id"], "both processes name the alert alike"
+    try:
+        hub_of(apps[0]).acknowledge(station, alert_a["id"], "sam")
+        [seen] = hub_of(apps[1]).alerts(station)
+        assert (seen["acknowledged_by"], seen["acknowledged_at"]) == ("sam", wm.NOW)
+        # ... and keeps it when the alert worsens, which the other process announces to its staff.
+        worse = wm.make_frame(demo_layout, "concourse", levels={"ticket-gates": 3}, densities={"ticket-gates": 2.5})
+        hub_of(apps[1]).receive(wm.frames_message(demo_layout, [worse], timestamp=wm.NOW + 1))
+        [now] = hub_of(apps[1]).alerts(station)
+        assert (now["level"], now["acknowledged_by"]) == (3, "sam")
+        assert 0 < client.ttl(f"crowdmap:alert-acks:{station}") <= 2 * 86400
+    finally:
+        client.delete(f"crowdmap:alert-acks:{station}", f"crowdmap:latest:{station}")

@@ -33,14 +33,15 @@ def test_alert_raised_then_acknowledged_with_csrf(web, wm, demo_layout):
     assert acked.get_json()["acknowledged_by"] == "sam"
     assert https(client, "GET", "/staff/api/stations/demo-station").get_json()["alerts"][0]["acknowledged_by"] == "sam"
     assert (
-        https(client, "POST", "/staff/alerts/demo-station/999/ack", headers={"X-CSRFToken": token}).status_code == 404
+        https(client, "POST", "/staff/alerts/demo-station/gates@1.000/ack", headers={"X-CSRFToken": token}).status_code
+        == 404
     )
 
 
 def test_anonymous_ack_is_refused(web, wm, demo_layout):
     app, _, hub = web
     hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", levels={"ticket-gates": 3})]))
-    response = app.test_client().post("/staff/alerts/demo-station/1/ack")
+    response = app.test_client().post(f"/staff/alerts/demo-station/{hub.alerts('demo-station')[0]['id']}/ack")
     assert response.status_code in (302, 400)
     assert hub.alerts("demo-station")[0]["acknowledged_by"] is None
 

@@ -145,7 +145,7 @@
   async function acknowledge(st, id, button) {
     button.disabled = true;
     const body = new URLSearchParams({ csrf_token: csrf });
-    const response = await fetch(`/staff/alerts/${encodeURIComponent(st.id)}/${id}/ack`, {
+    const response = await fetch(`/staff/alerts/${encodeURIComponent(st.id)}/${encodeURIComponent(id)}/ack`, {
       method: "POST",
       headers: { "X-CSRFToken": csrf },
       body: body,

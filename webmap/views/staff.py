@@ -149,15 +149,15 @@ def day_vs_usual(station_id: str) -> Response:
     return jsonify({"station": station_id, "day_start": midnight, "zones": zones})
 
 
-@blueprint.post("/staff/alerts/<station_id>/<int:alert_id>/ack")
+@blueprint.post("/staff/alerts/<station_id>/<alert_id>/ack")
 @requires("staff")
-def acknowledge(station_id: str, alert_id: int) -> Response:
+def acknowledge(station_id: str, alert_id: str) -> Response:
     """Acknowledge an alert (form POST with a CSRF token; returns the alert as JSON)."""
     _station(station_id)
     try:
         alert = _hub().acknowledge(station_id, alert_id, current_user.id)
     except KeyError:
-        abort(404, description=f"no alert {alert_id} in station {station_id!r}")
+        abort(404, description=f"no alert {alert_id!r} in station {station_id!r}")
     return jsonify(alert)
 
 
