@@ -58,23 +58,3 @@ def usual_from_weeks(per_week: list[tuple[float, float]]) -> Usual | None:
         count=statistics.median(c for _, c in per_week),
         weeks=len(per_week),
     )
-
-
-def busier_than_usual(
-    density_per_m2: float,
-    usual: Usual | None,
-    *,
-    ratio: float = 1.3,
-    min_excess_per_m2: float = 0.1,
-    min_weeks: int = 2,
-) -> bool:
-    """Whether to show the "busier than usual" hint.
-
-    True only when there is enough history (``min_weeks``), and the density exceeds the usual
-    one both by ``ratio`` and by ``min_excess_per_m2`` (so a near-empty zone with 2 people
-    instead of 1 is not "busier than usual").
-    """
-    if usual is None or usual.weeks < min_weeks:
-        return False
-    excess = density_per_m2 - usual.density_per_m2
-    return excess >= min_excess_per_m2 and density_per_m2 >= ratio * usual.density_per_m2

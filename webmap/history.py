@@ -12,8 +12,11 @@ from typing import Any, Protocol, TextIO
 
 # Keys of one aggregate row served by the API, in order.
 AGGREGATE_FIELDS = ("minute_start", "zone", "mean_count", "mean_density_per_m2", "peak_density_per_m2", "peak_level")
-# A usual value needs this many past weeks before the public hint may use it (history.usual.busier_than_usual).
-MIN_USUAL_WEEKS = 2
+# The public "busier than usual" hint, decided here and nowhere else: the map only compares a zone's
+# density with the threshold /usual sends (busier_from_per_m2).
+MIN_USUAL_WEEKS = 2  # a usual value needs this many past weeks
+BUSIER_RATIO = 1.3  # clearly above the usual density: by 30 % ...
+BUSIER_MIN_EXCESS_PER_M2 = 0.1  # ... and by 0.1 person/m2, so 2 people instead of 1 is not "busier"
 
 
 class MinuteLike(Protocol):
@@ -91,3 +94,14 @@ def usual_density(source: HistorySource | None, station_id: str, zone_id: str, a
     if usual is None or usual.weeks < MIN_USUAL_WEEKS:
         return None
     return round(float(usual.density_per_m2), 3)
+
+
+def busier_from(usual_density_per_m2: float | None) -> float | None:
+    """The density from which a zone reads "busier than usual", or ``None`` without a usual value.
+
+    Both conditions of the hint at once: at least ``BUSIER_RATIO`` times the usual density and at
+    least ``BUSIER_MIN_EXCESS_PER_M2`` above it.
+    """
+    if usual_density_per_m2 is None:
+        return None
+    return round(max(BUSIER_RATIO * usual_density_per_m2, usual_density_per_m2 + BUSIER_MIN_EXCESS_PER_M2), 3)

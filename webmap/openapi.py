@@ -212,9 +212,16 @@ SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["id", "usual_density_per_m2"],
+                    "required": ["id", "usual_density_per_m2", "busier_from_per_m2"],
                     "additionalProperties": False,
-                    "properties": {"id": _ID, "usual_density_per_m2": {"type": ["number", "null"]}},
+                    "properties": {
+                        "id": _ID,
+                        "usual_density_per_m2": {"type": ["number", "null"]},
+                        "busier_from_per_m2": {
+                            "type": ["number", "null"],
+                            "description": "Density from which the zone reads 'busier than usual'.",
+                        },
+                    },
                 },
             },
         },

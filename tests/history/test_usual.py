@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from history.usual import Usual, busier_than_usual, past_week_slots, usual_from_weeks
+from history.usual import Usual, past_week_slots, usual_from_weeks
 
 
 def test_slots_are_same_local_weekday_and_time():
@@ -30,17 +30,3 @@ def test_slots_keep_wall_clock_across_dst():
 )
 def test_median_of_weeks(per_week, expected):
     assert usual_from_weeks(per_week) == expected
-
-
-@pytest.mark.parametrize(
-    ("density", "usual", "busier"),
-    [
-        (0.8, Usual(0.4, 8.0, 4), True),
-        (0.45, Usual(0.4, 8.0, 4), False),  # not 30 % more
-        (0.02, Usual(0.01, 1.0, 4), False),  # doubled but still nearly empty
-        (0.8, Usual(0.4, 8.0, 1), False),  # one week is not "usual"
-        (0.8, None, False),
-    ],
-)
-def test_busier_than_usual(density, usual, busier):
-    assert busier_than_usual(density, usual) is busier

@@ -168,9 +168,9 @@ def test_history_endpoints_serve_aggregates_from_the_store(tmp_path, settings, d
         "peak_level",
     }
     usual = check(spec, client.get("/api/v1/stations/demo-station/usual"), "/api/v1/stations/{station_id}/usual")
-    by_zone = {z["id"]: z["usual_density_per_m2"] for z in usual["zones"]}
-    assert by_zone["concourse-west"] == pytest.approx(0.2)
-    assert by_zone["platform-east"] is None
+    by_zone = {z["id"]: (z["usual_density_per_m2"], z["busier_from_per_m2"]) for z in usual["zones"]}
+    assert by_zone["concourse-west"] == (pytest.approx(0.2), pytest.approx(0.3)), "0.2 + 0.1 beats 1.3 x 0.2"
+    assert by_zone["platform-east"] == (None, None)
 
 
 def test_healthz_and_metrics(web, wm, demo_layout):

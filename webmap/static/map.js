@@ -8,16 +8,13 @@
   const station = app.dataset.station;
   const lang = app.dataset.lang === "en" ? "en" : "ja";
   const T = window.CROWDMAP_I18N[lang];
-  // "Busier than usual" as history.usual.busier_than_usual decides it: clearly above the usual
-  // density, both by ratio and by an absolute margin (the server sends a usual value only
-  // when enough past weeks back it).
-  const BUSIER_RATIO = 1.3;
-  const BUSIER_MIN_EXCESS_PER_M2 = 0.1;
 
   let plan = null;
   let latest = null; // last payload received
   let receivedAt = 0; // local time it arrived (ms): staleness must not trust the client's clock vs the server's
-  let usual = {}; // zone id -> usual density or null
+  // Zone id -> density from which it reads "busier than usual" (the server decides the rule;
+  // null without enough history).
+  let busierFrom = {};
   const zoneInfo = {}; // zone id -> {name, floor}
 
   function el(tag, attrs, parent) {
@@ -184,9 +181,8 @@
         if (row) {
           const cell = row.querySelector(".level-cell");
           let text = levelWord(zone);
-          const u = usual[zone.id];
-          const d = zone.density_per_m2;
-          if (!zone.stale && u !== null && u !== undefined && d >= BUSIER_RATIO * u && d - u >= BUSIER_MIN_EXCESS_PER_M2) {
+          const from = busierFrom[zone.id];
+          if (!zone.stale && from !== null && from !== undefined && zone.density_per_m2 >= from) {
             text += ` (${T.busier})`;
           }
           cell.textContent = text;
@@ -302,8 +298,8 @@
     drawPlan();
     try {
       const u = await (await fetch(`${base}/usual`)).json();
-      for (const z of u.zones) usual[z.id] = z.usual_density_per_m2;
-    } catch (e) { usual = {}; }
+      for (const z of u.zones) busierFrom[z.id] = z.busier_from_per_m2;
+    } catch (e) { busierFrom = {}; }
     const first = await (await fetch(`${base}/crowding`)).json();
     if (first.timestamp !== null) receive(first);
     else render(first);

@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
 from homography.layout import StationLayout
-from webmap.history import minute_row, trend_row, usual_density
+from webmap.history import busier_from, minute_row, trend_row, usual_density
 from webmap.hub import Hub
 from webmap.i18n import LANG_COOKIE, LANGUAGES, TEXTS, choose_language
 from webmap.openapi import openapi_document
@@ -203,14 +203,19 @@ def history(station_id: str) -> Response:
 
 @blueprint.get("/api/v1/stations/<station_id>/usual")
 def usual(station_id: str) -> Response:
-    """The usual density of every zone at this weekday and time of day (``null`` where unknown)."""
+    """Every zone's usual density now and the density from which it reads "busier than usual".
+
+    Both are ``null`` where the history is too short to say.
+    """
     layout = _layout(station_id)
     now = current_app.extensions["crowdmap_clock"]()
     source = current_app.extensions["crowdmap_history"]
-    zones = [
-        {"id": zone_id, "usual_density_per_m2": usual_density(source, station_id, zone_id, now)}
-        for zone_id in _zone_ids(layout)
-    ]
+    zones = []
+    for zone_id in _zone_ids(layout):
+        usual_per_m2 = usual_density(source, station_id, zone_id, now)
+        zones.append(
+            {"id": zone_id, "usual_density_per_m2": usual_per_m2, "busier_from_per_m2": busier_from(usual_per_m2)}
+        )
     return _cached(jsonify({"station": station_id, "timestamp": round(now, 3), "zones": zones}), 60)
 
 
