@@ -73,6 +73,7 @@ class Notice(_Strict):
 
 class Publishing(_Strict):
     coarsen_m: float = Field(default=0.5, ge=0.0, le=5.0)
+    coarsen_method: Literal["grid", "jitter"] = "grid"
     frame_interval_s: float = Field(default=1.0, gt=0.0, le=60.0)
     density_window_s: float = Field(default=10.0, ge=0.0, le=600.0)
     stale_after_s: float = Field(default=5.0, gt=0.0, le=600.0)
@@ -104,6 +105,11 @@ class Feature(_Strict):
         return value
 
 
+# No station floor is 5 km across; the bound also keeps published coordinates within what the
+# public map's packed encoding holds (webmap.payload: uint16 decimetres, 6,553.5 m).
+MAX_FLOOR_SIZE_M = 5000.0
+
+
 class Floor(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
     name: Text
@@ -118,6 +124,8 @@ class Floor(_Strict):
     def _positive(cls, value: tuple[float, float]) -> tuple[float, float]:
         if value[0] <= 0 or value[1] <= 0:
             raise ValueError(f"must be positive width and height in metres, got {value}")
+        if max(value) > MAX_FLOOR_SIZE_M:
+            raise ValueError(f"a floor plan is at most {MAX_FLOOR_SIZE_M:.0f} m on a side, got {value}")
         return value
 
     @model_validator(mode="after")

@@ -90,7 +90,8 @@ class Iconizer:
         coarsen_m: Coarsening cell in metres; ``layout.publishing.coarsen_m`` by default, which
             must then be positive (a station never publishes raw positions, PRIVACY.md P2). An
             explicit 0 is accepted for evaluations that compare dots with ground truth.
-        coarsen_method: ``"grid"`` (snap to cell centres) or ``"jitter"``.
+        coarsen_method: ``"grid"`` (snap to cell centres) or ``"jitter"``;
+            ``layout.publishing.coarsen_method`` by default.
         motion_window_s: Time between the position sets compared for the moving flag.
         speed_threshold_m_s: Speed above which a dot is marked moving.
         motion_pairing: How positions are paired across the motion window (see ``iconizer.motion``).
@@ -105,12 +106,14 @@ class Iconizer:
         rng: np.random.Generator | None = None,
         fuse: FuseFunction | None = None,
         coarsen_m: float | None = None,
-        coarsen_method: CoarsenMethod = "grid",
+        coarsen_method: CoarsenMethod | None = None,
         motion_window_s: float = 1.0,
         speed_threshold_m_s: float = 0.5,
         motion_pairing: PairingMethod = "nearest",
         default_hysteresis_per_m2: float = DEFAULT_HYSTERESIS_PER_M2,
     ) -> None:
+        if coarsen_method is None:
+            coarsen_method = layout.publishing.coarsen_method
         if coarsen_method not in COARSEN_METHODS:
             raise ValueError(f"coarsen_method must be one of {COARSEN_METHODS}, got {coarsen_method!r}")
         self.layout = layout

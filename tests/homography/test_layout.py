@@ -90,6 +90,12 @@ def changed(path: list, value: object) -> dict:
             pytest.raises(LayoutError, match="exactly one of point_pairs"),
         ),
         (changed(["cameras", 0, "resolution_wh"], [640, -1]), pytest.raises(LayoutError, match="resolution_wh")),
+        (changed(["floors", 0, "size_m"], [6000, 10]), pytest.raises(LayoutError, match=r"floors.0.size_m.*5000 m")),
+        (changed(["publishing"], {"coarsen_method": "jitter"}), does_not_raise()),
+        (
+            changed(["publishing"], {"coarsen_method": "blur"}),
+            pytest.raises(LayoutError, match=r"publishing.coarsen_method"),
+        ),
     ],
 )
 def test_parse_layout_names_the_field(mapping: dict, expectation) -> None:

@@ -89,6 +89,15 @@ def test_raw_positions_never_leave(toy_layout, make_positions, method):
         np.testing.assert_allclose((dots / 0.5) % 1.0, 0.5)
 
 
+@pytest.mark.parametrize("method", ["grid", "jitter"])
+def test_the_layout_chooses_the_coarsening(toy_layout, method):
+    layout = toy_layout.model_copy(
+        update={"publishing": toy_layout.publishing.model_copy(update={"coarsen_method": method})}
+    )
+    assert Iconizer(layout).coarsen_method == method
+    assert Iconizer(layout, coarsen_method="grid").coarsen_method == "grid", "an explicit choice wins"
+
+
 def test_dots_are_shuffled_every_frame(iconizer, make_positions):
     west = np.stack([np.arange(0.25, 10, 0.5), np.full(20, 8.25)], axis=1)  # already on cell centres
     orders = []
