@@ -130,6 +130,9 @@ def attach(environ: dict[str, Any], *, send_buffer_bytes: int = DEFAULT_SEND_BUF
     websocket = environ.get("wsgi.websocket")
     if websocket is None or not hasattr(websocket, "raw_write") or not hasattr(websocket, "handler"):
         return None
-    direct = DirectSocket(websocket, send_buffer_bytes=send_buffer_bytes)
+    try:
+        direct = DirectSocket(websocket, send_buffer_bytes=send_buffer_bytes)
+    except OSError:
+        return None  # the connection closed under us: it keeps the queued path until it is gone
     environ[ENVIRON_KEY] = direct
     return direct

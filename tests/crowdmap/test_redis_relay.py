@@ -20,6 +20,7 @@ from iconizer.stepper import Iconizer
 from iconizer.wire import encode_station_frames
 from webmap.hub import Hub
 from webmap.metrics import WebMetrics
+from webmap.payload import broadcast_targets
 from webmap.store import MemoryLatestStore
 
 pytestmark = pytest.mark.redis
@@ -109,7 +110,9 @@ def test_garbage_on_the_frames_stream_is_dropped_by_the_hub_and_never_emitted(cl
     client.xadd(frames_stream(station_id), {b"m": frame_bytes(station_id, 1000.0)})
     run_until(relay, lambda: hub.store.get(station_id) is not None)
     assert hub.metrics.messages_rejected.labels(reason="invalid")._value.get() == 3
-    # One frame: its station room, its floor room and the staff namespace; nothing of the garbage.
+    # One frame: its public rooms (station and floor, each encoding), the staff namespace; no garbage.
     assert {event for event, _, _ in recorder.events} == {"crowding"}
-    assert len(recorder.events) == gate.relayed == 3
+    public_rooms = len(broadcast_targets(hub.store.get(station_id)))
+    assert public_rooms == 4, "station + one floor, JSON and compact"
+    assert len(recorder.events) == gate.relayed == public_rooms + 1
     assert relay.errors == 0
