@@ -41,7 +41,7 @@ class Prepared:
 
 
 class BoundedManager(RoomIndex):
-    """An in-memory manager whose broadcasts skip clients with a full send queue.
+    """An in-memory manager whose broadcasts skip clients that do not keep up (full socket buffer or queue).
 
     Args:
         max_backlog: Packets that may wait for one client before broadcasts skip it.
