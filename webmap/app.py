@@ -98,11 +98,10 @@ def create_app(
     settings = settings.with_secret()
     metrics = metrics or WebMetrics()
     users = users or UserStore(settings.users_db)
+    # One client for the state web processes share (latest frame, alert acknowledgements).
+    shared = redis.Redis.from_url(settings.message_queue) if settings.message_queue else None
     if store is None:
-        if settings.message_queue:
-            store = RedisLatestStore(redis.Redis.from_url(settings.message_queue))
-        else:
-            store = MemoryLatestStore()
+        store = MemoryLatestStore() if shared is None else RedisLatestStore(shared)
 
     app = Flask(__name__)
     app.config.update(
@@ -141,7 +140,7 @@ def create_app(
     socketio.init_app(app, async_mode=settings.async_mode, client_manager=manager, manage_session=True)
     server = socketio.server
 
-    acks = RedisAckStore(redis.Redis.from_url(settings.message_queue)) if settings.message_queue else None
+    acks = None if shared is None else RedisAckStore(shared)
     hub = Hub(layouts, store, server, metrics, alert_level=settings.alert_level, clock=clock, acks=acks)
     limiter = LoginRateLimiter(settings.login_max_fails, settings.login_window_s)
     app.extensions.update(

@@ -113,22 +113,19 @@ class BoundedManager(RoomIndex):
             frame = direct_send.text_frame(eio_packets[0].encode().encode("utf-8"))
         return Prepared(eio_packets, frame)
 
-    def send_prepared(self, prepared: Prepared, namespace: str, room: Any, skip_sid: Any = None) -> int:
-        """Send a prepared event to a room (or one client's own room); return how many got it.
+    def send_prepared(self, prepared: Prepared, namespace: str, room: Any, skip_sid: Any = None) -> None:
+        """Send a prepared event to a room (or one client's own room).
 
         A client whose socket buffer or queue is full is skipped and counted as a drop.
         """
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
-        sent = 0
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skip:
                 continue
             direct = None if prepared.frame is None else self._direct(eio_sid)
             if direct is not None and prepared.frame is not None:
                 outcome = direct.try_send(prepared.frame)
-                if outcome is direct_send.Outcome.SENT:
-                    sent += 1
-                elif outcome is direct_send.Outcome.FULL:
+                if outcome is direct_send.Outcome.FULL:
                     self._dropped()
                 if outcome is not direct_send.Outcome.QUEUE:
                     continue
@@ -137,8 +134,6 @@ class BoundedManager(RoomIndex):
                 continue
             for pkt in prepared.eio_packets:
                 self.server._send_eio_packet(eio_sid, pkt)
-            sent += 1
-        return sent
 
     def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
         room = to or room

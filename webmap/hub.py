@@ -162,8 +162,8 @@ class Hub:
                     state.trend.update(frame.zones, timestamp)
                 if changed:
                     # A worsened or cleared alert keeps an acknowledgement made through another process.
-                    state.alerts.apply_acks(self.acks.get(station_id))
-                    changed = [self._current(state.alerts, alert) for alert in changed]
+                    taken = {alert.alert_id: alert for alert in state.alerts.apply_acks(self.acks.get(station_id))}
+                    changed = [taken.get(alert.alert_id, alert) for alert in changed]
             if self.emitter is not None:
                 for room, data in broadcast_targets(payload):
                     self.emitter.emit(CROWDING_EVENT, data, namespace=PUBLIC_NAMESPACE, to=room)
@@ -239,11 +239,6 @@ class Hub:
                 else:
                     out.append(camera_to_dict(status, now))
         return out
-
-    @staticmethod
-    def _current(book: AlertBook, alert: Alert) -> Alert:
-        """The book's present version of ``alert`` (acknowledgements applied), or ``alert`` itself."""
-        return next((a for a in book.alerts() if a.alert_id == alert.alert_id and a.active == alert.active), alert)
 
     def alerts(self, station_id: str) -> list[dict[str, Any]]:
         """The station's alerts, active first, with acknowledgements made through any web process."""

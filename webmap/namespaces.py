@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room, rooms
+from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_room, rooms
 
 from webmap.backpressure import BoundedManager, Prepared
 from webmap.hub import CROWDING_EVENT, Hub
@@ -76,10 +76,7 @@ class PublicNamespace(_Counted):
     def _send_latest(self, room: str, latest: dict[str, Any], encoding: str, floor_id: str | None) -> None:
         # Thousands of clients join within seconds (a ramp, a reconnect after a network blip), all
         # wanting the same frame: encode it once per room and frame, not once per client.
-        manager = self.socketio.server.manager
-        if not isinstance(manager, BoundedManager):
-            emit(CROWDING_EVENT, encoded(latest, encoding, floor_id))
-            return
+        manager: BoundedManager = self.socketio.server.manager  # create_app always installs one
         cached = self._prepared.get(room)
         if cached is None or cached[0] != latest["timestamp"]:
             cached = (

@@ -161,10 +161,14 @@ def floor_payload(payload: dict[str, Any], floor_id: str) -> dict[str, Any] | No
     return None
 
 
-def encoded(payload: dict[str, Any], encoding: str, floor_id: str | None = None) -> dict[str, Any] | None:
-    """The payload as a client that joined with ``encoding`` (and ``floor_id``) receives it."""
+def _check_encoding(encoding: str) -> None:
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown encoding {encoding!r}; expected one of {ENCODINGS}")
+
+
+def encoded(payload: dict[str, Any], encoding: str, floor_id: str | None = None) -> dict[str, Any] | None:
+    """The payload as a client that joined with ``encoding`` (and ``floor_id``) receives it."""
+    _check_encoding(encoding)
     if floor_id is not None:
         single = floor_payload(payload, floor_id)
         if single is None:
@@ -190,8 +194,7 @@ def mark_stale(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _suffix(encoding: str) -> str:
-    if encoding not in ENCODINGS:
-        raise ValueError(f"unknown encoding {encoding!r}; expected one of {ENCODINGS}")
+    _check_encoding(encoding)
     return "" if encoding == "json" else f":{encoding}"
 
 

@@ -46,8 +46,7 @@ class RoomIndex(socketio.Manager):
         if namespace not in self.rooms:
             return
         for room in list(self.rooms_of.get((namespace, sid), ())):
-            self.basic_leave_room(sid, namespace, room)
-        self.rooms_of.pop((namespace, sid), None)
+            self.basic_leave_room(sid, namespace, room)  # the last one removes the index entry
         self.callbacks.pop(sid, None)
         for pending in (self.pending_connect, self.pending_disconnect):
             sids = pending.get(namespace)
