@@ -140,6 +140,10 @@ def test_compact_payload_keeps_everything_but_packs_the_dots(wm, demo_layout):
     payload = public_payload("demo-station", wm.NOW, frames)
     compact = compact_payload(payload)
     assert compact["encoding"] == COMPACT_ENCODING
+    # Nothing beyond the allow-listed payload (P1, P2): the same keys, the dots only re-encoded.
+    assert list(compact) == ["station", "timestamp", "encoding", "floors"]
+    assert all(list(f) == ["floor", "dots", "zones"] for f in compact["floors"])
+    assert all(set(f["dots"]) == {"count", "per_m", "packed"} for f in compact["floors"])
     assert [f["zones"] for f in compact["floors"]] == [f["zones"] for f in payload["floors"]]
     assert compact["floors"][1]["dots"] == {"count": 0, "per_m": 10, "packed": ""}
     assert unpack_dots(compact["floors"][0]["dots"]) == payload["floors"][0]["dots"], "lossless at 0.1 m"
