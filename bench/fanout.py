@@ -2,6 +2,7 @@
 
     .venv/bin/python -m webmap.assets install          # once: the npm socket.io-client (+ ws)
     .venv/bin/python bench/fanout.py --clients 1000 2000 5000
+    .venv/bin/python bench/fanout.py --payload-only      # bytes, server encoding, client parsing per frame
 
 For each client count and each server it starts:
 
@@ -229,20 +230,82 @@ def dropped_frames(port: int) -> float:
     return float("nan")
 
 
-def payload_bytes(dots: int) -> dict[str, tuple[int, int]]:
-    """Per encoding: bytes of one station payload and of one floor's payload, as clients receive them."""
+PARSE_JS = r"""
+// Median microseconds of JSON.parse of each file, over batches of 100.
+const fs = require("fs");
+const [batches, ...files] = process.argv.slice(2);
+const out = {};
+for (const file of files) {
+  const text = fs.readFileSync(file, "utf8");
+  const times = [];
+  for (let b = 0; b < +batches; b++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 100; i++) JSON.parse(text);
+    times.push(Number(process.hrtime.bigint() - t0) / 100 / 1000);
+  }
+  times.sort((a, b) => a - b);
+  out[file] = times[Math.floor(times.length / 2)];
+}
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def payload_costs(dots: int, repeat: int = 200) -> dict[str, dict[str, float]]:
+    """Per encoding, what one frame costs per client, medians of ``repeat``.
+
+    ``station_bytes`` / ``floor_bytes``: the payload as clients receive it; ``encode_ms``: the
+    server building the encoded payload and its Socket.IO packet once (what the frame sent on
+    ``join`` cost per joining client before it was cached); ``parse_us``: ``JSON.parse`` of the
+    event in Node.js (V8, the browsers' engine), what socket.io-client does with every message.
+    """
     import numpy as np
+    from socketio import packet
 
     from homography.layout import load_layout
     from webmap.payload import ENCODINGS, encoded, public_payload
 
     layout = load_layout(ROOT / "station_layouts" / STATION)
     payload = public_payload(STATION, time.time(), make_frames(layout, dots, np.random.default_rng(0), time.time()))
-    sizes = {}
-    for encoding in ENCODINGS:
-        station, floor = encoded(payload, encoding), encoded(payload, encoding, "concourse")
-        sizes[encoding] = tuple(len(json.dumps(p, separators=(",", ":")).encode()) for p in (station, floor))
-    return sizes  # type: ignore[return-value]
+    costs: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        files = {}
+        for encoding in ENCODINGS:
+            station, floor = encoded(payload, encoding), encoded(payload, encoding, "concourse")
+            times = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                packet.Packet(packet.EVENT, namespace="/public", data=["crowding", encoded(payload, encoding)]).encode()
+                times.append(time.perf_counter() - start)
+            costs[encoding] = {
+                "station_bytes": len(json.dumps(station, separators=(",", ":")).encode()),
+                "floor_bytes": len(json.dumps(floor, separators=(",", ":")).encode()),
+                "encode_ms": statistics.median(times) * 1e3,
+            }
+            files[encoding] = Path(folder) / f"{encoding}.json"
+            files[encoding].write_text(json.dumps(["crowding", station], separators=(",", ":")))
+        script = Path(folder) / "parse.js"
+        script.write_text(PARSE_JS)
+        command = ["node", str(script), str(repeat), *map(str, files.values())]
+        parsed = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+        for encoding, path in files.items():
+            costs[encoding]["parse_us"] = parsed[str(path)]
+    return costs
+
+
+def print_payload_costs(dots: int) -> None:
+    costs = payload_costs(dots)
+    print(f"| encoding | station B ({dots} dots) | floor B | server encode ms | client JSON.parse µs |")
+    print("|---|---:|---:|---:|---:|")
+    for encoding, c in costs.items():
+        print(
+            f"| {encoding} | {c['station_bytes']:.0f} | {c['floor_bytes']:.0f} | {c['encode_ms']:.2f} | "
+            f"{c['parse_us']:.1f} |"
+        )
+    base, compact = costs["json"], costs["compact"]
+    print(
+        f"compact / json: bytes {compact['station_bytes'] / base['station_bytes']:.2f}, server encode "
+        f"{compact['encode_ms'] / base['encode_ms']:.2f}, client parse {compact['parse_us'] / base['parse_us']:.2f}\n"
+    )
 
 
 def prefix(args: argparse.Namespace, cpu: int) -> list[str]:
@@ -330,6 +393,9 @@ def main() -> int:
         help="niceness of server and load generator (negative needs root): on a machine shared with other "
         "work, -15 gives them their cores, as the dedicated machine this models would",
     )  # fmt: skip
+    parser.add_argument(
+        "--payload-only", action="store_true", help="print what one frame costs per client in each encoding and stop"
+    )
     parser.add_argument("--serve", nargs=3, metavar=("KIND", "PORT", "DOTS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -338,8 +404,9 @@ def main() -> int:
     if shutil.which("node") is None or not (NODE_MODULES / "socket.io-client").is_dir():
         print("needs node and the npm client: .venv/bin/python -m webmap.assets install", file=sys.stderr)
         return 1
-    for encoding, (station_bytes, floor_bytes) in payload_bytes(args.dots).items():
-        print(f"{encoding} payload at {args.dots} dots: {station_bytes} B per station frame, {floor_bytes} B per floor")
+    print_payload_costs(args.dots)
+    if args.payload_only:
+        return 0
     print(f"load average before: {os.getloadavg()[0]:.2f} (1 min), niceness {args.nice}")
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "loadgen.js"
