@@ -17,8 +17,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from detector.graphs.ir import Graph, Node, toposort
 from detector.graphs.protowire import packed_floats, packed_varints, parse_fields, string
-from detector.graphs.tfjs import Graph, Node, _toposort
 
 # TensorFlow DataType enum values used by detection graphs.
 _DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 4: np.uint8, 9: np.int64, 10: np.bool_}
@@ -136,7 +136,7 @@ def subgraph(graph: Graph, *, outputs: list[str], feeds: list[str]) -> Graph:
         stack.extend(i for i in node.inputs if not i.startswith("^"))
     nodes = [Node(n.name, n.op, [i for i in n.inputs if not i.startswith("^")], n.attr) for n in needed.values()]
     return Graph(
-        nodes=_toposort(nodes, set(graph.consts) | set(feeds)), consts=graph.consts, inputs=feeds, outputs=outputs
+        nodes=toposort(nodes, set(graph.consts) | set(feeds)), consts=graph.consts, inputs=feeds, outputs=outputs
     )
 
 

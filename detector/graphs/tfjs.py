@@ -9,36 +9,16 @@ TensorFlow's semantics (NHWC convolutions, explicit pads), then :func:`fold` rew
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from detector.graphs.ir import Graph, Node, consumer_counts, toposort
+
 _DTYPES = {"float32": np.float32, "int32": np.int32, "bool": np.bool_}
 _QUANT_DTYPES = {"float16": np.float16, "uint8": np.uint8, "uint16": np.uint16}
-
-
-@dataclass
-class Node:
-    """One graph op: its name, type, input names (``name`` or ``name:k``) and attributes."""
-
-    name: str
-    op: str
-    inputs: list[str]
-    attr: dict = field(default_factory=dict)
-
-
-@dataclass
-class Graph:
-    """A parsed graph: ops in execution order, constant tensors, and the input and output names."""
-
-    nodes: list[Node]
-    consts: dict[str, np.ndarray]
-    inputs: list[str]
-    outputs: list[str]
-    input_shapes: dict[str, list[int]] = field(default_factory=dict)
 
 
 def load_tfjs_graph(model_json: Path) -> Graph:
@@ -90,30 +70,12 @@ def load_tfjs_graph(model_json: Path) -> Graph:
     signature = spec.get("signature", {}).get("outputs", {})
     outputs = sorted(k.split(":")[0] for k in signature) or [n.name for n in nodes if n.op == "Identity"]
     return Graph(
-        nodes=_toposort(nodes, set(consts) | set(inputs)),
+        nodes=toposort(nodes, set(consts) | set(inputs)),
         consts=consts,
         inputs=inputs,
         outputs=outputs,
         input_shapes=input_shapes,
     )
-
-
-def _toposort(nodes: list[Node], available: set[str]) -> list[Node]:
-    done = set(available)
-    ordered: list[Node] = []
-    pending = list(nodes)
-    while pending:
-        rest = []
-        for node in pending:
-            if all(i.split(":")[0] in done for i in node.inputs):
-                ordered.append(node)
-                done.add(node.name)
-            else:
-                rest.append(node)
-        if len(rest) == len(pending):
-            raise ValueError(f"graph has unresolvable inputs, e.g. node {rest[0].name} needs {rest[0].inputs}")
-        pending = rest
-    return ordered
 
 
 def _attr_ints(node: Node, key: str) -> list[int]:
@@ -171,7 +133,7 @@ class TfjsModule(torch.nn.Module):
         for name, shape in self.graph.input_shapes.items():
             if name in inputs and len(shape) == 4 and shape[-1] > 0 and shape[-2] > 0:
                 self._resize_scale = (inputs[name].shape[-2] / shape[-2], inputs[name].shape[-1] / shape[-1])
-        remaining = _consumers(self.graph)
+        remaining = consumer_counts(self.graph)
 
         def get(ref: str) -> torch.Tensor:
             name, _, index = ref.partition(":")
@@ -284,15 +246,6 @@ def _activate(y: torch.Tensor, activation: str, alpha: float) -> torch.Tensor:
     if activation == "relu6":
         return F.relu6(y)
     return y
-
-
-def _consumers(graph: Graph) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for node in graph.nodes:
-        for ref in node.inputs:
-            name = ref.split(":")[0]
-            counts[name] = counts.get(name, 0) + 1
-    return counts
 
 
 def fold(graph: Graph) -> Graph:
