@@ -17,6 +17,8 @@ def test_toposort_names_a_node_whose_input_nothing_produces() -> None:
 
 
 def test_consumer_counts_count_every_reference() -> None:
-    graph = Graph(nodes=[Node("a", "Relu", ["x"]), Node("b", "Add", ["a", "a:0"])], consts={}, inputs=["x"], outputs=["b"])
+    graph = Graph(
+        nodes=[Node("a", "Relu", ["x"]), Node("b", "Add", ["a", "a:0"])], consts={}, inputs=["x"], outputs=["b"]
+    )
     assert consumer_counts(graph) == {"x": 1, "a": 2}
     assert source_name("split:1") == "split"
