@@ -105,6 +105,20 @@ class Feature(_Strict):
         return value
 
 
+PLAN_IMAGE_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
+
+
+class Landmark(_Strict):
+    """A named spot on the plan that is easy to find in a camera view.
+
+    A lamp post's foot, a kerb corner, a gate end: shown to the operator in the calibration
+    tool (never on the public pages), so plan points can be found for what the image shows.
+    """
+
+    label: Text
+    point_m: Point
+
+
 # No station floor is 5 km across; the bound also keeps published coordinates within what the
 # public map's packed encoding holds (webmap.payload: uint16 decimetres, 6,553.5 m).
 MAX_FLOOR_SIZE_M = 5000.0
@@ -117,7 +131,22 @@ class Floor(_Strict):
     walkable_m: list[list[Point]] = Field(min_length=1)
     obstacles_m: list[list[Point]] = Field(default_factory=list)
     features: list[Feature] = Field(default_factory=list)
-    plan_image: str | None = None
+    plan_image: str | None = Field(
+        default=None, description="drawing of the plan (SVG, PNG, JPEG), relative to the layout folder"
+    )
+    landmarks: list[Landmark] = Field(default_factory=list)
+
+    @field_validator("plan_image")
+    @classmethod
+    def _plan_image(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        path = Path(value)
+        if path.is_absolute() or ".." in path.parts:
+            raise ValueError(f"must be a path inside the layout folder, got {value!r}")
+        if path.suffix.lower() not in PLAN_IMAGE_SUFFIXES:
+            raise ValueError(f"must be one of {', '.join(PLAN_IMAGE_SUFFIXES)}, got {value!r}")
+        return value
 
     @field_validator("size_m")
     @classmethod
@@ -137,6 +166,12 @@ class Floor(_Strict):
                 x0, y0, x1, y1 = polygon.bounds
                 if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
                     raise ValueError(f"{kind}[{i}] extends beyond the plan (0..{width} x 0..{height} m)")
+        for i, landmark in enumerate(self.landmarks):
+            x, y = landmark.point_m
+            if not (0 <= x <= width and 0 <= y <= height):
+                raise ValueError(
+                    f"landmarks[{i}] {landmark.label.en!r} lies outside the plan (0..{width} x 0..{height} m)"
+                )
         return self
 
     @property
@@ -371,7 +406,16 @@ def load_layout(path: str | Path) -> StationLayout:
         if camera["id"] != camera_file.stem:
             raise LayoutError(f"{camera_file}: id: expected {camera_file.stem!r} (the file name), got {camera['id']!r}")
         cameras.append(camera)
-    return parse_layout(mapping, cameras, source=str(layout_file))
+    layout = parse_layout(mapping, cameras, source=str(layout_file))
+    for floor in layout.floors:
+        if floor.plan_image is not None and not (folder / floor.plan_image).is_file():
+            raise LayoutError(f"{layout_file}: floors[{floor.id}].plan_image: no such file {folder / floor.plan_image}")
+    return layout
+
+
+def plan_image_path(layout_dir: str | Path, floor: Floor) -> Path | None:
+    """The file of a floor's plan drawing, or None when the floor has none."""
+    return None if floor.plan_image is None else Path(layout_dir) / floor.plan_image
 
 
 def camera_to_mapping(camera: Camera) -> dict[str, Any]:

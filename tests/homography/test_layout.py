@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from homography.layout import FRUIN_QUEUING_PER_M2, LayoutError, load_layout, parse_layout
+from homography.layout import FRUIN_QUEUING_PER_M2, LayoutError, load_layout, parse_layout, plan_image_path
 
 PETS = Path(__file__).resolve().parents[2] / "station_layouts" / "pets2009"
 
@@ -92,6 +92,24 @@ def changed(path: list, value: object) -> dict:
         (changed(["cameras", 0, "resolution_wh"], [640, -1]), pytest.raises(LayoutError, match="resolution_wh")),
         (changed(["floors", 0, "size_m"], [6000, 10]), pytest.raises(LayoutError, match=r"floors.0.size_m.*5000 m")),
         (changed(["publishing"], {"coarsen_method": "jitter"}), does_not_raise()),
+        (changed(["floors", 0, "plan_image"], "plans/f1.svg"), does_not_raise()),
+        (
+            changed(["floors", 0, "plan_image"], "../../etc/passwd.png"),
+            pytest.raises(LayoutError, match=r"floors.0.plan_image.*inside the layout folder"),
+        ),
+        (
+            changed(["floors", 0, "plan_image"], "plans/f1.pdf"),
+            pytest.raises(LayoutError, match=r"floors.0.plan_image.*\.svg, \.png"),
+        ),
+        (changed(["floors", 0, "landmarks"], [{"label": TEXT, "point_m": [3, 4]}]), does_not_raise()),
+        (
+            changed(["floors", 0, "landmarks"], [{"label": TEXT, "point_m": [3, 14]}]),
+            pytest.raises(LayoutError, match=r"landmarks\[0\] 'text' lies outside the plan"),
+        ),
+        (
+            changed(["floors", 0, "landmarks"], [{"label": TEXT}]),
+            pytest.raises(LayoutError, match=r"floors.0.landmarks.0.point_m: Field required"),
+        ),
         (
             changed(["publishing"], {"coarsen_method": "blur"}),
             pytest.raises(LayoutError, match=r"publishing.coarsen_method"),
@@ -145,3 +163,14 @@ def test_broken_files_are_reported(tmp_path: Path, content: str, message: str) -
 def test_missing_layout_is_reported(tmp_path: Path) -> None:
     with pytest.raises(LayoutError, match="no such layout file"):
         load_layout(tmp_path)
+
+
+def test_plan_image_must_exist_beside_the_layout(tmp_path: Path) -> None:
+    mapping = changed(["floors", 0, "plan_image"], "plans/f1.svg")
+    (tmp_path / "layout.yaml").write_text(yaml.safe_dump(mapping), encoding="utf-8")
+    with pytest.raises(LayoutError, match=r"plan_image: no such file .*plans/f1\.svg"):
+        load_layout(tmp_path)
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "f1.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8")
+    layout = load_layout(tmp_path)
+    assert plan_image_path(tmp_path, layout.floor("f1")) == tmp_path / "plans" / "f1.svg"
