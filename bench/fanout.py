@@ -143,8 +143,8 @@ def serve(kind: str, port: int, dots: int) -> None:
     monkey.patch_all()
     import numpy as np
 
-    from homography.layout import load_layout
     from iconizer.wire import encode_station_frames
+    from station import load_layout
 
     layout = load_layout(ROOT / "station_layouts" / STATION)
     rng = np.random.default_rng(0)
@@ -261,7 +261,7 @@ def payload_costs(dots: int, repeat: int = 200) -> dict[str, dict[str, float]]:
     import numpy as np
     from socketio import packet
 
-    from homography.layout import load_layout
+    from station import load_layout
     from webmap.payload import ENCODINGS, encoded, public_payload
 
     layout = load_layout(ROOT / "station_layouts" / STATION)

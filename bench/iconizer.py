@@ -35,11 +35,11 @@ import shapely
 from shapely.geometry import Point
 
 from homography.calibration import calibrate_camera, to_floor
-from homography.layout import load_layout, parse_layout
 from homography.types import FloorPositions
 from iconizer.motion import MotionWindow
 from iconizer.stepper import Iconizer, fuse_single_camera
 from iconizer.zones import ZoneIndex
+from station import load_layout, parse_layout
 
 
 def bench_layout(n_zones: int, rng: np.random.Generator):

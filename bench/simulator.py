@@ -32,11 +32,11 @@ if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import numpy as np
 
 from homography.calibration import calibrate_camera
-from homography.layout import load_layout
 from simulator import Simulation, SimulationConfig, observe
 from simulator import simulation as simulation_module
 from simulator.plan import build_plan
 from simulator.simulation import plan_for
+from station import load_layout
 
 DEMO = Path(__file__).resolve().parents[1] / "station_layouts" / "demo-station"
 

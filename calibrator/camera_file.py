@@ -11,7 +11,6 @@ and renamed over the old one, so a crash never leaves half a camera file.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,11 +20,10 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
-from homography.layout import Camera, LayoutError
+from station import ID_PATTERN, Camera, LayoutError, is_id
 
 HISTORY_FOLDER = "history"
 # The layout format's id pattern; checked here too because the id becomes part of a path.
-CAMERA_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # Clicks are no finer than this; rounding keeps the file readable and the saved fit identical
 # to the previewed one (the page rounds the same way before previewing).
 IMAGE_DECIMALS = 1
@@ -47,8 +45,8 @@ class SavedCameraFile:
 
 def camera_file_path(layout_dir: str | Path, camera_id: str) -> Path:
     """``<layout>/cameras/<id>.yaml``; the id must match the layout's id pattern (no paths)."""
-    if not CAMERA_ID.match(camera_id):
-        raise LayoutError(f"camera id must match {CAMERA_ID.pattern}, got {camera_id!r}")
+    if not is_id(camera_id):
+        raise LayoutError(f"camera id must match {ID_PATTERN}, got {camera_id!r}")
     return Path(layout_dir) / "cameras" / f"{camera_id}.yaml"
 
 

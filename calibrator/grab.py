@@ -14,7 +14,7 @@ import numpy as np
 
 from calibrator.still import StillError
 from detector.sources import SourceError, open_source, redact
-from homography.layout import Camera
+from station import Camera
 
 
 def source_spec(camera: Camera, video: str | None) -> str:

@@ -30,7 +30,7 @@ from homography.calibration import (
     undistort_px,
 )
 from homography.coverage import coverage_polygon
-from homography.layout import Camera, Floor
+from station import Camera, Floor
 
 # Grid spacings offered to the operator, metres; the finest that keeps the drawing readable wins.
 GRID_STEPS_M = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)

@@ -18,7 +18,7 @@ from calibrator.audit import AuditEntry, AuditLog
 from calibrator.camera_file import SavedCameraFile, round_pairs, save_point_pairs
 from calibrator.preview import FitPreview, preview_fit
 from homography.calibration import Calibration, CalibrationError, calibrate_camera, to_floor
-from homography.layout import Camera, Floor, LayoutError, StationLayout, load_layout
+from station import Camera, Floor, LayoutError, StationLayout, load_layout
 
 
 class SaveRefused(ValueError):

@@ -23,7 +23,7 @@ from calibrator.audit import AuditLog
 from calibrator.preview import calibration_overlay_json, preview_to_json
 from calibrator.still import StillError, StillHolder
 from calibrator.target import CameraTarget, SaveRefused, calibration_kind
-from homography.layout import PointPair
+from station import PointPair
 
 logger = logging.getLogger(__name__)
 blueprint = Blueprint("tool", __name__)

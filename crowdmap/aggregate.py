@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from crowdmap.bus import Publisher, Subscriber
-from homography.layout import StationLayout
 from homography.types import FloorPositions
 from iconizer.types import CameraStatus, IconFrame
 from iconizer.wire import (
@@ -25,6 +24,7 @@ from iconizer.wire import (
     encode_camera_status,
     encode_station_frames,
 )
+from station import StationLayout
 
 log = logging.getLogger(__name__)
 

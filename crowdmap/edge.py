@@ -17,11 +17,11 @@ from typing import Protocol
 from crowdmap.bus import Publisher
 from detector.types import Detections
 from homography.calibration import Calibration
-from homography.layout import Camera, Floor, StationLayout
 from homography.positions import foot_points_to_floor
 from homography.types import FloorPositions
 from iconizer.types import CameraStatus
 from iconizer.wire import encode_camera_status, encode_positions
+from station import Camera, Floor, StationLayout
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ import numpy as np
 
 from detector.types import Detections
 from homography.calibration import Calibration
-from homography.layout import Camera, StationLayout
 from iconizer.types import CameraStatus
+from station import Camera, StationLayout
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Loading a station for the runtime: layout validated, every camera calibrated, before anything starts."""
+"""A station ready to run: its layout validated and every camera calibrated, before anything starts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from homography.layout import Camera, LayoutError, StationLayout, load_layout
-from station_layouts import DEFAULT_STATION, bundled
+from station import Camera, StationLayout, load_layout, resolve_station_path
 
 if TYPE_CHECKING:
     # Imported where cameras are calibrated only: the web tier loads layouts without OpenCV.
@@ -31,24 +30,6 @@ class Station:
         if ids is None:
             return list(self.layout.cameras)
         return [self.layout.camera(camera_id) for camera_id in ids]
-
-
-def resolve_station_path(name_or_path: str | None) -> Path:
-    """A layout folder from a path, or from the name of a bundled layout."""
-    if name_or_path is None:
-        return bundled(DEFAULT_STATION)
-    path = Path(name_or_path)
-    if path.exists():
-        return path
-    try:
-        return bundled(name_or_path)
-    except FileNotFoundError as error:
-        raise LayoutError(f"{name_or_path}: no such layout folder, and {error}") from None
-
-
-def load_station_layout(name_or_path: str | None) -> StationLayout:
-    """Only the layout of a station, for processes that need no calibration (the web tier)."""
-    return load_layout(resolve_station_path(name_or_path))
 
 
 def load_station(name_or_path: str | None) -> Station:

@@ -27,7 +27,7 @@ def web_main(
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    from homography.layout import load_layout
+    from station import load_layout
     from webmap.app import create_app, hub_of, serve
     from webmap.settings import WebSettings
 

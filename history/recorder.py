@@ -6,8 +6,8 @@ Pure of clocks: "now" is the time of the frames recorded, so a replay purges by 
 from __future__ import annotations
 
 from history.store import HistoryStore
-from homography.layout import StationLayout
 from iconizer.types import IconFrame
+from station import StationLayout
 
 PURGE_INTERVAL_S = 3600.0
 

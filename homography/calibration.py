@@ -18,8 +18,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from homography.layout import Camera, CameraModel, Floor
 from homography.pose import PoseError, projection_from_camera_model
+from station import Camera, CameraModel, Floor
 
 MIN_POINT_PAIRS = 4
 # The homography's denominator (w) at a point shrinks to zero on the horizon line; points this

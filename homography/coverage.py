@@ -13,7 +13,7 @@ import shapely
 from shapely.geometry import Polygon
 
 from homography.calibration import Calibration, apply_homography, local_scale_m_per_px, undistort_px
-from homography.layout import Floor, Zone
+from station import Floor, Zone
 
 # Beyond this many floor metres per pixel a foot point error of a few pixels spans metres: the
 # image area there is not usable for placing people, though the floor is in view.

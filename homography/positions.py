@@ -6,8 +6,8 @@ import numpy as np
 import numpy.typing as npt
 
 from homography.calibration import Calibration, floor_sigma_m, to_floor, undistort_px
-from homography.layout import Floor
 from homography.types import FloorPositions
+from station import Floor
 
 
 def foot_points_to_floor(

@@ -17,7 +17,6 @@ import numpy as np
 import shapely
 
 from homography.calibration import Calibration, distort_px, to_floor
-from homography.layout import Floor
 from homography.pose import (
     MAX_PLAUSIBLE_ROLL_DEG,
     FocalEstimate,
@@ -26,6 +25,7 @@ from homography.pose import (
     projection_from_homography,
     roll_deg,
 )
+from station import Floor
 
 NOMINAL_PERSON_HEIGHT_M = 1.7
 # Columns sampled per image row to find the typical height along that row.

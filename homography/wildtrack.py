@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from homography.layout import CameraModel, Floor, Text
 from homography.opencv_xml import read_opencv_node
 from homography.types import readonly_array
+from station import CameraModel, Floor, Text
 
 # viewNum 0..6 in the annotations, in the dataset's camera order (C1..C7).
 WILDTRACK_CAMERAS = ("CVLab1", "CVLab2", "CVLab3", "CVLab4", "IDIAP1", "IDIAP2", "IDIAP3")

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from homography.layout import Zone
 from iconizer.types import LOS_GRADES
+from station import Zone
 
 # Used when a zone sets no hysteresis_per_m2: wide enough to absorb one person stepping in and
 # out of a 20 m2 zone, narrow next to the gaps between Fruin bounds (>= 0.12 persons/m2).

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from homography.layout import StationLayout
 from homography.types import FloorPositions
 from iconizer.coarsen import COARSEN_METHODS, CoarsenMethod, coarsen_positions, shuffled
 from iconizer.fusion import fuse as fuse_cameras
@@ -24,6 +23,7 @@ from iconizer.motion import MotionWindow, PairingMethod
 from iconizer.smoothing import WindowMean
 from iconizer.types import CameraStatus, CrowdingLevel, IconFrame, ZoneState
 from iconizer.zones import ZoneIndex
+from station import StationLayout
 
 # Returns an object with ``xy_m`` (n, 2) metres (FloorPositions, FusedPositions) or an (n, 2) array.
 FuseFunction = Callable[[Sequence[FloorPositions]], object]

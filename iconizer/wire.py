@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,13 +22,13 @@ import numpy as np
 
 from homography.types import FloorPositions
 from iconizer.types import CAMERA_STATES, LOS_GRADES, CameraStatus, CrowdingLevel, IconFrame, ZoneState
+from station import ID_PATTERN, is_id
 
 WIRE_VERSION = 1
 MAX_MESSAGE_BYTES = 512 * 1024
 MAX_POINTS = 5000
 MAX_FLOORS = 32
 MAX_ZONES_PER_FLOOR = 256
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 class MessageError(ValueError):
@@ -156,8 +155,8 @@ def _exact_keys(mapping: Any, expected: set[str], where: str) -> dict[str, Any]:
 
 
 def _ident(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not _ID.match(value):
-        raise MessageError(f"{where}: expected an id matching {_ID.pattern}, got {str(value)[:40]!r}")
+    if not is_id(value):
+        raise MessageError(f"{where}: expected an id matching {ID_PATTERN}, got {str(value)[:40]!r}")
     return value
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from homography.layout import Floor, Zone
+from station import Floor, Zone
 
 NO_ZONE = -1
 

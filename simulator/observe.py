@@ -18,8 +18,8 @@ import numpy as np
 
 from detector.types import Detections
 from homography.calibration import Calibration, apply_homography, distort_px, to_floor, to_image, undistort_px
-from homography.layout import Camera
 from simulator.simulation import Simulation
+from station import Camera
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import nearest_points
 
-from homography.layout import StationLayout
 from simulator.config import SimulationConfig
 from simulator.grid import FloorGrid, FlowFields
+from station import StationLayout
 
 # How far inside the walkable area people appear at an exit or stand at a shop or door.
 EXIT_INSET_M = 0.8

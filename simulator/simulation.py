@@ -20,11 +20,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from homography.layout import StationLayout
 from simulator.config import SimulationConfig
 from simulator.grid import FloorGrid
 from simulator.plan import DOOR_INSET_M, JOIN_RADIUS_M, LinkEnd, Place, StationPlan, build_plan
 from simulator.queues import Server, Turnstile
+from station import StationLayout
 
 # Social force: strength (m/s2) and range (m) of the push between people, their body radius.
 PUSH_MPS2 = 2.0

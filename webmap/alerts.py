@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from homography.layout import Zone
 from iconizer.types import ZoneState
+from station import Zone
 
 DEFAULT_HYSTERESIS_FRACTION = 0.1
 

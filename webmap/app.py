@@ -18,7 +18,7 @@ from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
-from homography.layout import StationLayout
+from station import StationLayout
 from webmap.acks import RedisAckStore
 from webmap.backpressure import BoundedManager, BoundedRedisManager
 from webmap.history import HistorySource

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from homography.layout import StationLayout
 from iconizer.types import CameraStatus, IconFrame
 from iconizer.wire import MessageError, StationFramesMessage, StatusMessage, decode_message
+from station import StationLayout
 from webmap.acks import AckStore, MemoryAckStore
 from webmap.alerts import Alert, AlertBook
 from webmap.metrics import WebMetrics

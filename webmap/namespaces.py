@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from flask import request
@@ -16,7 +15,6 @@ from webmap.metrics import WebMetrics
 from webmap.payload import ENCODINGS, encoded, floor_room, station_room
 
 logger = logging.getLogger(__name__)
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 class _Counted(Namespace):

@@ -55,7 +55,7 @@ def load_or_exit(name_or_path: str | None) -> Station:
     """Load a station, turning a bad layout or calibration into a one-line error and exit code 2."""
     from crowdmap.station import load_station
     from homography.calibration import CalibrationError
-    from homography.layout import LayoutError
+    from station import LayoutError
 
     try:
         return load_station(name_or_path)

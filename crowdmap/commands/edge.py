@@ -47,9 +47,9 @@ from crowdmap.redis_bus import (
 )
 from detector.types import Detections
 from homography.calibration import Calibration
-from homography.layout import Camera, StationLayout
 from iconizer.types import CAMERA_STATES, CameraStatus
 from iconizer.wire import encode_camera_status
+from station import Camera, StationLayout
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,6 @@ from homography.calibration import (
 )
 from homography.coverage import coverage_polygon
 from homography.floor_metrics import DEFAULT_MATCH_DISTANCE_M, score_frames
-from homography.layout import Floor
 from homography.positions import foot_points_to_floor
 from homography.types import FloorPositions
 from homography.wildtrack import (
@@ -40,6 +39,7 @@ from homography.wildtrack import (
     wildtrack_floor,
 )
 from iconizer.fusion import FusionSettings, fuse
+from station import Floor
 
 DEFAULT_PIXEL_SIGMA_PX = 3.0
 # Every simulated box, true or false, gets this detector confidence: the evaluation then measures

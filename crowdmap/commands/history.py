@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from crowdmap.embedded import EmbeddedOptions
-from crowdmap.station import resolve_station_path
-from homography.layout import LayoutError, StationLayout, load_layout
+from station import LayoutError, StationLayout, load_layout, resolve_station_path
 
 if TYPE_CHECKING:
     from history.store import HistoryStore

@@ -45,8 +45,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from calibrator.grab import frame_grabber, redact, source_spec
     from calibrator.still import StillError, StillHolder
     from calibrator.target import CameraTarget
-    from crowdmap.station import resolve_station_path
-    from homography.layout import LayoutError
+    from station import LayoutError, resolve_station_path
     from webmap.settings import WebSettings
     from webmap.users import UserStore
 
@@ -116,7 +115,7 @@ def check_layout(path: Path) -> tuple[list[dict[str, Any]], str | None]:
     from calibrator.target import calibration_kind
     from homography.calibration import CalibrationError, calibrate_camera
     from homography.coverage import coverage_polygon
-    from homography.layout import LayoutError, load_layout
+    from station import LayoutError, load_layout
 
     try:
         layout = load_layout(path)
@@ -152,8 +151,7 @@ def check_layout(path: Path) -> tuple[list[dict[str, Any]], str | None]:
 
 def run_check(args: argparse.Namespace) -> int:
     """Handler of ``crowdmap layout check``."""
-    from crowdmap.station import resolve_station_path
-    from homography.layout import LayoutError
+    from station import LayoutError, resolve_station_path
 
     try:
         path = resolve_station_path(args.layout)

@@ -38,8 +38,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from crowdmap.ops import FunctionCollector, counter, gauge, subscriber_metrics
     from crowdmap.redis_bus import RedisStreamSubscriber, connect, frames_stream
-    from crowdmap.station import load_station_layout
     from crowdmap.web_relay import FrameRelay, RelayGate, RelayLease, relay_lease_key
+    from station import load_station_layout
     from webmap.app import create_app, hub_of, serve
     from webmap.settings import WebSettings
 

@@ -7,7 +7,7 @@ import shapely
 import yaml
 
 from homography.calibration import calibrate_camera, to_floor
-from homography.layout import load_layout
+from station import load_layout
 
 OPERATOR = ("olga", "operator-password-1")
 STAFF = ("sam", "staff-password-12")

@@ -9,7 +9,7 @@ import yaml
 from werkzeug.serving import make_server
 
 from homography.calibration import calibrate_camera, to_floor
-from homography.layout import load_layout
+from station import load_layout
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "calibrator"

@@ -8,7 +8,7 @@ import yaml
 
 from calibrator.audit import ENTRY_KEYS, AuditEntry, AuditLog
 from calibrator.camera_file import camera_file_path, save_point_pairs, with_point_pairs
-from homography.layout import LayoutError, load_layout
+from station import LayoutError, load_layout
 
 NOW = datetime(2026, 11, 28, 3, 0, 0, tzinfo=UTC)
 IMAGE = np.array([[100.04, 200.06], [600.0, 210.0], [620.0, 500.0], [90.0, 480.0]])

@@ -16,7 +16,7 @@ import pytest
 
 from calibrator.grab import frame_grabber, source_spec
 from calibrator.still import StillError
-from homography.layout import load_layout
+from station import load_layout
 from webmap.users import UserStore
 
 ROOT = Path(__file__).resolve().parents[2]

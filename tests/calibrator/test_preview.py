@@ -11,7 +11,7 @@ from calibrator.preview import (
     preview_to_json,
 )
 from homography.calibration import calibrate_camera, to_floor, to_image
-from homography.layout import Camera, Floor, load_layout
+from station import Camera, Floor, load_layout
 
 PETS_LAYOUT = "station_layouts/pets2009"
 

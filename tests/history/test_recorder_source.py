@@ -4,8 +4,8 @@ import pytest
 from history.recorder import HistoryRecorder
 from history.source import StoreHistorySource
 from history.store import open_store
-from homography.layout import load_layout
 from iconizer.types import IconFrame, ZoneState
+from station import load_layout
 
 DAY = 86400
 T0 = 1_795_000_020

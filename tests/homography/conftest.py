@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from homography.calibration import Calibration, calibration_from_model
-from homography.layout import Floor, Text
 from homography.wildtrack import WILDTRACK_RESOLUTION_WH, load_wildtrack_camera
+from station import Floor, Text
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data"

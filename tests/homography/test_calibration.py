@@ -15,9 +15,9 @@ from homography.calibration import (
     to_image,
     undistort_px,
 )
-from homography.layout import CalibrationSpec, Camera, load_layout
 from homography.pose import camera_centre_m
 from homography.wildtrack import load_wildtrack_camera
+from station import CalibrationSpec, Camera, load_layout
 from tests.homography.conftest import (
     PETS,
     PETS_LAYOUT,

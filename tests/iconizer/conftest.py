@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from homography.layout import StationLayout, parse_layout
 from homography.types import FloorPositions
+from station import StationLayout, parse_layout
 
 NOTICE = {key: {"ja": "テスト", "en": "test"} for key in ("operator", "purpose", "captured", "retention", "contact")}
 

@@ -3,9 +3,9 @@ from contextlib import nullcontext
 import numpy as np
 import pytest
 
-from homography.layout import parse_layout
 from iconizer.levels import DEFAULT_HYSTERESIS_PER_M2, FloorGrader, HysteresisGrades, raw_grades
 from iconizer.types import CrowdingLevel
+from station import parse_layout
 
 WALKWAY = (0.31, 0.43, 0.72, 1.08, 2.17)
 QUEUING = (0.83, 1.08, 1.54, 3.57, 5.26)

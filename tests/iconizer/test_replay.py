@@ -7,11 +7,11 @@ import pytest
 import shapely
 
 from homography.calibration import calibrate_camera, to_floor
-from homography.layout import load_layout
 from homography.types import FloorPositions
 from iconizer.coarsen import max_coarsen_shift_m
 from iconizer.motion import MotionWindow
 from iconizer.stepper import Iconizer, fuse_single_camera
+from station import load_layout
 
 DATA = Path("../shared/data")
 PETS_GT = DATA / "pets2009_s2l1/ground_truth/gt_full_ground_dev.csv"

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from homography.layout import StationLayout, load_layout
 from simulator import Simulation, SimulationConfig
+from station import StationLayout, load_layout
 
 DEMO = Path(__file__).resolve().parents[2] / "station_layouts" / "demo-station"
 

@@ -6,8 +6,8 @@ import pytest
 import shapely
 
 from homography.calibration import calibrate_camera, to_floor, to_image
-from homography.layout import StationLayout
 from simulator.rig import Pose, camera_depth_m
+from station import StationLayout
 
 # For each camera, the zones it is placed to watch and the share of each zone's walkable
 # floor it must see (feet in the image, in front of the camera, a person at least 40 px tall).

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from homography.calibration import calibrate_camera, floor_sigma_m, to_floor
-from homography.layout import StationLayout
 from simulator import DetectorModel, Simulation, SimulationConfig, observe, observe_with_truth
+from station import StationLayout
 
 PERFECT = DetectorModel(miss_probability=0.0, occluded_miss_probability=0.0, false_positives_per_frame=0.0)
 CAMERAS = ["concourse-west", "gates-outside", "gates-inside", "platform-west", "platform-stairs", "platform-east"]

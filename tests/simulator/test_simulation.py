@@ -10,8 +10,8 @@ import pytest
 import shapely
 import yaml
 
-from homography.layout import StationLayout, parse_layout
 from simulator import PlanError, Simulation, SimulationConfig
+from station import StationLayout, parse_layout
 
 FAST = SimulationConfig(warmup_s=30.0)
 START_S = 1_700_000_000.0  # a unix time, as the runtime passes it

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from argon2 import PasswordHasher
 
-from homography.layout import StationLayout, load_layout
 from iconizer.types import IconFrame, ZoneState
 from iconizer.wire import encode_camera_status, encode_station_frames
+from station import StationLayout, load_layout
 from webmap import WebSettings, create_app, hub_of
 from webmap.users import UserStore
 

@@ -14,7 +14,7 @@ from pathlib import Path  # noqa: E402
 
 from gevent.fileobject import FileObjectPosix  # noqa: E402
 
-from homography.layout import load_layout  # noqa: E402
+from station import load_layout  # noqa: E402
 from webmap import WebSettings, create_app, hub_of, serve  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]

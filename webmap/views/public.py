@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
-from homography.layout import StationLayout
+from station import StationLayout
 from webmap.history import busier_from, minute_row, trend_row, usual_density
 from webmap.hub import Hub
 from webmap.i18n import LANG_COOKIE, LANGUAGES, TEXTS, choose_language

@@ -1,13 +1,7 @@
-"""The station layout format (version 1): floors, zones, cameras and the public notice.
+"""The station model (layout format version 1): floors, zones, cameras, notice and publishing settings.
 
-A layout is a folder::
-
-    station_layouts/<station>/
-        layout.yaml          station, notice, publishing, floors, zones
-        cameras/<id>.yaml    one file per camera: source, floor, resolution, calibration
-
-``parse_layout`` is pure and validates a mapping; ``load_layout`` only reads the files and
-calls it. Every error names the file and the field. The full format is documented in
+Every stage reads these validated, frozen pydantic models; nothing here knows about images,
+projection or the web. Reading them from files is ``station.files``; the format is documented in
 ``docs/LAYOUT_FORMAT.md``.
 """
 
@@ -18,19 +12,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import shapely
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from shapely.geometry import Polygon
+
+from station.ids import Id
 
 FORMAT_VERSION = 1
 
 # Fruin's level of service: upper density bound (persons/m2) of grades A..E; F is above E.
 FRUIN_WALKWAY_PER_M2 = (0.31, 0.43, 0.72, 1.08, 2.17)
 FRUIN_QUEUING_PER_M2 = (0.83, 1.08, 1.54, 3.57, 5.26)
-
-
-class LayoutError(ValueError):
-    """A layout file is missing, unreadable or invalid; the message names file and field."""
 
 
 class _Strict(BaseModel):
@@ -55,7 +46,7 @@ class Text(_Strict):
 
 
 class StationInfo(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    id: Id
     name: Text
     simulated: bool = False
     timezone: str = "Asia/Tokyo"
@@ -125,7 +116,7 @@ MAX_FLOOR_SIZE_M = 5000.0
 
 
 class Floor(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    id: Id
     name: Text
     size_m: tuple[float, float]
     walkable_m: list[list[Point]] = Field(min_length=1)
@@ -201,7 +192,7 @@ class Thresholds(_Strict):
 
 
 class Zone(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    id: Id
     floor: str
     name: Text
     kind: Literal["walkway", "queuing"]
@@ -280,7 +271,7 @@ class CalibrationSpec(_Strict):
 
 
 class Camera(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    id: Id
     floor: str
     source: str = Field(
         min_length=1,
@@ -344,80 +335,3 @@ class StationLayout(_Strict):
 
     def zones_on(self, floor_id: str) -> list[Zone]:
         return [zone for zone in self.zones if zone.floor == floor_id]
-
-
-def _describe(error: ValidationError) -> str:
-    lines = []
-    for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"{field}: {item['msg']}")
-    return "; ".join(lines)
-
-
-def parse_layout(
-    mapping: dict[str, Any], cameras: list[dict[str, Any]] | None = None, source: str = "layout"
-) -> StationLayout:
-    """Validate a layout mapping (and camera mappings, if kept separately).
-
-    Raises:
-        LayoutError: naming ``source`` and the offending field.
-    """
-    if not isinstance(mapping, dict):
-        raise LayoutError(f"{source}: expected a mapping at the top level, got {type(mapping).__name__}")
-    data = dict(mapping)
-    if cameras:
-        data["cameras"] = list(data.get("cameras", [])) + list(cameras)
-    version = data.get("format_version")
-    if version != FORMAT_VERSION:
-        raise LayoutError(f"{source}: format_version: expected {FORMAT_VERSION}, got {version!r}")
-    try:
-        return StationLayout.model_validate(data)
-    except ValidationError as error:
-        raise LayoutError(f"{source}: {_describe(error)}") from None
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise LayoutError(f"{path}: cannot read: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise LayoutError(f"{path}: not valid YAML: {error}") from None
-
-
-def load_layout(path: str | Path) -> StationLayout:
-    """Read a layout folder (or a single ``layout.yaml``) and validate it.
-
-    Camera files are validated one by one first, so an error names the camera's own file.
-    """
-    path = Path(path)
-    folder = path if path.is_dir() else path.parent
-    layout_file = folder / "layout.yaml" if path.is_dir() else path
-    if not layout_file.exists():
-        raise LayoutError(f"{layout_file}: no such layout file")
-    mapping = _read_yaml(layout_file)
-    cameras = []
-    for camera_file in sorted((folder / "cameras").glob("*.yaml")):
-        camera = _read_yaml(camera_file)
-        try:
-            Camera.model_validate(camera)
-        except ValidationError as error:
-            raise LayoutError(f"{camera_file}: {_describe(error)}") from None
-        if camera["id"] != camera_file.stem:
-            raise LayoutError(f"{camera_file}: id: expected {camera_file.stem!r} (the file name), got {camera['id']!r}")
-        cameras.append(camera)
-    layout = parse_layout(mapping, cameras, source=str(layout_file))
-    for floor in layout.floors:
-        if floor.plan_image is not None and not (folder / floor.plan_image).is_file():
-            raise LayoutError(f"{layout_file}: floors[{floor.id}].plan_image: no such file {folder / floor.plan_image}")
-    return layout
-
-
-def plan_image_path(layout_dir: str | Path, floor: Floor) -> Path | None:
-    """The file of a floor's plan drawing, or None when the floor has none."""
-    return None if floor.plan_image is None else Path(layout_dir) / floor.plan_image
-
-
-def camera_to_mapping(camera: Camera) -> dict[str, Any]:
-    """A camera as plain data, for writing back to its file."""
-    return camera.model_dump(mode="json", exclude_none=True)

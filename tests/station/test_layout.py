@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from homography.layout import FRUIN_QUEUING_PER_M2, LayoutError, load_layout, parse_layout, plan_image_path
+from station import FRUIN_QUEUING_PER_M2, LayoutError, load_layout, parse_layout, plan_image_path
 
 PETS = Path(__file__).resolve().parents[2] / "station_layouts" / "pets2009"
 
