@@ -107,7 +107,9 @@ def main() -> int:
     # folder off the import path (inherited by the reader processes) so ``import iconizer`` finds the package.
     here = Path(__file__).resolve().parent
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
-    from crowdmap.localredis import LocalRedis
+    # The private Redis (and station processes) come from the test harness in tests/harness/.
+    sys.path.insert(0, str(here.parent))
+    from tests.harness.localredis import LocalRedis
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=20000)

@@ -180,9 +180,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_phase(name: str, webs: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    from crowdmap.localredis import LocalRedis
-    from crowdmap.localstation import LocalStation, wait_for
     from crowdmap.station import load_station
+    from tests.harness.localredis import LocalRedis
+    from tests.harness.localstation import LocalStation, wait_for
 
     redis_server = LocalRedis(workdir / f"{name}-redis")
     redis_server.start()
@@ -285,6 +285,8 @@ def main() -> int:
     # folder off the import path so ``import iconizer`` finds the package, not a benchmark.
     here = Path(__file__).resolve().parent
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+    # The private Redis (and station processes) come from the test harness in tests/harness/.
+    sys.path.insert(0, str(here.parent))
     if len(sys.argv) > 1 and sys.argv[1] == "_clients":
         run_clients(json.loads(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), Path(sys.argv[5]))
         return 0

@@ -1,10 +1,13 @@
-"""Fixtures shared across packages: the detector weights, pulled once per session when not cached."""
+"""Fixtures shared across packages: the detector weights, a private Redis, a multi-process station."""
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from detector.models import MODELS, model_dir, pull, verify
+from tests.harness.localredis import LocalRedis
+from tests.harness.localstation import LocalStation
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +24,30 @@ def model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in MODELS:
         pull(name, root)
     return root
+
+
+@pytest.fixture
+def local_redis(tmp_path: Path) -> Iterator[LocalRedis]:
+    """A private ``redis-server`` on a free port, for this test alone: it may stop and restart it."""
+    server = LocalRedis(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_local_station(local_redis: LocalRedis, tmp_path: Path) -> Iterator[Callable[[str], LocalStation]]:
+    """``start_local_station(station)``: runs ``crowdmap`` processes of a station against ``local_redis``.
+
+    Every process started through it is stopped when the test ends.
+    """
+    stations: list[LocalStation] = []
+
+    def start(station: str) -> LocalStation:
+        local = LocalStation(station, local_redis.url, tmp_path / f"station-{len(stations)}")
+        stations.append(local)
+        return local
+
+    yield start
+    for local in reversed(stations):
+        local.stop()

@@ -18,10 +18,9 @@ import numpy as np
 import pytest
 import redis
 
-from crowdmap.localredis import LocalRedis
-from crowdmap.localstation import LocalStation, StationProcess, wait_for
 from crowdmap.redis_bus import MESSAGE_FIELD, positions_stream
 from iconizer.wire import PositionsMessage, StatusMessage, decode_message
+from tests.harness.localstation import StationProcess, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -91,14 +90,6 @@ def stream() -> Iterator[Stream]:
     camera.close()
 
 
-@pytest.fixture
-def server(tmp_path) -> Iterator[LocalRedis]:
-    local = LocalRedis(tmp_path / "redis")
-    local.start()
-    yield local
-    local.stop()
-
-
 class Reports:
     """The camera statuses the edge published, read back from the positions stream."""
 
@@ -126,10 +117,10 @@ class Reports:
         )
 
 
-def test_an_edge_rides_out_a_stalled_corrupt_and_resized_camera_stream(tmp_path, server, stream):
-    station = LocalStation(STATION, server.url, tmp_path / "station")
+def test_an_edge_rides_out_a_stalled_corrupt_and_resized_camera_stream(local_redis, start_local_station, stream):
+    station = start_local_station(STATION)
     edge: StationProcess = station.edge("edge", [CAMERA], "--video", stream.url, "--backend", "fake")
-    reports = Reports(server.url)
+    reports = Reports(local_redis.url)
 
     def wait(condition, what: str) -> None:
         wait_for(condition, timeout_s=120, what=what, logs=lambda: edge.log_tail(40))

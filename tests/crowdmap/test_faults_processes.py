@@ -1,7 +1,8 @@
 """Faults of the scale-out station, each process a real ``crowdmap`` command talking through Redis.
 
-Every test runs its own redis-server on a free port (so it can be restarted, and so the shared
-Redis of other tests is never touched) and the demo station's processes against it.
+Every test runs its own redis-server on a free port (the ``local_redis`` fixture: it can be
+restarted, and the shared Redis of other tests is never touched) and the demo station's processes
+against it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,10 +18,9 @@ import pytest
 import redis
 import socketio
 
-from crowdmap.localredis import LocalRedis
-from crowdmap.localstation import LocalStation, StationProcess, wait_for
 from crowdmap.redis_bus import MESSAGE_FIELD, frames_stream, positions_stream
 from iconizer.wire import MAX_MESSAGE_BYTES, decode_message
+from tests.harness.localstation import LocalStation, StationProcess, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -62,18 +62,8 @@ class Watcher:
 
 
 @pytest.fixture
-def server(tmp_path) -> Iterator[LocalRedis]:
-    local = LocalRedis(tmp_path / "redis")
-    local.start()
-    yield local
-    local.stop()
-
-
-@pytest.fixture
-def station(server, tmp_path) -> Iterator[LocalStation]:
-    local = LocalStation(STATION, server.url, tmp_path / "station")
-    yield local
-    local.stop()
+def station(start_local_station) -> LocalStation:
+    return start_local_station(STATION)
 
 
 def all_logs(station: LocalStation) -> Callable[[], str]:
@@ -96,7 +86,7 @@ GARBAGE = {
 }
 
 
-def test_garbage_on_either_stream_is_rejected_counted_and_never_forwarded(station, server):
+def test_garbage_on_either_stream_is_rejected_counted_and_never_forwarded(station, local_redis):
     aggregate = station.aggregate()
     web = station.serve("web-1")
     wait_ready(aggregate, station)
@@ -104,7 +94,7 @@ def test_garbage_on_either_stream_is_rejected_counted_and_never_forwarded(statio
     watcher = Watcher(web.port).connect()
     wait_for(lambda: watcher.count() >= 2, timeout_s=STARTUP_S, what="frames at the client", logs=all_logs(station))
 
-    client = redis.Redis.from_url(server.url)
+    client = redis.Redis.from_url(local_redis.url)
     for raw in GARBAGE.values():
         client.xadd(positions_stream(STATION), {MESSAGE_FIELD: raw})
         client.xadd(frames_stream(STATION), {MESSAGE_FIELD: raw})

@@ -1,17 +1,14 @@
 """Redis restarts under a running bus: everyone reconnects by themselves, drops stay bounded.
 
-Each test starts its OWN redis-server on a free port (never the shared one) and restarts it,
-losing every key, as a crashed Redis without persistence does.
+Each test starts its OWN redis-server on a free port (the ``local_redis`` fixture, never the
+shared one) and restarts it, losing every key, as a crashed Redis without persistence does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import redis
 
-from crowdmap.localredis import LocalRedis
 from crowdmap.redis_bus import (
     Backoff,
     RedisGroupSubscriber,
@@ -28,14 +25,6 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 FAST = (0.05, 0.1, 0.2)
 
 
-@pytest.fixture
-def server(tmp_path) -> Iterator[LocalRedis]:
-    local = LocalRedis(tmp_path / "redis")
-    local.start()
-    yield local
-    local.stop()
-
-
 def receive_until(subscriber, wanted: int, max_calls: int = 400) -> list[bytes]:
     got: list[bytes] = []
     for _ in range(max_calls):
@@ -47,14 +36,14 @@ def receive_until(subscriber, wanted: int, max_calls: int = 400) -> list[bytes]:
     return got
 
 
-def test_positions_flow_again_after_redis_restarts(server):
+def test_positions_flow_again_after_redis_restarts(local_redis):
     stream = positions_stream("restart-station")
-    publisher = RedisStreamPublisher(server.url, stream, maxlen=1000, buffer_messages=20, backoff=Backoff(FAST))
-    subscriber = RedisGroupSubscriber(server.url, stream, group="aggregator", consumer="a1", backoff=Backoff(FAST))
+    publisher = RedisStreamPublisher(local_redis.url, stream, maxlen=1000, buffer_messages=20, backoff=Backoff(FAST))
+    subscriber = RedisGroupSubscriber(local_redis.url, stream, group="aggregator", consumer="a1", backoff=Backoff(FAST))
     publisher.publish(b'{"before":1}')
     assert receive_until(subscriber, 1) == [b'{"before":1}']
 
-    server.stop()
+    local_redis.stop()
     # While Redis is down: publishing never raises; at most 20 messages wait, the rest are counted drops.
     for i in range(100):
         assert publisher.publish(f'{{"down":{i}}}'.encode())
@@ -62,7 +51,7 @@ def test_positions_flow_again_after_redis_restarts(server):
     assert publisher.buffered <= 20
     assert not subscriber.link.connected
 
-    server.start()  # same port, empty: the stream and the consumer group are gone
+    local_redis.start()  # same port, empty: the stream and the consumer group are gone
     assert publisher.flush(timeout_s=10.0)
     after = [f'{{"after":{i}}}'.encode() for i in range(5)]
     for raw in after:
@@ -78,18 +67,18 @@ def test_positions_flow_again_after_redis_restarts(server):
     subscriber.close()
 
 
-def test_web_readers_and_the_relay_lease_come_back_after_redis_restarts(server):
+def test_web_readers_and_the_relay_lease_come_back_after_redis_restarts(local_redis):
     stream = frames_stream("restart-station")
-    publisher = RedisStreamPublisher(server.url, stream, maxlen=100, backoff=Backoff(FAST))
-    reader = RedisStreamSubscriber(server.url, stream, backoff=Backoff(FAST))
-    client = redis.Redis.from_url(server.url)
+    publisher = RedisStreamPublisher(local_redis.url, stream, maxlen=100, backoff=Backoff(FAST))
+    reader = RedisStreamSubscriber(local_redis.url, stream, backoff=Backoff(FAST))
+    client = redis.Redis.from_url(local_redis.url)
     lease = RelayLease(client, relay_lease_key("restart-station"), "web-1", ttl_s=3.0)
     assert lease.renew() and lease.held()
     assert reader.receive(timeout_s=0.05) is None
     publisher.publish(b'{"frame":1}')
     assert receive_until(reader, 1) == [b'{"frame":1}']
 
-    server.restart()
+    local_redis.restart()
     # The lease key died with Redis; the first renewal afterwards may hit the dead connection.
     renewed = [lease.renew() for _ in range(3)]
     assert renewed[-1] and lease.held()
@@ -102,8 +91,8 @@ def test_web_readers_and_the_relay_lease_come_back_after_redis_restarts(server):
     client.close()
 
 
-def test_a_second_web_process_takes_the_lease_only_when_the_first_lets_go(server):
-    client = redis.Redis.from_url(server.url)
+def test_a_second_web_process_takes_the_lease_only_when_the_first_lets_go(local_redis):
+    client = redis.Redis.from_url(local_redis.url)
     key = relay_lease_key("restart-station")
     first = RelayLease(client, key, "web-1", ttl_s=3.0)
     second = RelayLease(client, key, "web-2", ttl_s=3.0)

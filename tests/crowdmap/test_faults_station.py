@@ -20,10 +20,10 @@ import pytest
 import redis
 import socketio
 
-from crowdmap.localredis import LocalRedis
-from crowdmap.localstation import LocalStation, StationProcess, wait_for
 from crowdmap.redis_bus import DEFAULT_BUFFER_MESSAGES, positions_stream
 from crowdmap.station import load_station
+from tests.harness.localredis import LocalRedis
+from tests.harness.localstation import LocalStation, StationProcess, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from crowdmap.localredis import free_port
 from crowdmap.redis_bus import (
     MESSAGE_FIELD,
     Backoff,
@@ -20,6 +19,7 @@ from crowdmap.redis_bus import (
     positions_stream,
     redact_url,
 )
+from tests.harness.localredis import free_port
 
 pytestmark = pytest.mark.redis
 

@@ -1,7 +1,7 @@
 """A private, throw-away ``redis-server`` on a free localhost port.
 
 For fault tests and benchmarks that must stop and restart Redis without touching a shared
-server, and for trying the multi-process station on one box. Nothing is persisted: the server
+server (the ``local_redis`` fixture in ``tests/conftest.py``). Nothing is persisted: the server
 runs with ``--save ""`` and no append-only file, like a Redis restarted after a crash.
 """
 

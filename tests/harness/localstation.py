@@ -1,8 +1,8 @@
 """A scale-out station on one box: ``crowdmap edge``, ``aggregate`` and ``serve`` as separate OS processes.
 
-For the fault tests, the soak benchmark and for trying the Redis deployment before spreading it
-over machines. Each process is the real command, started with the project's interpreter; its
-log goes to a file in ``workdir``. Nothing here is used by the product at run time.
+For the fault tests (the ``start_local_station`` fixture in ``tests/conftest.py``) and the soak
+benchmark. Each process is the real command, started with the project's interpreter; its log goes
+to a file in ``workdir``. Nothing here is used by the product at run time.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from crowdmap.localredis import free_port
+from tests.harness.localredis import free_port
 
 
 @dataclass
