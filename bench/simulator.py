@@ -32,8 +32,7 @@ if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import numpy as np
 
 from homography.calibration import calibrate_camera
-from simulator import Simulation, SimulationConfig, observe
-from simulator import simulation as simulation_module
+from simulator import Simulation, SimulationConfig, forces, observe
 from simulator.plan import build_plan
 from simulator.simulation import plan_for
 from station import load_layout
@@ -48,13 +47,9 @@ def dense_social_force(pos: np.ndarray, heading: np.ndarray, others: np.ndarray)
     self_pair = distance < 1e-9
     normal = offset / np.where(self_pair, 1.0, distance)[:, :, None]
     facing = -np.einsum("ijk,ik->ij", normal, heading)
-    weight = simulation_module.BEHIND_WEIGHT + (1.0 - simulation_module.BEHIND_WEIGHT) * (1.0 + facing) / 2.0
-    magnitude = (
-        simulation_module.PUSH_MPS2
-        * np.exp((2 * simulation_module.BODY_RADIUS_M - distance) / simulation_module.PUSH_RANGE_M)
-        * weight
-    )
-    magnitude[self_pair | (distance >= simulation_module.INTERACTION_RANGE_M)] = 0.0
+    weight = forces.BEHIND_WEIGHT + (1.0 - forces.BEHIND_WEIGHT) * (1.0 + facing) / 2.0
+    magnitude = forces.PUSH_MPS2 * np.exp((2 * forces.BODY_RADIUS_M - distance) / forces.PUSH_RANGE_M) * weight
+    magnitude[self_pair | (distance >= forces.INTERACTION_RANGE_M)] = 0.0
     return np.einsum("ij,ijk->ik", magnitude, normal)
 
 
@@ -103,16 +98,16 @@ def main() -> None:
         sim_fast = Simulation(layout, seed=1, start_s=0.0, config=config)
         sim_base = Simulation(layout, seed=1, start_s=0.0, config=config)
         fast_ms, base_ms, people = [], [], []
-        original = simulation_module._social_force
+        original = forces.social_force
         # Interleaved second by second, so both see the same load on the machine.
         for _ in range(args.seconds):
             fast_ms.append(advance_one_second(sim_fast))
             people.append(people_in(sim_fast))
-            simulation_module._social_force = dense_social_force
+            forces.social_force = dense_social_force
             try:
                 base_ms.append(advance_one_second(sim_base))
             finally:
-                simulation_module._social_force = original
+                forces.social_force = original
         fast, base = statistics.median(fast_ms), statistics.median(base_ms)
         crowd = f"{statistics.median(people):.0f} / {max(people)}"
         print(f"{name:<22}{crowd:>12}{fast:>12.1f}{base:>12.1f}{base / fast:>7.1f}x")

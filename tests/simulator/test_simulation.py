@@ -1,6 +1,5 @@
 """The simulated crowd: deterministic, walking at human speeds, on the floor, queuing, riding trains."""
 
-import itertools
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,14 +109,6 @@ def test_everyone_stays_on_walkable_floor(recording: Recording, demo_layout: Sta
         points = np.vstack(snapshots)
         assert shapely.contains_xy(area, points[:, 0], points[:, 1]).all()
         assert not shapely.contains_xy(obstacles, points[:, 0], points[:, 1]).any()
-
-
-def test_trains_alternate_between_the_tracks(recording: Recording) -> None:
-    tracks = [edge for _, edge in recording.trains]
-    assert len(tracks) >= 2
-    assert all(a != b for a, b in itertools.pairwise(tracks))
-    gaps = np.diff([time for time, _ in recording.trains])
-    np.testing.assert_allclose(gaps, SimulationConfig().train_interval_s)
 
 
 def test_queues_form_at_the_gates_after_a_train(recording: Recording) -> None:
