@@ -9,6 +9,8 @@ from detector.models import MODELS, model_dir, pull, verify
 from tests.harness.localredis import LocalRedis
 from tests.harness.localstation import LocalStation
 
+pytest_plugins = ["tests.harness.strict_skips", "pytester"]
+
 
 @pytest.fixture(scope="session")
 def model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
