@@ -32,17 +32,17 @@ if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import numpy as np
 import shapely
 
-from crowdmap.commands.evaluate_fusion import (
+from homography.floor_metrics import score_frames
+from homography.types import FloorPositions
+from homography.wildtrack import WILDTRACK_CAMERAS, load_wildtrack_frames
+from iconizer.fusion import fuse
+from iconizer.fusion_evaluation import (
     Perturbation,
     load_rig,
     project_camera,
     simulated_feet_px,
     truth_on_plan,
 )
-from homography.floor_metrics import score_frames
-from homography.types import FloorPositions
-from homography.wildtrack import WILDTRACK_CAMERAS, load_wildtrack_frames
-from iconizer.fusion import fuse
 
 WILDTRACK = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wildtrack"
 BASELINE_RADIUS_M = 1.0

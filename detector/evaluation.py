@@ -12,24 +12,36 @@ from pathlib import Path
 
 import numpy as np
 
+MOT_FORMAT = "MOTChallenge text: one box per line, 'frame,id,left,top,width,height[,...]' in pixels"
+
 
 def load_mot_boxes(path: Path) -> dict[int, np.ndarray]:
     """MOTChallenge ``frame,id,left,top,width,height,...`` -> frame number -> boxes ``(n, 4)`` xyxy px.
 
     Raises:
-        ValueError: A line has fewer than 6 fields.
+        ValueError: A line has fewer than 6 fields or a field that is not a number (naming the file,
+            the line and the expected format); the file is not text.
     """
     frames: dict[int, list[list[float]]] = {}
-    with open(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            parts = line.strip().split(",")
-            if len(parts) < 6:
-                raise ValueError(f"{path}:{number}: expected at least 6 comma-separated fields, got {len(parts)}")
+    with open(path, encoding="utf-8") as handle:
+        try:
+            lines = list(handle)
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: not a text file; expected {MOT_FORMAT}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        parts = line.strip().split(",")
+        if len(parts) < 6:
+            raise ValueError(
+                f"{path}:{number}: expected at least 6 comma-separated fields, got {len(parts)}; expected {MOT_FORMAT}"
+            )
+        try:
             frame = int(float(parts[0]))
             left, top, width, height = (float(v) for v in parts[2:6])
-            frames.setdefault(frame, []).append([left, top, left + width, top + height])
+        except ValueError:
+            raise ValueError(f"{path}:{number}: {line.strip()[:60]!r} is not numbers; expected {MOT_FORMAT}") from None
+        frames.setdefault(frame, []).append([left, top, left + width, top + height])
     return {k: np.asarray(v, dtype=np.float64).reshape(-1, 4) for k, v in frames.items()}
 
 
@@ -37,13 +49,23 @@ def load_points_csv(path: Path) -> np.ndarray:
     """A CSV with columns ``x_px,y_px`` -> points ``(n, 2)``.
 
     Raises:
-        ValueError: The columns are missing.
+        ValueError: The columns are missing, or a row's values are not numbers (naming the file and line).
     """
-    with open(path, newline="") as handle:
+    with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        if reader.fieldnames is None or not {"x_px", "y_px"} <= set(reader.fieldnames):
-            raise ValueError(f"{path} must have columns x_px,y_px, got {reader.fieldnames}")
-        rows = [(float(r["x_px"]), float(r["y_px"])) for r in reader]
+        try:
+            if reader.fieldnames is None or not {"x_px", "y_px"} <= set(reader.fieldnames):
+                raise ValueError(f"{path} must have columns x_px,y_px, got {reader.fieldnames}")
+            rows = []
+            for row in reader:
+                try:
+                    rows.append((float(row["x_px"]), float(row["y_px"])))
+                except (TypeError, ValueError):
+                    raise ValueError(
+                        f"{path}:{reader.line_num}: expected numbers in columns x_px,y_px, got {row}"
+                    ) from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: not a text file; expected a CSV with columns x_px,y_px") from None
     return np.asarray(rows, dtype=np.float64).reshape(-1, 2)
 
 

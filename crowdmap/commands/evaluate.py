@@ -1,9 +1,10 @@
 """``crowdmap eval``: score the pipeline's stages on real data.
 
 ``eval detect`` scores a detector backend against ground-truth boxes of a video (MOTChallenge text)
-or against one point per person on a single image. Each ``eval`` subcommand is added by one small
-function returned by ``_eval_parsers()`` (add new ones there); ``eval fusion`` lives in
-``crowdmap.commands.evaluate_fusion``.
+or against one point per person on a single image: arguments here, the setup of a station's camera
+in ``crowdmap.evaluation``, the run and the scores in ``detector.evaluation_runs`` and
+``detector.evaluation``. Each ``eval`` subcommand is added by one small function returned by
+``_eval_parsers()``; ``eval fusion`` is ``crowdmap.commands.evaluate_fusion``.
 
 The JSON printed with ``--json`` is a stable interface (outside checks rely on its keys).
 """
@@ -13,20 +14,29 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 # Imported before anything loads torch: it sets torch's OpenMP wait policy for shared cores.
 import detector as _detector_package  # noqa: F401
 
+if TYPE_CHECKING:
+    from crowdmap.evaluation import CameraSetup
+    from detector import Detector
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``crowdmap eval`` and its subcommands."""
-    parser = subparsers.add_parser("eval", help="score detector and fusion on real data", description=__doc__)
+    parser = subparsers.add_parser(
+        "eval",
+        help="score detector and fusion on real data",
+        description=(
+            "Score the pipeline's stages against ground truth: 'detect' a person detector on a video with "
+            "ground-truth boxes or an image with one point per person, 'fusion' multi-camera projection and "
+            "fusion on WILDTRACK. With --json each prints one JSON object whose keys stay stable."
+        ),
+    )
     eval_subparsers = parser.add_subparsers(dest="eval_command", required=True)
     for add_parser in _eval_parsers():
         add_parser(eval_subparsers)
@@ -123,40 +133,29 @@ def _parse_options(pairs: list[str]) -> dict[str, Any]:
     return options
 
 
-def _camera_setup(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any], str | None]:
-    """(calibration, camera, detector options, camera's backend) for --station/--camera, or Nones."""
+def _camera_setup(args: argparse.Namespace) -> CameraSetup | None:
+    """The --station/--camera setup, or None without them."""
     if args.station is None and args.camera is None:
-        return None, None, {}, None
+        return None
     if args.station is None or args.camera is None:
         raise ValueError("--station and --camera go together")
     from crowdmap.commands._common import load_or_exit
-    from homography.scene import floor_mask_px, person_height_px_per_row
+    from crowdmap.evaluation import camera_setup
 
-    station = load_or_exit(args.station)
-    cameras = {c.id: c for c in station.layout.cameras}
-    if args.camera not in cameras:
-        raise ValueError(f"camera {args.camera!r} is not in station {args.station!r}; it has {sorted(cameras)}")
-    camera = cameras[args.camera]
-    calib = station.calibrations[camera.id]
-    floor = station.layout.floor(camera.floor)
-    options = dict(camera.detector)
-    backend = options.pop("backend", None)
-    options["person_height_px"] = person_height_px_per_row(calib, floor)
-    options["floor_mask"] = floor_mask_px(calib, floor)
-    return calib, camera, options, backend
+    return camera_setup(load_or_exit(args.station), args.camera, args.station)
 
 
-def _build_detector(args: argparse.Namespace, options: dict[str, Any], camera_backend: str | None) -> tuple[Any, str]:
-    import torch
+def _build_detector(
+    args: argparse.Namespace, options: dict[str, Any], camera_backend: str | None
+) -> tuple[Detector, str]:
+    from crowdmap.evaluation import build_detector
+    from detector import DEFAULT_BACKEND
 
-    from detector import DEFAULT_BACKEND, create_detector
-
-    torch.set_num_threads(max(1, args.threads))
     backend = args.backend or camera_backend or DEFAULT_BACKEND
     options = {**options, **_parse_options(args.option)}
     if args.score_threshold is not None:
         options["score_threshold"] = args.score_threshold
-    return create_detector(backend, **options), backend
+    return build_detector(backend, options, threads=args.threads), backend
 
 
 def run_detect(args: argparse.Namespace) -> int:
@@ -178,9 +177,8 @@ def run_detect(args: argparse.Namespace) -> int:
 
 
 def _detect_video(args: argparse.Namespace) -> dict[str, Any]:
-    import cv2
-
-    from detector.evaluation import BoxScore, foot_points, load_mot_boxes
+    from detector.evaluation import load_mot_boxes
+    from detector.evaluation_runs import evaluate_video
 
     if args.gt is None:
         raise ValueError("--video needs --gt MOT_TXT")
@@ -190,55 +188,26 @@ def _detect_video(args: argparse.Namespace) -> dict[str, Any]:
         raise FileNotFoundError(f"--video {args.video}: no such file")
     truth = load_mot_boxes(args.gt)
     start, stop = parse_frames(args.frames) if args.frames else (min(truth), max(truth))
-    calib, camera, options, camera_backend = _camera_setup(args)
+    setup = _camera_setup(args)
+    options, camera_backend = (setup.detector_options, setup.backend) if setup else ({}, None)
     detector, backend = _build_detector(args, options, camera_backend)
-    to_floor = None
-    if calib is not None:
-        from homography.calibration import to_floor as project
-
-        def to_floor(points_px: np.ndarray) -> np.ndarray:
-            xy_m, valid = project(points_px=points_px, calib=calib)
-            return np.where(valid[:, None], xy_m, np.nan)
-
-    capture = cv2.VideoCapture(str(args.video))
-    if not capture.isOpened():
-        raise ValueError(f"--video {args.video}: OpenCV cannot open it")
-    # Ground-truth frame k is video frame k - 1.
-    capture.set(cv2.CAP_PROP_POS_FRAMES, start - 1)
-    score = BoxScore()
-    times_ms = []
-    camera_id = camera.id if camera is not None else args.video.stem
-    try:
-        for number in range(start, stop + 1):
-            ok, frame = capture.read()
-            if not ok:
-                raise ValueError(f"--video {args.video} ends before ground-truth frame {number}")
-            began = time.perf_counter()
-            found = detector.detect(frame, camera_id=camera_id, timestamp=float(number))
-            times_ms.append((time.perf_counter() - began) * 1000.0)
-            gt = truth.get(number, np.zeros((0, 4)))
-            feet = (to_floor(found.foot_px), to_floor(foot_points(gt))) if to_floor is not None else (None, None)
-            score.add(found.xyxy_px, gt, pred_feet_m=feet[0], gt_feet_m=feet[1])
-            del frame  # frames live only as long as this loop step (PRIVACY.md P1)
-    finally:
-        capture.release()
-    result: dict[str, Any] = score.summary()
-    result.update(
-        backend=backend,
-        frames_range=[start, stop],
-        ms_per_frame_median=float(np.median(times_ms)),
-        fps_per_camera=1000.0 / float(np.median(times_ms)),
-        threads=args.threads,
-        station=args.station,
-        camera=args.camera,
+    result = evaluate_video(
+        detector,
+        video=args.video,
+        truth=truth,
+        frames=(start, stop),
+        camera_id=setup.camera.id if setup else args.video.stem,
+        to_floor=setup.to_floor if setup else None,
     )
+    result.update(backend=backend, threads=args.threads, station=args.station, camera=args.camera)
     return result
 
 
 def _detect_image(args: argparse.Namespace) -> dict[str, Any]:
     import cv2
 
-    from detector.evaluation import load_points_csv, point_score
+    from detector.evaluation import load_points_csv
+    from detector.evaluation_runs import evaluate_image
     from detector.scene import SceneHints
 
     if args.gt_points is None:
@@ -249,9 +218,10 @@ def _detect_image(args: argparse.Namespace) -> dict[str, Any]:
     if image is None:
         raise FileNotFoundError(f"--image {args.image}: missing or not an image")
     points = load_points_csv(args.gt_points)
-    calib, camera, options, camera_backend = _camera_setup(args)
+    setup = _camera_setup(args)
+    options, camera_backend = (dict(setup.detector_options), setup.backend) if setup else ({}, None)
     if args.person_height is not None:
-        if calib is not None:
+        if setup is not None:
             raise ValueError("give either --station/--camera or --person-height, not both")
         far_row, far_px, near_row, near_px = parse_person_height(args.person_height)
         hints = SceneHints.from_near_far(
@@ -263,18 +233,10 @@ def _detect_image(args: argparse.Namespace) -> dict[str, Any]:
         )
         options["person_height_px"] = hints.person_height_px
     detector, backend = _build_detector(args, options, camera_backend)
-    camera_id = camera.id if camera is not None else args.image.stem
-    detector.detect(image, camera_id=camera_id, timestamp=0.0)  # warm-up: first call plans tiles
-    began = time.perf_counter()
-    found = detector.detect(image, camera_id=camera_id, timestamp=0.0)
-    elapsed_ms = (time.perf_counter() - began) * 1000.0
-    tiles = getattr(detector, "tiles_for", None)
-    result: dict[str, Any] = point_score(found.xyxy_px, points)
+    camera_id = setup.camera.id if setup else args.image.stem
+    result = evaluate_image(detector, image_bgr=image, points_px=points, camera_id=camera_id)
     result.update(
         backend=backend,
-        frames=1,
-        ms_per_frame_median=elapsed_ms,
-        tiles=len(tiles((image.shape[1], image.shape[0]))) if tiles else None,
         threads=args.threads,
         station=args.station,
         camera=args.camera,

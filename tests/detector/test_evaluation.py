@@ -23,6 +23,33 @@ def test_load_mot_boxes_names_a_short_line(tmp_path: Path) -> None:
         load_mot_boxes(path)
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # A CSV with a header instead of MOTChallenge text: the header line is named.
+        ("frame,id,left,top,width,height\n1,2,3,4,5,6\n", r"gt.txt:1: 'frame,id,left,top,width,height' is not numbers"),
+        ("1,2,3,4,5,6\n2,7,1.5,x,5,6\n", r"gt.txt:2: '2,7,1.5,x,5,6' is not numbers"),
+        (b"\x00\xff\xfe binary", r"gt.txt: not a text file"),
+    ],
+)
+def test_load_mot_boxes_names_file_line_and_format(tmp_path: Path, content: str | bytes, message: str) -> None:
+    path = tmp_path / "gt.txt"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(ValueError, match=message) as raised:
+        load_mot_boxes(path)
+    assert "frame,id,left,top,width,height[,...]" in str(raised.value)
+
+
+def test_load_points_csv_names_the_bad_row(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text("x_px,y_px\n1,2\n3,four\n")
+    with pytest.raises(ValueError, match=r"p.csv:3: expected numbers in columns x_px,y_px"):
+        load_points_csv(path)
+
+
 def test_load_points_csv_requires_columns(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     path.write_text("x,y\n1,2\n")

@@ -1,15 +1,11 @@
 from contextlib import nullcontext as does_not_raise
-from pathlib import Path
 
 import numpy as np
 import pytest
 import shapely
 
-from crowdmap.commands.evaluate_fusion import Perturbation, evaluate_fusion
 from homography.types import FloorPositions
 from iconizer.fusion import FusedPositions, FusionSettings, cluster_reports, fuse
-
-WILDTRACK = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "wildtrack"
 
 
 def make_positions(
@@ -180,61 +176,6 @@ def test_cluster_labels_are_dense() -> None:
         confidence=np.ones(3),
     )
     assert labels.tolist() == [0, 1, 0]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("perturbation", "min_moda", "max_median_error_m"),
-    [
-        (Perturbation(), 0.95, 0.15),
-        (Perturbation(noise_px=3.0, miss_rate=0.1, seed=1), 0.85, 0.15),
-    ],
-)
-def test_wildtrack_fusion_meets_its_targets(perturbation, min_moda, max_median_error_m) -> None:
-    report = evaluate_fusion(WILDTRACK, first=0, last=995, perturbation=perturbation)
-    assert report["frames"] == 200
-    assert report["moda"] >= min_moda
-    assert report["position_error_m_median"] <= max_median_error_m
-
-
-def _eval_parser():
-    import argparse
-
-    from crowdmap.commands.evaluate_fusion import add_fusion_parser
-
-    parser = argparse.ArgumentParser(prog="crowdmap eval")
-    add_fusion_parser(parser.add_subparsers(dest="what", required=True))
-    return parser
-
-
-def test_eval_fusion_command_prints_json_scores(capsys) -> None:
-    import json
-
-    args = _eval_parser().parse_args(
-        [
-            "fusion",
-            "--wildtrack",
-            str(WILDTRACK),
-            "--frames",
-            "0:45",
-            "--noise-px",
-            "1",
-            "--miss-rate",
-            "0.05",
-            "--json",
-        ]
-    )
-    assert args.handler(args) == 0
-    report = json.loads(capsys.readouterr().out)
-    for key in ("moda", "modp", "precision", "recall", "count_mae", "position_error_m_median"):
-        assert isinstance(report[key], float)
-    assert report["frames"] == 10 and (report["first_frame"], report["last_frame"]) == (0, 45)
-
-
-@pytest.mark.parametrize("frames", ["10", "5:1", "a:b", "-1:4"])
-def test_eval_fusion_rejects_bad_frame_ranges(frames: str) -> None:
-    with pytest.raises(SystemExit):
-        _eval_parser().parse_args(["fusion", "--wildtrack", str(WILDTRACK), "--frames", frames])
 
 
 def test_refinement_repairs_a_person_split_by_greedy_merging() -> None:
