@@ -143,7 +143,7 @@ def serve(kind: str, port: int, dots: int) -> None:
     monkey.patch_all()
     import numpy as np
 
-    from iconizer.wire import encode_station_frames
+    from bus.codec import encode_station_frames
     from station import load_layout
 
     layout = load_layout(ROOT / "station_layouts" / STATION)

@@ -1,12 +1,12 @@
 """Throughput and latency of the Redis bus against the embedded bus, with real positions messages.
 
 Sends ``--messages`` encoded positions messages (``--points`` people each, the wire format of
-``iconizer.wire``) from a publisher to a reader in another process and measures, per bus:
+``bus.codec``) from a publisher to a reader in another process and measures, per bus:
 
 - throughput: messages a second from the first send to the last receive;
 - latency: receive time minus send time of each message (median, p95).
 
-The baseline is the embedded bus (``crowdmap.bus.QueueTopic``: a multiprocessing queue), run in
+The baseline is the embedded bus (``bus.embedded.QueueTopic``: a multiprocessing queue), run in
 the same invocation; the Redis bus is ``RedisStreamPublisher`` -> ``RedisGroupSubscriber``
 against a private redis-server on a free port. ``--repeats`` runs each and reports medians.
 
@@ -31,8 +31,8 @@ STATION = "bench-station"
 
 
 def message(points: int, sent_s: float, rng: np.random.Generator) -> bytes:
+    from bus.codec import encode_positions
     from homography.types import FloorPositions
-    from iconizer.wire import encode_positions
 
     xy = rng.uniform(0, 30, size=(points, 2))
     positions = FloorPositions("cam-1", "floor-1", sent_s, xy, np.full(points, 0.9), np.full(points, 0.2))
@@ -41,8 +41,8 @@ def message(points: int, sent_s: float, rng: np.random.Generator) -> bytes:
 
 def read_all(kind: str, target: object, count: int, out: multiprocessing.Queue) -> None:
     """The reader process: receive ``count`` messages, decode each, note the latency."""
-    from crowdmap.redis_bus import RedisGroupSubscriber
-    from iconizer.wire import decode_message
+    from bus.codec import decode_message
+    from bus.redis_subscribers import RedisGroupSubscriber
 
     if kind == "redis":
         url, stream = target
@@ -66,8 +66,10 @@ def read_all(kind: str, target: object, count: int, out: multiprocessing.Queue) 
 
 
 def run_once(kind: str, messages: int, points: int, url: str | None, rate_per_s: float) -> dict[str, float]:
-    from crowdmap.bus import QueueTopic
-    from crowdmap.redis_bus import RedisGroupSubscriber, RedisStreamPublisher, positions_stream
+    from bus.embedded import QueueTopic
+    from bus.redis_link import positions_stream
+    from bus.redis_publisher import RedisStreamPublisher
+    from bus.redis_subscribers import RedisGroupSubscriber
 
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()

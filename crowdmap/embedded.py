@@ -16,7 +16,7 @@ from typing import Any
 
 import platformdirs
 
-from crowdmap.bus import QueueTopic
+from bus.embedded import QueueTopic
 from crowdmap.processes import Supervisor, aggregator_main, edge_main
 from crowdmap.station import Station
 from crowdmap.webproc import web_main

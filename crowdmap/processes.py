@@ -17,11 +17,10 @@ from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 from typing import Any
 
-from crowdmap.bus import QueueTopic
+from bus.backoff import RESTART_S, Backoff
+from bus.embedded import QueueTopic
 
 log = logging.getLogger(__name__)
-
-RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 
 
 def _child_setup(log_level: str) -> None:
@@ -35,9 +34,9 @@ def edge_main(
 ) -> None:
     """Run one camera's edge worker until ``stop`` is set."""
     _child_setup(log_level)
-    from crowdmap.edge import build_worker
     from crowdmap.observers import make_observer_factory
     from crowdmap.station import load_station
+    from crowdmap.tiers.edge import build_worker
 
     station = load_station(station_path)
     worker = build_worker(
@@ -73,6 +72,7 @@ class Child:
     process: BaseProcess | None = None
     restarts: int = 0
     next_start_s: float = 0.0
+    backoff: Backoff = field(default_factory=lambda: Backoff(RESTART_S))
 
 
 @dataclass
@@ -103,8 +103,8 @@ class Supervisor:
             if child.process is None or child.process.is_alive() or self.stop_event.is_set():
                 continue
             if child.next_start_s == 0.0:
-                delay = RESTART_BACKOFF_S[min(child.restarts, len(RESTART_BACKOFF_S) - 1)]
-                child.next_start_s = now + delay
+                delay = child.backoff.failed(now)
+                child.next_start_s = child.backoff.next_try_s
                 log.warning("%s exited with code %s; restarting in %.0f s", child.name, child.process.exitcode, delay)
             elif now >= child.next_start_s:
                 child.restarts += 1

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from crowdmap.bus import QueueTopic
+from bus.embedded import QueueTopic
 
 
 def web_main(

@@ -6,9 +6,9 @@ import logging
 
 import numpy as np
 
-from crowdmap.aggregate import Aggregator, FrameSink
-from crowdmap.bus import Publisher
+from bus.embedded import Publisher
 from crowdmap.station import Station
+from crowdmap.tiers.aggregate import Aggregator, FrameSink
 from iconizer.stepper import Iconizer
 
 log = logging.getLogger(__name__)

@@ -25,10 +25,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from bus.backoff import CAMERA_RECONNECT_S, Backoff
+
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-RECONNECT_BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 STALL_AFTER_S = 3.0
 _CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 
@@ -234,12 +235,12 @@ class FrameSource:
         native_fps = self._capture.native_fps if self._capture is not None else 0.0
         # A recording played "live" keeps its own pace; a stream delivers at its own pace anyway.
         pace_s = 1.0 / native_fps if self._finite and native_fps > 0 else 0.0
-        failures = 0
+        backoff = Backoff(CAMERA_RECONNECT_S)
         while not self._stop.is_set():
             started = time.monotonic()
             result = self._decode_one()
             if isinstance(result, Frame):
-                failures = 0
+                backoff.succeeded()
                 with self._lock:
                     self._newest = result
                     self._state = "live"
@@ -247,14 +248,12 @@ class FrameSource:
                 if self._finite:
                     self._finish("dead", "end of recording")
                     return
-                failures += 1
-                self._reconnect(failures)
+                self._reconnect(backoff.failed(time.monotonic()))
                 continue
             if pace_s:
                 self._stop.wait(max(0.0, pace_s - (time.monotonic() - started)))
 
-    def _reconnect(self, failures: int) -> None:
-        delay = RECONNECT_BACKOFF_S[min(failures - 1, len(RECONNECT_BACKOFF_S) - 1)]
+    def _reconnect(self, delay: float) -> None:
         with self._lock:
             self._state = "reconnecting"
             self._error = f"stream lost; reconnecting in {delay:g} s"

@@ -1,15 +1,18 @@
-"""Fixtures shared across packages: the detector weights, a private Redis, a multi-process station."""
+"""Fixtures shared across packages: the detector weights, the shared Redis, a private Redis, a multi-process station."""
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from detector.models import MODELS, model_dir, pull, verify
 from tests.harness.localredis import LocalRedis
 from tests.harness.localstation import LocalStation
 
 pytest_plugins = ["tests.harness.strict_skips", "pytester"]
+
+SHARED_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +56,15 @@ def start_local_station(local_redis: LocalRedis, tmp_path: Path) -> Iterator[Cal
     yield start
     for local in reversed(stations):
         local.stop()
+
+
+@pytest.fixture
+def client() -> Iterator[redis.Redis]:
+    """The shared Redis on 127.0.0.1:6379 (``scripts/services.sh`` starts one where none runs)."""
+    client = redis.Redis.from_url(SHARED_REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.fail("Redis is not running on 127.0.0.1:6379; start it with scripts/services.sh")
+    yield client
+    client.close()

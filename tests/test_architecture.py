@@ -10,6 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = {
     "station",
+    "bus",
     "detector",
     "homography",
     "iconizer",
@@ -29,11 +30,16 @@ ALLOWED = {
     "homography": {"station"},
     "iconizer": {"station", "homography"},
     "history": {"station", "homography", "iconizer"},
-    "webmap": {"station", "homography", "iconizer"},
+    "bus": {"station", "homography", "iconizer"},
+    "webmap": {"station", "homography", "iconizer", "bus"},
     "simulator": {"station", "homography", "detector"},
     "calibrator": {"station", "homography", "detector", "webmap"},
     "crowdmap": PROJECT,
 }
+# Leaf modules any package may import: the standard library only, nothing of the project. The one
+# backoff lives in the bus (most retries are bus reconnects), yet the detector's camera reconnects
+# and the runtime's restarts use it too.
+LEAF_MODULES = {"bus.backoff"}
 # Third-party modules a package must never import.
 FORBIDDEN = {
     "station": {"cv2", "torch", "torchvision", "flask", "socketio", "redis", "PIL", "numpy"},
@@ -41,6 +47,7 @@ FORBIDDEN = {
     "iconizer": {"cv2", "torch", "torchvision", "flask", "socketio", "redis", "PIL"},
     "history": {"cv2", "torch", "torchvision", "PIL"},
     "webmap": {"cv2", "torch", "torchvision", "PIL", "imageio", "skimage"},
+    "bus": {"cv2", "torch", "torchvision", "flask", "socketio", "PIL"},
 }
 
 
@@ -51,9 +58,10 @@ def imported_modules(package: str) -> dict[str, set[str]]:
         names = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                names |= {alias.name.split(".")[0] for alias in node.names}
+                names |= {alias.name.split(".")[0] for alias in node.names if alias.name not in LEAF_MODULES}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module.split(".")[0])
+                if node.module not in LEAF_MODULES:
+                    names.add(node.module.split(".")[0])
         found[str(path.relative_to(ROOT))] = names
     return found
 
@@ -74,10 +82,10 @@ def test_imports_point_one_way(package: str) -> None:
 WEB_PROCESS_IMPORTS = {
     # What crowdmap.webproc.web_main imports: the embedded station's web process.
     "embedded web process": "import crowdmap.webproc, webmap.app, webmap.settings, station, "
-    "history.source, history.store, iconizer.wire",
+    "history.source, history.store, bus.codec",
     # The CLI as `crowdmap serve` builds it, then what its handler imports.
     "crowdmap serve": "import crowdmap.cli as cli; cli.build_parser('serve'); import crowdmap.station, "
-    "crowdmap.redis_bus, crowdmap.web_relay, crowdmap.ops, webmap.app, history.source",
+    "bus.redis_subscribers, crowdmap.tiers.relay, crowdmap.tiers.ops, webmap.app, history.source",
 }
 
 
@@ -90,3 +98,26 @@ def test_a_web_process_loads_no_detector_and_no_image_library(imports: str) -> N
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("module", sorted(LEAF_MODULES))
+def test_a_leaf_module_imports_the_standard_library_only(module: str) -> None:
+    tree = ast.parse((ROOT / (module.replace(".", "/") + ".py")).read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    assert names - {"__future__"} <= set(sys.stdlib_module_names)
+
+
+def test_every_retry_loop_uses_the_one_backoff() -> None:
+    # A table of delays written anywhere else is a second backoff.
+    tables = []
+    for path in ROOT.glob("*/**/*.py"):
+        if path.parts[len(ROOT.parts)] in {".venv", "tests"} or path == ROOT / "bus" / "backoff.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        tables += [f"{path.relative_to(ROOT)}: {line.strip()}" for line in text.splitlines() if "BACKOFF_S =" in line]
+    assert tables == []

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bus.codec import MessageError, StationFramesMessage, StatusMessage, decode_message
 from iconizer.types import CameraStatus, IconFrame
-from iconizer.wire import MessageError, StationFramesMessage, StatusMessage, decode_message
 from station import StationLayout
 from webmap.acks import AckStore, MemoryAckStore
 from webmap.alerts import Alert, AlertBook

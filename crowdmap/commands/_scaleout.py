@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry
 
+from bus.redis_link import redact_url
 from crowdmap.logging_setup import LOG_FORMATS, configure_logging
-from crowdmap.ops import Check, OpsServer
-from crowdmap.redis_bus import redact_url
+from crowdmap.tiers.ops import Check, OpsServer, OpsStarter
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +83,13 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
-def start_ops(
-    args: argparse.Namespace, registry: CollectorRegistry, health: Callable[[], Check], ready: Callable[[], Check]
-) -> OpsServer | None:
-    """The ops HTTP server when ``--ops-port`` was given, else None."""
-    if args.ops_port is None:
-        return None
-    server = OpsServer(host=args.ops_host, port=args.ops_port, registry=registry, health=health, ready=ready)
-    return server.start()
+def ops_starter(args: argparse.Namespace) -> OpsStarter:
+    """What starts the ops HTTP server of ``--ops-host/--ops-port`` (nothing when no port was given)."""
+
+    def start(registry: CollectorRegistry, health: Callable[[], Check], ready: Callable[[], Check]) -> OpsServer | None:
+        if args.ops_port is None:
+            return None
+        server = OpsServer(host=args.ops_host, port=args.ops_port, registry=registry, health=health, ready=ready)
+        return server.start()
+
+    return start

@@ -3,259 +3,47 @@
     crowdmap edge --station LAYOUT --camera ID [--redis URL] [--ops-port PORT]
     crowdmap edge --station LAYOUT --cameras A,B [--redis URL]
 
-Each camera runs in its own thread with an :class:`crowdmap.edge.EdgeWorker`; all of them
+Each camera runs in its own thread with an :class:`crowdmap.tiers.edge.EdgeWorker`; all of them
 append to the station's positions stream through one bounded publisher. Frames stay in this
 process (PRIVACY.md P1). A camera whose worker fails is rebuilt with backoff while the others
 keep running; what it reports (``reconnecting``, ``stalled``, ``dead`` and a short error) goes
 to the aggregator, which marks its zones stale, and to ``/metrics``.
+The process itself is :mod:`crowdmap.tiers.edge_process`.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
-import math
-import threading
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-
-from crowdmap.bus import Publisher
+from bus.redis_link import DEFAULT_BUFFER_MESSAGES, DEFAULT_POSITIONS_MAXLEN
 from crowdmap.commands._scaleout import (
     add_log_format_option,
     add_ops_options,
     add_redis_option,
     add_station_option,
+    ops_starter,
     setup_logging,
-    start_ops,
     stop_on_signals,
 )
-from crowdmap.edge import build_worker
-from crowdmap.ops import Check, FunctionCollector, Heartbeat, heartbeats_check, labelled, publisher_metrics
-from crowdmap.redis_bus import (
-    DEFAULT_BUFFER_MESSAGES,
-    DEFAULT_POSITIONS_MAXLEN,
-    REDIS_DOWN_ERRORS,
-    Backoff,
-    RedisStreamPublisher,
-    connect,
-    positions_stream,
-)
-from detector.types import Detections
-from homography.calibration import Calibration
-from iconizer.types import CAMERA_STATES, CameraStatus
-from iconizer.wire import encode_camera_status
-from station import Camera, StationLayout
-
-log = logging.getLogger(__name__)
-
-WORKER_RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
-# A camera loop that has not come round for this long is stuck (a frame takes far less).
-MAX_LOOP_SILENCE_S = 30.0
-SIM_EPOCH_TTL_S = 6 * 3600
-
-
-@dataclass
-class ProbedObserver:
-    """An observer that also tells ``/healthz`` and ``/metrics`` how its camera is doing."""
-
-    inner: Any
-    heartbeat: Heartbeat
-    last_status: CameraStatus | None = None
-
-    def observe(self, now_s: float) -> Detections | None:
-        """The inner observer's detections; beats the camera loop's heartbeat."""
-        self.heartbeat.beat()
-        return self.inner.observe(now_s)
-
-    def status(self, now_s: float) -> CameraStatus:
-        """The inner observer's status, remembered for the metrics."""
-        self.last_status = self.inner.status(now_s)
-        return self.last_status
-
-    def close(self) -> None:
-        """Release the camera."""
-        self.inner.close()
-
-
-@dataclass
-class CameraRunner:
-    """Runs one camera's edge worker in a thread, rebuilding it with backoff when it fails."""
-
-    layout: StationLayout
-    camera_id: str
-    calib: Calibration
-    publisher: Publisher
-    observer_factory: Callable[[StationLayout, Camera, Calibration], Any]
-    stop: threading.Event
-    heartbeat: Heartbeat = field(init=False)
-    restarts: int = 0
-    frames_before: int = 0
-    positions_before: int = 0
-    probe: ProbedObserver | None = None
-    worker: Any = None
-
-    def __post_init__(self) -> None:
-        self.heartbeat = Heartbeat(f"camera {self.camera_id}", MAX_LOOP_SILENCE_S)
-        self.thread = threading.Thread(target=self.run, name=f"camera {self.camera_id}", daemon=True)
-
-    def _probed_factory(self, layout: StationLayout, camera: Camera, calib: Calibration) -> ProbedObserver:
-        self.probe = ProbedObserver(self.observer_factory(layout, camera, calib), self.heartbeat, self.last_status())
-        return self.probe
-
-    def last_status(self) -> CameraStatus | None:
-        """The camera's last reported health, or None before the first report."""
-        return None if self.probe is None else self.probe.last_status
-
-    @property
-    def frames_seen(self) -> int:
-        """Observations processed by this camera since the process started."""
-        return self.frames_before + (self.worker.frames_seen if self.worker is not None else 0)
-
-    @property
-    def positions_sent(self) -> int:
-        """Floor positions published for this camera since the process started."""
-        return self.positions_before + (self.worker.positions_sent if self.worker is not None else 0)
-
-    def run(self) -> None:
-        """The thread: build, run until stopped; on failure report it, wait, rebuild."""
-        backoff = Backoff(WORKER_RESTART_BACKOFF_S)
-        while not self.stop.is_set():
-            self.heartbeat.beat()
-            try:
-                self.worker = build_worker(
-                    self.layout, self.camera_id, self.calib, self.publisher, self._probed_factory
-                )
-                self.worker.run(self.stop.is_set)
-                return
-            except Exception as error:  # one camera's failure must not take the others down
-                log.exception("camera %s failed; rebuilding it", self.camera_id, extra={"camera": self.camera_id})
-                self._report_failure(error)
-            if self.worker is not None:
-                self.frames_before += self.worker.frames_seen
-                self.positions_before += self.worker.positions_sent
-                self.worker = None
-            self.restarts += 1
-            delay_s = backoff.failed(time.monotonic())
-            # Sleeping in slices keeps the loop's heartbeat, so a long backoff is not "stuck".
-            deadline = time.monotonic() + delay_s
-            while not self.stop.is_set() and time.monotonic() < deadline:
-                self.heartbeat.beat()
-                self.stop.wait(min(1.0, deadline - time.monotonic()))
-
-    def _report_failure(self, error: Exception) -> None:
-        status = CameraStatus(
-            camera_id=self.camera_id,
-            timestamp=time.time(),
-            state="reconnecting",
-            fps=0.0,
-            last_frame_age_s=math.inf,
-            error=f"worker failed: {type(error).__name__}: {str(error)[:200]}",
-        )
-        if self.probe is not None:
-            self.probe.last_status = status
-        self.publisher.publish(encode_camera_status(self.layout.station.id, status))
-
-
-def edge_metrics(runners: Iterable[CameraRunner]) -> list[Metric]:
-    """Per-camera counters and health of an edge process."""
-    runners = list(runners)
-    frames = CounterMetricFamily("crowdmap_edge_frames", "Frames (observations) processed", labels=["camera"])
-    positions = CounterMetricFamily("crowdmap_edge_positions", "Floor positions published", labels=["camera"])
-    restarts = CounterMetricFamily("crowdmap_edge_worker_restarts", "Camera workers rebuilt after a failure",
-                                   labels=["camera"])  # fmt: skip
-    state = GaugeMetricFamily(
-        "crowdmap_edge_camera_state", "1 for the camera's current state", labels=["camera", "state"]
-    )
-    for runner in runners:
-        frames.add_metric([runner.camera_id], runner.frames_seen)
-        positions.add_metric([runner.camera_id], runner.positions_sent)
-        restarts.add_metric([runner.camera_id], runner.restarts)
-        status = runner.last_status()
-        for name in CAMERA_STATES:
-            state.add_metric([runner.camera_id, name], 1.0 if status is not None and status.state == name else 0.0)
-    statuses = [(runner.camera_id, runner.last_status()) for runner in runners]
-    known = [(camera, status) for camera, status in statuses if status is not None]
-    return [
-        frames,
-        positions,
-        restarts,
-        state,
-        labelled(GaugeMetricFamily, "crowdmap_edge_camera_fps", "Frames per second the camera delivers", ["camera"],
-                 [([camera], status.fps) for camera, status in known]),
-        labelled(GaugeMetricFamily, "crowdmap_edge_camera_last_frame_age_seconds", "Seconds since the last good frame",
-                 ["camera"], [([camera], min(status.last_frame_age_s, 1e9)) for camera, status in known]),
-    ]  # fmt: skip
-
-
-def shared_sim_epoch(url: str, station_id: str, now_s: float) -> float:
-    """The start time of the demo simulation, the same for every edge process of a station.
-
-    The first edge to start stores its clock in Redis; later ones (also restarted ones) read it,
-    so all cameras watch one simulated crowd. Without Redis, this process's clock is used.
-    """
-    key = f"crowdmap:{station_id}:sim-epoch"
-    client = connect(url)
-    try:
-        client.set(key, repr(now_s), nx=True, ex=SIM_EPOCH_TTL_S)
-        stored = client.get(key)
-        return float(stored) if stored is not None else now_s
-    except REDIS_DOWN_ERRORS:
-        log.warning("Redis is away; the simulation starts from this process's clock")
-        return now_s
-    finally:
-        client.close()
 
 
 def run_edge(args: argparse.Namespace) -> int:
     """Handler of ``crowdmap edge``."""
-    from crowdmap.observers import make_observer_factory
     from crowdmap.station import load_station
+    from crowdmap.tiers.edge_process import EdgeOptions, run_edge_process
 
     station = load_station(args.station)
     setup_logging(args, "edge", station.id)
     camera_ids = [args.camera] if args.camera else [c.strip() for c in args.cameras.split(",") if c.strip()]
-    cameras = station.cameras(camera_ids)  # fails here, naming an unknown camera
-    options: dict[str, Any] = {"video": args.video, "backend": args.backend, "seed": args.sim_seed}
-    if any(camera.source == "sim" for camera in cameras):
-        epoch = args.sim_epoch if args.sim_epoch is not None else shared_sim_epoch(args.redis, station.id, time.time())
-        options["epoch_s"] = epoch
-    factory = make_observer_factory({k: v for k, v in options.items() if v is not None})
-
-    stop = stop_on_signals()
-    publisher = RedisStreamPublisher(
-        args.redis, positions_stream(station.id), maxlen=args.maxlen, buffer_messages=args.buffer
+    station.cameras(camera_ids)  # fails here, before anything starts, naming an unknown camera
+    options = EdgeOptions(
+        redis_url=args.redis,
+        observer={"video": args.video, "backend": args.backend, "seed": args.sim_seed},
+        sim_epoch_s=args.sim_epoch,
+        maxlen=args.maxlen,
+        buffer_messages=args.buffer,
     )
-    runners = [
-        CameraRunner(station.layout, camera.id, station.calibrations[camera.id], publisher, factory, stop)
-        for camera in cameras
-    ]
-
-    registry = CollectorRegistry(auto_describe=True)
-    registry.register(FunctionCollector(lambda: [*edge_metrics(runners), *publisher_metrics(publisher, "edge")]))
-
-    def ready() -> Check:
-        states = {r.camera_id: (s.state if (s := r.last_status()) is not None else "starting") for r in runners}
-        ok = publisher.link.connected and all(state == "live" for state in states.values())
-        return Check(ok, {"redis": publisher.link.connected, "cameras": states, "buffered": publisher.buffered})
-
-    ops = start_ops(args, registry, lambda: heartbeats_check(r.heartbeat for r in runners), ready)
-    for runner in runners:
-        runner.thread.start()
-    log.info("edge running cameras %s", ", ".join(camera_ids))
-    while not stop.wait(0.5):
-        pass
-    for runner in runners:
-        runner.thread.join(10.0)
-    publisher.close(timeout_s=2.0)
-    if ops is not None:
-        ops.stop()
-    log.info("edge stopped (%d messages sent, %d dropped)", publisher.sent, publisher.dropped)
-    return 0
+    return run_edge_process(station, camera_ids, options, stop_on_signals(), ops_starter(args))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

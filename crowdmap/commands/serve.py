@@ -5,7 +5,7 @@
 All web processes share Flask-SocketIO's Redis message queue, so a client connected to any of
 them gets every frame; each keeps its own view of the station (latest frame, alerts, trends,
 camera health) by reading the frames stream itself. One of them, elected with a Redis lease,
-relays the frames into the message queue (see :mod:`crowdmap.web_relay`). Put them behind a
+relays the frames into the message queue (see :mod:`crowdmap.tiers.relay`). Put them behind a
 reverse proxy with sticky sessions (docs/DEPLOYMENT.md).
 
 Other settings (secret key, data folder, cookies, backlog) come from ``CROWDMAP_*`` variables,
@@ -36,9 +36,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
     import gevent
 
-    from crowdmap.ops import FunctionCollector, counter, gauge, subscriber_metrics
-    from crowdmap.redis_bus import RedisStreamSubscriber, connect, frames_stream
-    from crowdmap.web_relay import FrameRelay, RelayGate, RelayLease, relay_lease_key
+    from bus.redis_link import connect, frames_stream
+    from bus.redis_subscribers import RedisStreamSubscriber
+    from crowdmap.tiers.ops import FunctionCollector, counter, gauge, subscriber_metrics
+    from crowdmap.tiers.relay import FrameRelay, RelayGate, RelayLease, relay_lease_key
     from station import load_station_layout
     from webmap.app import create_app, hub_of, serve
     from webmap.settings import WebSettings

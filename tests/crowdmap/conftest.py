@@ -1,12 +1,9 @@
 """Builders shared by the runtime tests."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-import redis
-
-SHARED_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @dataclass
@@ -23,15 +20,3 @@ class ListPublisher:
 @pytest.fixture
 def make_publisher() -> Callable[[], ListPublisher]:
     return ListPublisher
-
-
-@pytest.fixture
-def client() -> Iterator[redis.Redis]:
-    """The shared Redis on 127.0.0.1:6379 (``scripts/services.sh`` starts one where none runs)."""
-    client = redis.Redis.from_url(SHARED_REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail("Redis is not running on 127.0.0.1:6379; start it with scripts/services.sh")
-    yield client
-    client.close()

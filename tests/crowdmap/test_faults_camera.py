@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 import redis
 
-from crowdmap.redis_bus import MESSAGE_FIELD, positions_stream
-from iconizer.wire import PositionsMessage, StatusMessage, decode_message
+from bus.codec import PositionsMessage, StatusMessage, decode_message
+from bus.redis_link import MESSAGE_FIELD, positions_stream
 from tests.harness.localstation import StationProcess, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]

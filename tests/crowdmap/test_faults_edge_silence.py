@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from crowdmap.commands.aggregate import ProbedStepper
-from crowdmap.ops import Heartbeat
 from crowdmap.station import load_station
+from crowdmap.tiers.ops import Heartbeat
 from homography.types import FloorPositions
 from iconizer.stepper import Iconizer
 from iconizer.types import CameraStatus

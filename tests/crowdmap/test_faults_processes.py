@@ -18,8 +18,8 @@ import pytest
 import redis
 import socketio
 
-from crowdmap.redis_bus import MESSAGE_FIELD, frames_stream, positions_stream
-from iconizer.wire import MAX_MESSAGE_BYTES, decode_message
+from bus.codec import MAX_MESSAGE_BYTES, decode_message
+from bus.redis_link import MESSAGE_FIELD, frames_stream, positions_stream
 from tests.harness.localstation import LocalStation, StationProcess, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]

@@ -20,7 +20,7 @@ import pytest
 import redis
 import socketio
 
-from crowdmap.redis_bus import DEFAULT_BUFFER_MESSAGES, positions_stream
+from bus.redis_link import DEFAULT_BUFFER_MESSAGES, positions_stream
 from crowdmap.station import load_station
 from tests.harness.localredis import LocalRedis
 from tests.harness.localstation import LocalStation, StationProcess, wait_for

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import shapely
 
-from crowdmap.aggregate import Aggregator
-from crowdmap.edge import build_worker
 from crowdmap.observers import make_observer_factory
 from crowdmap.station import load_station
+from crowdmap.tiers.aggregate import Aggregator
+from crowdmap.tiers.edge import build_worker
 from crowdmap.wiring import build_iconizer
 from webmap import WebSettings, create_app, hub_of
 

@@ -6,10 +6,10 @@ import pytest
 import shapely
 from shapely.geometry import box
 
+from bus.codec import encode_station_frames
 from homography.types import FloorPositions
 from iconizer.stepper import Iconizer, fuse_single_camera
 from iconizer.types import CameraStatus, CrowdingLevel, IconFrame, ZoneState
-from iconizer.wire import encode_station_frames
 
 
 def concatenate(sets):

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from argon2 import PasswordHasher
 
+from bus.codec import encode_camera_status, encode_station_frames
 from iconizer.types import IconFrame, ZoneState
-from iconizer.wire import encode_camera_status, encode_station_frames
 from station import StationLayout, load_layout
 from webmap import WebSettings, create_app, hub_of
 from webmap.users import UserStore

@@ -5,9 +5,9 @@ import threading
 import numpy as np
 import pytest
 
+from bus.codec import encode_positions
 from homography.types import FloorPositions
 from iconizer.types import CameraStatus
-from iconizer.wire import encode_positions
 from webmap.acks import MemoryAckStore
 from webmap.hub import Hub
 from webmap.metrics import WebMetrics

@@ -122,7 +122,7 @@ def labelled(
 
 
 def publisher_metrics(publisher: Any, role: str) -> list[Metric]:
-    """Counters of a :class:`crowdmap.redis_bus.RedisStreamPublisher`."""
+    """Counters of a :class:`bus.redis_publisher.RedisStreamPublisher`."""
     labels = {"role": role, "stream": publisher.stream}
     return [
         counter("crowdmap_bus_sent", "Messages appended to the Redis stream", labels, publisher.sent),
@@ -240,3 +240,7 @@ class OpsServer:
                 pass
 
         return Handler
+
+
+# Starts the ops server of a process from its registry and checks; returns None when ops are off.
+OpsStarter = Callable[[CollectorRegistry, Callable[[], Check], Callable[[], Check]], "OpsServer | None"]

@@ -1,6 +1,6 @@
 import pytest
 
-from crowdmap.bus import QueueTopic
+from bus.embedded import QueueTopic
 
 
 def test_topic_delivers_in_order() -> None:

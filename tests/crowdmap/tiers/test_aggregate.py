@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 import shapely
 
-from crowdmap.aggregate import Aggregator
+from bus.codec import StationFramesMessage, StatusMessage, decode_message, encode_camera_status, encode_positions
 from crowdmap.station import load_station
+from crowdmap.tiers.aggregate import Aggregator
 from homography.types import FloorPositions
 from iconizer.stepper import Iconizer
 from iconizer.types import CameraStatus
-from iconizer.wire import StationFramesMessage, StatusMessage, decode_message, encode_camera_status, encode_positions
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -13,11 +13,13 @@ import numpy as np
 import pytest
 import redis
 
-from crowdmap.redis_bus import RedisStreamPublisher, RedisStreamSubscriber, frames_stream
+from bus.codec import encode_station_frames
+from bus.redis_link import frames_stream
+from bus.redis_publisher import RedisStreamPublisher
+from bus.redis_subscribers import RedisStreamSubscriber
 from crowdmap.station import load_station
-from crowdmap.web_relay import FrameRelay, RelayGate, RelayLease, relay_lease_key
+from crowdmap.tiers.relay import FrameRelay, RelayGate, RelayLease, relay_lease_key
 from iconizer.stepper import Iconizer
-from iconizer.wire import encode_station_frames
 from webmap.hub import Hub
 from webmap.metrics import WebMetrics
 from webmap.payload import broadcast_targets
@@ -26,7 +28,7 @@ from webmap.store import MemoryLatestStore
 pytestmark = pytest.mark.redis
 
 URL = "redis://127.0.0.1:6379/0"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LAYOUT = load_station(str(ROOT / "station_layouts" / "pets2009")).layout
 
 

@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from crowdmap.redis_bus import REDIS_DOWN_ERRORS, RedisStreamSubscriber
+from bus.redis_link import REDIS_DOWN_ERRORS
+from bus.redis_subscribers import RedisStreamSubscriber
 
 log = logging.getLogger(__name__)
 

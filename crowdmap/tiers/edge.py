@@ -1,8 +1,8 @@
 """Edge tier: one camera's frames become floor positions on the bus.
 
 Frames (or, for the simulated station, simulated detections) exist only inside this process.
-What leaves it is the encoded output of :func:`iconizer.wire.encode_positions` and
-:func:`iconizer.wire.encode_camera_status`: numbers, never pixels of an image (PRIVACY.md P1).
+What leaves it is the encoded output of :func:`bus.codec.encode_positions` and
+:func:`bus.codec.encode_camera_status`: numbers, never pixels of an image (PRIVACY.md P1).
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from crowdmap.bus import Publisher
+from bus.codec import encode_camera_status, encode_positions
+from bus.embedded import Publisher
 from detector.types import Detections
 from homography.calibration import Calibration
 from homography.positions import foot_points_to_floor
 from homography.types import FloorPositions
 from iconizer.types import CameraStatus
-from iconizer.wire import encode_camera_status, encode_positions
 from station import Camera, Floor, StationLayout
 
 log = logging.getLogger(__name__)

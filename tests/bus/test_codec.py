@@ -5,9 +5,7 @@ from contextlib import nullcontext as does_not_raise
 import numpy as np
 import pytest
 
-from homography.types import FloorPositions
-from iconizer.types import CameraStatus, IconFrame, ZoneState
-from iconizer.wire import (
+from bus.codec import (
     MAX_POINTS,
     MessageError,
     PositionsMessage,
@@ -18,6 +16,8 @@ from iconizer.wire import (
     encode_positions,
     encode_station_frames,
 )
+from homography.types import FloorPositions
+from iconizer.types import CameraStatus, IconFrame, ZoneState
 
 
 def make_frame(n_dots: int = 3, floor: str = "concourse") -> IconFrame:

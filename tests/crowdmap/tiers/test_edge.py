@@ -4,13 +4,13 @@ from pathlib import Path
 
 import numpy as np
 
-from crowdmap.edge import EdgeWorker, positions_from_detections
+from bus.codec import PositionsMessage, StatusMessage, decode_message
 from crowdmap.station import load_station
+from crowdmap.tiers.edge import EdgeWorker, positions_from_detections
 from detector.types import Detections
 from iconizer.types import CameraStatus
-from iconizer.wire import PositionsMessage, StatusMessage, decode_message
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PETS_GT = ROOT.parent / "shared" / "data" / "pets2009_s2l1" / "ground_truth" / "gt_full_ground_dev.csv"
 
 

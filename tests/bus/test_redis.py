@@ -8,17 +8,10 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from crowdmap.redis_bus import (
-    MESSAGE_FIELD,
-    Backoff,
-    RedisGroupSubscriber,
-    RedisStreamPublisher,
-    RedisStreamSubscriber,
-    entry_age_s,
-    frames_stream,
-    positions_stream,
-    redact_url,
-)
+from bus.backoff import Backoff
+from bus.redis_link import MESSAGE_FIELD, entry_age_s, frames_stream, positions_stream, redact_url
+from bus.redis_publisher import RedisStreamPublisher
+from bus.redis_subscribers import RedisGroupSubscriber, RedisStreamSubscriber
 from tests.harness.localredis import free_port
 
 pytestmark = pytest.mark.redis

@@ -13,10 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from crowdmap.bus import Publisher, Subscriber
-from homography.types import FloorPositions
-from iconizer.types import CameraStatus, IconFrame
-from iconizer.wire import (
+from bus.codec import (
     MessageError,
     PositionsMessage,
     StatusMessage,
@@ -24,6 +21,9 @@ from iconizer.wire import (
     encode_camera_status,
     encode_station_frames,
 )
+from bus.embedded import Publisher, Subscriber
+from homography.types import FloorPositions
+from iconizer.types import CameraStatus, IconFrame
 from station import StationLayout
 
 log = logging.getLogger(__name__)

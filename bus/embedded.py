@@ -1,6 +1,6 @@
 """The embedded bus: bounded multiprocessing queues carrying encoded messages (bytes only).
 
-Only bytes produced by :mod:`iconizer.wire` travel here; receivers decode and validate every
+Only bytes produced by :mod:`bus.codec` travel here; receivers decode and validate every
 message. A full queue drops its oldest message instead of blocking the sender or growing
 without limit: a late crowding frame is worth less than the next one.
 """

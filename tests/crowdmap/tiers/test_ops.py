@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from crowdmap.logging_setup import MAX_MESSAGE_CHARS, JsonFormatter, configure_logging, scrub
-from crowdmap.ops import Check, FunctionCollector, Heartbeat, OpsServer, counter, gauge, heartbeats_check
+from crowdmap.tiers.ops import Check, FunctionCollector, Heartbeat, OpsServer, counter, gauge, heartbeats_check
 
 
 class Clock:

@@ -9,15 +9,11 @@ from __future__ import annotations
 import pytest
 import redis
 
-from crowdmap.redis_bus import (
-    Backoff,
-    RedisGroupSubscriber,
-    RedisStreamPublisher,
-    RedisStreamSubscriber,
-    frames_stream,
-    positions_stream,
-)
-from crowdmap.web_relay import RelayLease, relay_lease_key
+from bus.backoff import Backoff
+from bus.redis_link import frames_stream, positions_stream
+from bus.redis_publisher import RedisStreamPublisher
+from bus.redis_subscribers import RedisGroupSubscriber, RedisStreamSubscriber
+from crowdmap.tiers.relay import RelayLease, relay_lease_key
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 

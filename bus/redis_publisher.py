@@ -1,0 +1,182 @@
+"""The publishing end of the Redis bus: appends from a background thread, never blocks the caller.
+
+A publisher keeps what it cannot send yet in a bounded buffer that drops its oldest message
+(counted), and reconnects with backoff from its own sending thread, so ``publish`` never blocks a
+camera loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+
+import redis
+
+from bus.backoff import Backoff
+from bus.redis_link import (
+    DEFAULT_BUFFER_MESSAGES,
+    DEFAULT_MAX_AGE_S,
+    MESSAGE_FIELD,
+    REDIS_DOWN_ERRORS,
+    ClientFactory,
+    LinkState,
+    connect,
+)
+
+log = logging.getLogger(__name__)
+
+
+class RedisStreamPublisher:
+    """Appends encoded messages to one stream from a background thread; never blocks the caller.
+
+    Args:
+        url: Redis URL.
+        stream: Stream key, e.g. :func:`positions_stream`.
+        maxlen: Approximate length the stream is trimmed to on every append.
+        buffer_messages: Messages kept while Redis is away; the oldest is dropped beyond this.
+        max_age_s: A buffered message older than this is dropped instead of sent late.
+        client_factory: Builds the Redis client from ``url`` (tests inject a wrapper).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        stream: str,
+        *,
+        maxlen: int,
+        buffer_messages: int = DEFAULT_BUFFER_MESSAGES,
+        max_age_s: float = DEFAULT_MAX_AGE_S,
+        client_factory: ClientFactory = connect,
+        backoff: Backoff | None = None,
+    ) -> None:
+        if maxlen < 1 or buffer_messages < 1 or max_age_s <= 0:
+            raise ValueError(
+                "maxlen and buffer_messages must be >= 1 and max_age_s > 0, "
+                f"got {maxlen}, {buffer_messages}, {max_age_s}"
+            )
+        self.stream = stream
+        self.maxlen = maxlen
+        self.buffer_messages = buffer_messages
+        self.max_age_s = max_age_s
+        self.link = LinkState()
+        self.sent = 0
+        self.dropped = 0
+        self._client = client_factory(url)
+        self._backoff = backoff or Backoff()
+        self._pending: deque[tuple[float, bytes]] = deque()
+        self._in_flight = 0
+        self._closed = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name=f"publish {stream}", daemon=True)
+        self._thread.start()
+
+    @property
+    def buffered(self) -> int:
+        """Messages waiting to be sent."""
+        with self._cond:
+            return len(self._pending) + self._in_flight
+
+    def publish(self, raw: bytes) -> bool:
+        """Queue one message for sending; False only when the publisher is closed.
+
+        When the buffer is full the *oldest* waiting message is dropped (and counted): the
+        newest positions or frame are the ones worth delivering.
+        """
+        if not isinstance(raw, bytes):
+            raise TypeError(f"the bus carries encoded bytes only, got {type(raw).__name__}")
+        with self._cond:
+            if self._closed:
+                self.dropped += 1
+                return False
+            if len(self._pending) >= self.buffer_messages:
+                self._pending.popleft()
+                self.dropped += 1
+            self._pending.append((time.monotonic(), raw))
+            self._cond.notify()
+        return True
+
+    def flush(self, timeout_s: float) -> bool:
+        """Wait until everything queued was sent (or dropped); True when nothing is left."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while self._pending or self._in_flight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(min(remaining, 0.05))
+        return True
+
+    def close(self, timeout_s: float = 2.0) -> None:
+        """Send what can be sent within ``timeout_s``, then stop the sending thread."""
+        self.flush(timeout_s)
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout_s)
+        with self._cond:
+            self.dropped += len(self._pending)
+            self._pending.clear()
+        self._client.close()
+
+    def _take_batch(self, limit: int = 64) -> list[bytes]:
+        """Waiting messages, oldest first, minus those too old to be worth sending."""
+        now = time.monotonic()
+        batch: list[bytes] = []
+        while self._pending and len(batch) < limit:
+            queued_s, raw = self._pending.popleft()
+            if now - queued_s > self.max_age_s:
+                self.dropped += 1
+                continue
+            batch.append(raw)
+        self._in_flight = len(batch)
+        return batch
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and (not self._pending or not self._backoff.ready(time.monotonic())):
+                    # With messages waiting, sleep only until the backoff allows a new attempt.
+                    self._cond.wait(self._backoff.wait_s(time.monotonic()) if self._pending else None)
+                if self._closed:
+                    return
+                batch = self._take_batch()
+            if not batch:
+                with self._cond:
+                    self._in_flight = 0
+                    self._cond.notify_all()
+                continue
+            try:
+                pipe = self._client.pipeline(transaction=False)
+                for raw in batch:
+                    pipe.xadd(self.stream, {MESSAGE_FIELD: raw}, maxlen=self.maxlen, approximate=True)
+                pipe.execute()
+            except REDIS_DOWN_ERRORS as error:
+                self.link.down(error)
+                delay = self._backoff.failed(time.monotonic())
+                log.debug("redis unreachable; retrying in %.2f s", delay)
+                with self._cond:
+                    # Put the batch back in front, keeping only as many as the buffer allows.
+                    room = max(0, self.buffer_messages - len(self._pending))
+                    keep = batch[len(batch) - room :] if room < len(batch) else batch
+                    self.dropped += len(batch) - len(keep)
+                    now = time.monotonic()
+                    self._pending.extendleft((now, raw) for raw in reversed(keep))
+                    self._in_flight = 0
+                    self._cond.notify_all()
+                continue
+            except redis.ResponseError:
+                # Redis refused the command itself (e.g. out of memory): drop the batch, go on.
+                log.exception("redis refused %d messages for %s; dropping them", len(batch), self.stream)
+                with self._cond:
+                    self.dropped += len(batch)
+                    self._in_flight = 0
+                    self._cond.notify_all()
+                continue
+            self.link.up()
+            self._backoff.succeeded()
+            with self._cond:
+                self.sent += len(batch)
+                self._in_flight = 0
+                self._cond.notify_all()
