@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crowdmap.commands.aggregate import ProbedStepper
 from crowdmap.station import load_station
+from crowdmap.tiers.aggregate_process import ProbedStepper
 from crowdmap.tiers.ops import Heartbeat
 from homography.types import FloorPositions
 from iconizer.stepper import Iconizer
