@@ -1,38 +1,116 @@
-"""The bus codec: the only shapes allowed between tiers, validated at every receive.
+"""The bus codec: messages to JSON bytes and back, validated at every receive.
 
-Three message types cross the bus, as JSON objects:
+Three message types cross the bus (their schemas are :mod:`bus.schema`):
 
 - ``positions``     edge -> aggregator: one camera's floor positions (numbers only, PRIVACY.md P1).
 - ``camera_status`` edge -> aggregator -> web: camera health, no image.
 - ``icon_frames``   aggregator -> web: the anonymous dots and zone levels of every floor.
 
-Decoding is strict: exact key sets, ids matching the layout's id pattern, finite numbers, and
-bounded sizes. Whatever does not fit raises :class:`MessageError`; receivers drop and count it.
+Decoding is strict: exact key sets, ids matching the station id pattern, finite numbers, closed
+sets and bounded sizes. Whatever does not fit, however it fails (not JSON, nested too deep, a
+number too large, a wrong type), raises :class:`MessageError` naming the place and one stable
+reason from :data:`REASONS`; receivers drop and count it.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
+from bus.schema import (
+    MAX_FLOORS,
+    MAX_MESSAGE_BYTES,
+    MAX_POINTS,
+    MAX_ZONES_PER_FLOOR,
+    MESSAGE_TYPES,
+    WIRE,
+    WIRE_VERSION,
+    FramesWire,
+    PositionsWire,
+    StatusWire,
+)
 from homography.types import FloorPositions
-from iconizer.types import CAMERA_STATES, LOS_GRADES, CameraStatus, CrowdingLevel, IconFrame, ZoneState
-from station import ID_PATTERN, is_id
+from iconizer.types import CameraStatus, CrowdingLevel, IconFrame, ZoneState
 
-WIRE_VERSION = 1
-MAX_MESSAGE_BYTES = 512 * 1024
-MAX_POINTS = 5000
-MAX_FLOORS = 32
-MAX_ZONES_PER_FLOOR = 256
+__all__ = [
+    "MAX_FLOORS",
+    "MAX_MESSAGE_BYTES",
+    "MAX_POINTS",
+    "MAX_ZONES_PER_FLOOR",
+    "REASONS",
+    "WIRE_VERSION",
+    "Message",
+    "MessageError",
+    "PositionsMessage",
+    "StationFramesMessage",
+    "StatusMessage",
+    "decode_message",
+    "encode_camera_status",
+    "encode_positions",
+    "encode_station_frames",
+    "frame_to_floor_mapping",
+]
+
+# Why a message was refused. Stable names: tests and logs use them.
+REASONS = (
+    "too_large",  # over MAX_MESSAGE_BYTES
+    "not_json",  # not UTF-8 JSON, nested too deep, a number out of range
+    "not_an_object",  # JSON, but not an object
+    "unknown_type",  # no "type", or one not in MESSAGE_TYPES
+    "version",  # "v" is not WIRE_VERSION
+    "unexpected_key",  # a key outside the schema
+    "missing_key",  # a key of the schema is absent
+    "wrong_type",  # e.g. a string, flag or array where a number belongs
+    "not_finite",  # NaN or an infinity
+    "out_of_range",  # a number outside its bounds
+    "bad_id",  # an id not matching the station id pattern
+    "not_in_set",  # a value outside a closed set (camera state, level of service)
+    "too_many",  # an array over its size bound (points, floors, zones), or no floor at all
+    "bad_row",  # a point or dot with the wrong number of values
+    "moving_flag",  # a dot's moving flag other than 0 or 1
+    "too_long",  # a text over its length bound
+    "inconsistent",  # well-formed parts that do not fit together (array lengths, repeated zones)
+)
+
+_PYDANTIC_REASONS = {
+    "json_invalid": "not_json",
+    "json_type": "not_json",
+    "model_type": "wrong_type",
+    "model_attributes_type": "wrong_type",
+    "dict_type": "wrong_type",
+    "union_tag_invalid": "unknown_type",
+    "union_tag_not_found": "unknown_type",
+    "extra_forbidden": "unexpected_key",
+    "missing": "missing_key",
+    "finite_number": "not_finite",
+    "greater_than": "out_of_range",
+    "greater_than_equal": "out_of_range",
+    "less_than": "out_of_range",
+    "less_than_equal": "out_of_range",
+    "string_pattern_mismatch": "bad_id",
+    "literal_error": "not_in_set",
+    "moving_flag": "moving_flag",
+    "string_too_long": "too_long",
+}
 
 
 class MessageError(ValueError):
-    """A bus message that is malformed, oversized or outside the schema."""
+    """A bus message that is malformed, oversized or outside the schema.
+
+    Attributes:
+        reason: Why, one of :data:`REASONS`.
+        where: The offending place, e.g. ``floors[0].zones[2].level`` (empty for the whole message).
+    """
+
+    def __init__(self, reason: str, where: str, detail: str) -> None:
+        super().__init__(f"{where}: {detail}" if where else detail)
+        self.reason = reason
+        self.where = where
 
 
 @dataclass(frozen=True)
@@ -135,177 +213,118 @@ def encode_station_frames(station_id: str, frames: list[IconFrame], timestamp: f
 
 # ---- decoding -------------------------------------------------------------------------------
 
-_KEYS = {
-    "positions": {"type", "v", "station", "camera", "floor", "t", "xy_m", "confidence", "sigma_m"},
-    "camera_status": {"type", "v", "station", "camera", "t", "state", "fps", "last_frame_age_s", "error"},
-    "icon_frames": {"type", "v", "station", "timestamp", "floors"},
-}
-_FLOOR_KEYS = {"floor", "dots", "zones"}
-_ZONE_KEYS = {"id", "count", "density_per_m2", "level", "los", "stale"}
+
+def _place(loc: tuple[int | str, ...]) -> str:
+    """``("icon_frames", "floors", 0, "dots", 3, 1)`` -> ``floors[0].dots[3][1]`` (the tag dropped)."""
+    parts = list(loc[1:] if loc and loc[0] in MESSAGE_TYPES else loc)
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
-def _exact_keys(mapping: Any, expected: set[str], where: str) -> dict[str, Any]:
-    if not isinstance(mapping, dict):
-        raise MessageError(f"{where}: expected an object, got {type(mapping).__name__}")
-    keys = set(mapping)
-    if keys != expected:
-        extra, missing = sorted(keys - expected), sorted(expected - keys)
-        raise MessageError(f"{where}: unexpected keys {extra}, missing keys {missing}")
-    return mapping
+def _reason(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    loc = error["loc"]
+    if not loc and kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "not_an_object"
+    if len(loc) == 2 and loc[1] == "v" and kind != "missing":
+        return "version"
+    if kind in ("too_long", "too_short"):
+        return "bad_row" if (error.get("ctx") or {}).get("field_type") == "Tuple" else "too_many"
+    if kind == "missing" and isinstance(loc[-1], int):
+        return "bad_row"  # a point or dot short of values
+    return _PYDANTIC_REASONS.get(kind, "wrong_type")
 
 
-def _ident(value: Any, where: str) -> str:
-    if not is_id(value):
-        raise MessageError(f"{where}: expected an id matching {ID_PATTERN}, got {str(value)[:40]!r}")
-    return value
+def _refusal(error: ValidationError) -> MessageError:
+    first = error.errors(include_url=False, include_input=False)[0]
+    reason, loc = _reason(first), first["loc"]
+    if first["type"] == "missing" and reason == "bad_row":
+        loc = loc[:-1]  # the row, not the value it lacks
+    # pydantic's message names the rule, never the offending value's content beyond a number.
+    return MessageError(reason, _place(loc), str(first["msg"])[:160])
 
 
-def _number(value: Any, where: str, *, low: float = -math.inf, high: float = math.inf) -> float:
-    # bool is an int in Python; a flag where a number belongs is a schema error.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise MessageError(f"{where}: expected a finite number, got {str(value)[:40]!r}")
-    if not low <= value <= high:
-        raise MessageError(f"{where}: expected a value in [{low}, {high}], got {value}")
-    return float(value)
+def _positions(wire: PositionsWire) -> PositionsMessage:
+    xy = np.asarray(wire.xy_m, dtype=np.float64).reshape(len(wire.xy_m), 2)
+    positions = FloorPositions(
+        camera_id=wire.camera,
+        floor_id=wire.floor,
+        timestamp=wire.t,
+        xy_m=xy,
+        confidence=np.asarray(wire.confidence, dtype=np.float64),
+        sigma_m=np.asarray(wire.sigma_m, dtype=np.float64),
+    )
+    return PositionsMessage(wire.station, positions)
 
 
-def _array(value: Any, where: str, width: int | None) -> np.ndarray:
-    if not isinstance(value, list):
-        raise MessageError(f"{where}: expected an array, got {type(value).__name__}")
-    if len(value) > MAX_POINTS:
-        raise MessageError(f"{where}: at most {MAX_POINTS} entries allowed, got {len(value)}")
-    for item in value:
-        row = item if width is not None else [item]
-        if not isinstance(row, list) or (width is not None and len(row) != width):
-            raise MessageError(f"{where}: expected rows of {width} numbers")
-        for number in row:
-            if isinstance(number, bool) or not isinstance(number, int | float):
-                raise MessageError(f"{where}: expected numbers only, got {type(number).__name__}")
-    shape = (len(value), width) if width is not None else (len(value),)
-    array = np.asarray(value, dtype=np.float64).reshape(shape)
-    if not np.all(np.isfinite(array)):
-        raise MessageError(f"{where}: expected finite numbers")
-    return array
-
-
-def _positions(data: dict[str, Any]) -> PositionsMessage:
-    xy = _array(data["xy_m"], "xy_m", 2)
-    confidence = _array(data["confidence"], "confidence", None)
-    sigma = _array(data["sigma_m"], "sigma_m", None)
-    try:
-        positions = FloorPositions(
-            camera_id=_ident(data["camera"], "camera"),
-            floor_id=_ident(data["floor"], "floor"),
-            timestamp=_number(data["t"], "t", low=0),
-            xy_m=xy,
-            confidence=confidence,
-            sigma_m=sigma,
-        )
-    except ValueError as error:
-        raise MessageError(f"positions: {error}") from None
-    return PositionsMessage(_ident(data["station"], "station"), positions)
-
-
-def _status(data: dict[str, Any]) -> StatusMessage:
-    state, error = data["state"], data["error"]
-    if state not in CAMERA_STATES:
-        raise MessageError(f"state: expected one of {CAMERA_STATES}, got {str(state)[:40]!r}")
-    if not isinstance(error, str) or len(error) > 300:
-        raise MessageError("error: expected a string of at most 300 characters")
-    age = data["last_frame_age_s"]
+def _status(wire: StatusWire) -> StatusMessage:
+    age = wire.last_frame_age_s
     status = CameraStatus(
-        camera_id=_ident(data["camera"], "camera"),
-        timestamp=_number(data["t"], "t", low=0),
-        state=state,
-        fps=_number(data["fps"], "fps", low=0, high=1000),
-        last_frame_age_s=math.inf if age is None else _number(age, "last_frame_age_s", low=0),
-        error=error,
+        camera_id=wire.camera,
+        timestamp=wire.t,
+        state=wire.state,
+        fps=wire.fps,
+        last_frame_age_s=math.inf if age is None else age,
+        error=wire.error,
     )
-    return StatusMessage(_ident(data["station"], "station"), status)
+    return StatusMessage(wire.station, status)
 
 
-def _zone(data: Any, where: str) -> ZoneState:
-    zone = _exact_keys(data, _ZONE_KEYS, where)
-    count, level, stale = zone["count"], zone["level"], zone["stale"]
-    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_POINTS:
-        raise MessageError(f"{where}.count: expected an integer in [0, {MAX_POINTS}], got {str(count)[:20]!r}")
-    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 3:
-        raise MessageError(f"{where}.level: expected an integer 0-3, got {str(level)[:20]!r}")
-    if zone["los"] not in LOS_GRADES:
-        raise MessageError(f"{where}.los: expected one of {LOS_GRADES}, got {str(zone['los'])[:20]!r}")
-    if not isinstance(stale, bool):
-        raise MessageError(f"{where}.stale: expected true or false")
-    return ZoneState(
-        zone_id=_ident(zone["id"], f"{where}.id"),
-        count=count,
-        density_per_m2=_number(zone["density_per_m2"], f"{where}.density_per_m2", low=0, high=100),
-        level=CrowdingLevel(level),
-        los=zone["los"],
-        stale=stale,
-    )
-
-
-def _frames(data: dict[str, Any]) -> StationFramesMessage:
-    station = _ident(data["station"], "station")
-    timestamp = _number(data["timestamp"], "timestamp", low=0)
-    floors = data["floors"]
-    if not isinstance(floors, list) or not 0 < len(floors) <= MAX_FLOORS:
-        raise MessageError(f"floors: expected 1 to {MAX_FLOORS} floors")
+def _frames(wire: FramesWire) -> StationFramesMessage:
     frames = []
-    for i, raw_floor in enumerate(floors):
-        floor = _exact_keys(raw_floor, _FLOOR_KEYS, f"floors[{i}]")
-        dots = _array(floor["dots"], f"floors[{i}].dots", 3)
-        if np.any((dots[:, 2] != 0) & (dots[:, 2] != 1)):
-            raise MessageError(f"floors[{i}].dots: the moving flag must be 0 or 1")
-        zones = floor["zones"]
-        if not isinstance(zones, list) or len(zones) > MAX_ZONES_PER_FLOOR:
-            raise MessageError(f"floors[{i}].zones: expected at most {MAX_ZONES_PER_FLOOR} zones")
-        try:
-            frames.append(
-                IconFrame(
-                    station_id=station,
-                    floor_id=_ident(floor["floor"], f"floors[{i}].floor"),
-                    timestamp=timestamp,
-                    dots_m=dots[:, :2],
-                    moving=dots[:, 2] == 1,
-                    zones=tuple(_zone(z, f"floors[{i}].zones[{j}]") for j, z in enumerate(zones)),
-                )
+    for floor in wire.floors:
+        dots = np.asarray(floor.dots, dtype=np.float64).reshape(len(floor.dots), 3)
+        zones = tuple(
+            ZoneState(
+                zone_id=zone.id,
+                count=zone.count,
+                density_per_m2=zone.density_per_m2,
+                level=CrowdingLevel(zone.level),
+                los=zone.los,
+                stale=zone.stale,
             )
-        except ValueError as error:
-            if isinstance(error, MessageError):
-                raise
-            raise MessageError(f"floors[{i}]: {error}") from None
-    return StationFramesMessage(station, timestamp, tuple(frames))
-
-
-_DECODERS: dict[str, Callable[[dict[str, Any]], Message]] = {
-    "positions": _positions,
-    "camera_status": _status,
-    "icon_frames": _frames,
-}
+            for zone in floor.zones
+        )
+        frames.append(
+            IconFrame(
+                station_id=wire.station,
+                floor_id=floor.floor,
+                timestamp=wire.timestamp,
+                dots_m=dots[:, :2],
+                moving=dots[:, 2] == 1,
+                zones=zones,
+            )
+        )
+    return StationFramesMessage(wire.station, wire.timestamp, tuple(frames))
 
 
 def decode_message(raw: bytes | str, *, max_bytes: int = MAX_MESSAGE_BYTES) -> Message:
     """Parse and validate one bus message.
 
+    Untrusted input fails only as :class:`MessageError`: whatever the parser or a value type
+    raises (recursion, overflow, a value error) is caught and named here.
+
     Raises:
-        MessageError: saying why the message was refused (size, JSON, type, keys or values).
+        MessageError: saying why the message was refused (one of :data:`REASONS`) and where.
     """
     if not isinstance(raw, bytes | str):
-        raise MessageError(f"expected bytes or text, got {type(raw).__name__}")
+        raise MessageError("wrong_type", "", f"expected bytes or text, got {type(raw).__name__}")
     size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "replace"))
     if size > max_bytes:
-        raise MessageError(f"message of {size} bytes exceeds the {max_bytes}-byte limit")
+        raise MessageError("too_large", "", f"message of {size} bytes exceeds the {max_bytes}-byte limit")
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MessageError(f"not JSON: {str(error)[:80]}") from None
-    if not isinstance(data, dict):
-        raise MessageError(f"expected a JSON object, got {type(data).__name__}")
-    kind = data.get("type")
-    if kind not in _DECODERS:
-        raise MessageError(f"type: expected one of {sorted(_DECODERS)}, got {str(kind)[:40]!r}")
-    _exact_keys(data, _KEYS[kind], kind)
-    if data["v"] != WIRE_VERSION or isinstance(data["v"], bool):
-        raise MessageError(f"v: expected {WIRE_VERSION}, got {str(data['v'])[:20]!r}")
-    return _DECODERS[kind](data)
+        wire = WIRE.validate_json(raw)
+    except ValidationError as error:
+        raise _refusal(error) from None
+    except (ValueError, RecursionError, OverflowError) as error:  # never expected from the parser; refuse anyway
+        raise MessageError("not_json", "", f"not JSON: {type(error).__name__}") from None
+    try:
+        if isinstance(wire, PositionsWire):
+            return _positions(wire)
+        if isinstance(wire, StatusWire):
+            return _status(wire)
+        return _frames(wire)
+    except (ValueError, OverflowError) as error:
+        raise MessageError("inconsistent", wire.type, str(error)[:160]) from None
