@@ -13,26 +13,50 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Flask, Response, jsonify, request
-from flask_login import LoginManager
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
 
-from calibrator import auth, views
+from accounts.login import LoginForm, LoginPolicy
+from accounts.login import install as install_accounts
+from accounts.security import install_proxy_fix
+from accounts.settings import AccountSettings
+from accounts.users import UserStore
+from calibrator import views
 from calibrator.audit import AuditLog
 from calibrator.still import StillHolder
 from calibrator.target import CameraTarget
-from webmap.ratelimit import LoginRateLimiter
-from webmap.security import install_security_headers
-from webmap.settings import WebSettings
-from webmap.users import UserStore
 
 AUDIT_FILE = "calibration-audit.jsonl"
-# Not the web tier's cookie name: both may run on one host, and cookies do not separate ports.
+# Not the web tier's cookie names: both may run on one host, and cookies do not separate ports.
 SESSION_COOKIE = "crowdmap_calibrator_session"
+DEVICE_COOKIE = "crowdmap_calibrator_device"
+SESSION_LIFETIME_S = 4 * 3600
+OPERATOR_ROLE = "operator"
+_MESSAGES = {
+    "invalid": "Enter a name and a password.",
+    "bad": "Wrong name or password, or not an operator.",
+    "limited": "Too many failed logins. Try again in {retry_after_s} s.",
+}
+
+
+def render_login(form: LoginForm, outcome: str | None, retry_after_s: int) -> str:
+    """The tool's login page with the message for ``outcome`` (``None``: the empty form)."""
+    message = None if outcome not in _MESSAGES else _MESSAGES[outcome].format(retry_after_s=retry_after_s)
+    return render_template("login.html", form=form, message=message)
+
+
+def unauthorized() -> ResponseReturnValue:
+    """Not logged in: JSON 401 for the API and the still, a redirect to the login page otherwise."""
+    if request.path.startswith("/api/") or request.path.startswith("/still"):
+        response = jsonify(error="log in as an operator first")
+        response.status_code = 401
+        return response
+    return redirect(url_for("auth.login"))
 
 
 def create_app(
-    settings: WebSettings,
+    settings: AccountSettings,
     *,
     target: CameraTarget,
     stills: StillHolder,
@@ -43,8 +67,8 @@ def create_app(
     """Build the calibration tool for one camera.
 
     Args:
-        settings: Web settings; used for the secret key, the cookie's ``Secure`` flag, the login
-            rate limit and the data folder (accounts, audit log).
+        settings: Account settings: the secret key, the cookies' ``Secure`` flag, the login rate
+            limit, trusted proxies and the data folder (accounts, audit log).
         target: The camera being calibrated.
         stills: Its still, grabbed in memory.
         users: Operator accounts; defaults to ``settings.users_db`` (shared with the web tier).
@@ -64,30 +88,32 @@ def create_app(
         )
     settings = settings.with_secret()
     app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY=settings.secret_key,
-        SESSION_COOKIE_NAME=SESSION_COOKIE,
-        SESSION_COOKIE_SECURE=settings.cookie_secure,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Strict",
-        PERMANENT_SESSION_LIFETIME=4 * 3600,
-        WTF_CSRF_TIME_LIMIT=4 * 3600,
-        MAX_CONTENT_LENGTH=64 * 1024,
-    )
-    CSRFProtect(app)
+    app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
     app.extensions.update(
         calibrator_target=target,
         calibrator_stills=stills,
-        calibrator_users=users or UserStore(settings.users_db),
         calibrator_audit=audit or AuditLog(Path(settings.data_dir) / AUDIT_FILE),
-        calibrator_limiter=LoginRateLimiter(settings.login_max_fails, settings.login_window_s),
         calibrator_clock=clock,
     )
-    login_manager = LoginManager(app)
-    auth.install_login(login_manager)
-    app.register_blueprint(auth.blueprint)
+    install_accounts(
+        app,
+        settings,
+        policy=LoginPolicy(
+            role=OPERATOR_ROLE,
+            landing_endpoint="tool.index",
+            logout_endpoint="auth.login",
+            render=render_login,
+            device_cookie=DEVICE_COOKIE,
+        ),
+        users=users or UserStore(settings.users_db),
+        session_cookie=SESSION_COOKIE,
+        same_site="Strict",
+        lifetime_s=SESSION_LIFETIME_S,
+        redis_client=None,  # one process on the edge box: its sessions live in its memory
+        unauthorized=unauthorized,
+    )
     app.register_blueprint(views.blueprint)
-    install_security_headers(app)
+    install_proxy_fix(app, settings.proxy_hops)
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(error: CSRFError) -> Response | tuple[str, int]:

@@ -13,11 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
-from flask import Flask
-from flask_login import LoginManager
+from flask import Flask, Response, request
 from flask_socketio import SocketIO
-from flask_wtf.csrf import CSRFProtect
 
+from accounts.login import LoginPolicy
+from accounts.login import install as install_accounts
+from accounts.security import install_proxy_fix
+from accounts.users import UserStore
 from station import StationLayout
 from webmap.acks import RedisAckStore
 from webmap.backpressure import BoundedManager, BoundedRedisManager
@@ -25,17 +27,20 @@ from webmap.history import HistorySource
 from webmap.hub import OPERATOR_NAMESPACE, PUBLIC_NAMESPACE, STAFF_NAMESPACE, Hub
 from webmap.metrics import WebMetrics
 from webmap.namespaces import OperatorNamespace, PublicNamespace, StaffNamespace
-from webmap.ratelimit import LoginRateLimiter
-from webmap.security import install_security_headers
 from webmap.settings import WebSettings
 from webmap.store import LatestFrameStore, MemoryLatestStore, RedisLatestStore
-from webmap.users import UserStore
-from webmap.views import auth, public, staff
+from webmap.views import public, staff
+from webmap.views.login_page import render_login
 
 logger = logging.getLogger(__name__)
 
 # Flask-SocketIO's documented factory pattern: one object, bound to each app by init_app.
 socketio = SocketIO()
+SESSION_COOKIE = "crowdmap_session"
+DEVICE_COOKIE = "crowdmap_device"
+SESSION_LIFETIME_S = 12 * 3600
+# Read-only, unauthenticated endpoints that any site may fetch (PRIVACY.md P5: public pages are read-only).
+PUBLIC_API_PREFIX = "/api/v1/"
 
 
 class NoticeError(ValueError):
@@ -104,20 +109,25 @@ def create_app(
         store = MemoryLatestStore() if shared is None else RedisLatestStore(shared)
 
     app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY=settings.secret_key,
-        SESSION_COOKIE_NAME="crowdmap_session",
-        SESSION_COOKIE_SECURE=settings.cookie_secure,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=12 * 3600,
-        REMEMBER_COOKIE_SECURE=settings.cookie_secure,
-        REMEMBER_COOKIE_HTTPONLY=True,
-        WTF_CSRF_TIME_LIMIT=12 * 3600,
-        MAX_CONTENT_LENGTH=64 * 1024,
-    )
+    app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented key order of the payload
-    CSRFProtect(app)
+    accounts = install_accounts(
+        app,
+        settings.accounts,
+        policy=LoginPolicy(
+            role="staff",
+            landing_endpoint="staff.dashboard",
+            logout_endpoint="public.map_page",
+            render=render_login,
+            device_cookie=DEVICE_COOKIE,
+            on_outcome=lambda outcome: metrics.logins.labels(outcome=outcome).inc(),
+        ),
+        users=users,
+        session_cookie=SESSION_COOKIE,
+        same_site="Lax",
+        lifetime_s=SESSION_LIFETIME_S,
+        redis_client=shared,
+    )
 
     def on_drop() -> None:
         metrics.frames_dropped.inc()
@@ -142,34 +152,32 @@ def create_app(
 
     acks = None if shared is None else RedisAckStore(shared)
     hub = Hub(layouts, store, server, metrics, alert_level=settings.alert_level, clock=clock, acks=acks)
-    limiter = LoginRateLimiter(settings.login_max_fails, settings.login_window_s)
     app.extensions.update(
         crowdmap_hub=hub,
-        crowdmap_users=users,
         crowdmap_settings=settings,
         crowdmap_metrics=metrics,
         crowdmap_history=history,
-        crowdmap_limiter=limiter,
         crowdmap_clock=clock,
     )
-
-    login_manager = LoginManager(app)
-    login_manager.login_view = "auth.login"
-    login_manager.session_protection = "strong"
-    login_manager.user_loader(auth.load_user)
-
     app.register_blueprint(public.blueprint)
-    app.register_blueprint(auth.blueprint)
     app.register_blueprint(staff.blueprint)
-    install_security_headers(app)
+
+    @app.after_request
+    def _cors(response: Response) -> Response:
+        if request.path.startswith(PUBLIC_API_PREFIX) and request.method in ("GET", "HEAD", "OPTIONS"):
+            response.headers["Access-Control-Allow-Origin"] = "*"
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            response.headers["Access-Control-Max-Age"] = "86400"
+        return response
 
     # Registered on this app's server only: Flask-SocketIO's on_namespace would also remember
     # the handlers for every later app built from the module-level object.
-    for namespace in (
+    namespaces = (
         PublicNamespace(PUBLIC_NAMESPACE, hub, metrics),
-        StaffNamespace(STAFF_NAMESPACE, hub, metrics),
-        OperatorNamespace(OPERATOR_NAMESPACE, hub, metrics),
-    ):
+        StaffNamespace(STAFF_NAMESPACE, hub, metrics, accounts),
+        OperatorNamespace(OPERATOR_NAMESPACE, hub, metrics, accounts),
+    )
+    for namespace in namespaces:
         namespace._set_socketio(socketio)
         server.register_namespace(namespace)
 
@@ -177,6 +185,8 @@ def create_app(
     def _log_socket_error(error: Exception) -> None:
         logger.warning("Socket.IO handler error, event dropped: %s", error)
 
+    # Last: the outermost layer, so that pages and websockets see the same client address.
+    install_proxy_fix(app, settings.proxy_hops)
     return app, socketio
 
 

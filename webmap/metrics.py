@@ -17,6 +17,8 @@ class WebMetrics:
         logins: Login attempts, by outcome (ok, bad, limited).
         broadcast_seconds: Time to hand one station frame to every room.
         camera_live: 1 when a camera's last status said live, else 0.
+        forged_events: Client-sent events named like the server's own (``connect``, ``disconnect``), ignored.
+        malformed_packets: Engine.IO or Socket.IO packets from clients that could not be decoded, dropped.
     """
 
     def __init__(self) -> None:
@@ -44,6 +46,17 @@ class WebMetrics:
             "Time to queue one station frame for every subscribed client",
             registry=self.registry,
             buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+        )
+        self.forged_events = Counter(
+            "crowdmap_web_forged_events",
+            "Client-sent events named connect or disconnect, ignored",
+            ["namespace", "event"],
+            registry=self.registry,
+        )
+        self.malformed_packets = Counter(
+            "crowdmap_web_malformed_packets",
+            "Packets from Socket.IO clients that could not be decoded, dropped",
+            registry=self.registry,
         )
         self.camera_live = Gauge(
             "crowdmap_web_camera_live", "1 if the camera reported live", ["station", "camera"], registry=self.registry

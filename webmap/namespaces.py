@@ -1,20 +1,33 @@
-"""Socket.IO namespaces, one per audience: ``/public`` (anyone), ``/staff`` and ``/operator`` (login)."""
+"""Socket.IO namespaces, one per audience: ``/public`` (anyone), ``/staff`` and ``/operator`` (login).
+
+A staff or operator socket is admitted with a valid session (:mod:`accounts.login`) and keeps
+being checked: every ``RECHECK_S`` seconds each one's session is validated again, and a socket
+whose session ended (logout in any process, account removed, password changed) is disconnected.
+A logout through this process disconnects its sockets at once.
+
+``connect`` and ``disconnect`` are events python-socketio raises itself; a client can also send
+events of those names, which would reach the same handlers. Such forged events are ignored and
+counted: only a real connection or disconnection moves the client gauge.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
-from flask import request
+from flask import request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_room, rooms
 
+from accounts.login import EPOCH_KEY, TOKEN_KEY, Accounts
 from webmap.backpressure import BoundedManager, Prepared
 from webmap.hub import CROWDING_EVENT, Hub
 from webmap.metrics import WebMetrics
 from webmap.payload import ENCODINGS, encoded, floor_room, station_room
 
 logger = logging.getLogger(__name__)
+RECHECK_S = 2.0
 
 
 class _Counted(Namespace):
@@ -23,8 +36,23 @@ class _Counted(Namespace):
         self.hub = hub
         self.metrics = metrics
 
+    def _forged(self, event: str) -> bool:
+        # python-socketio raises connect while the client is still pending and disconnect once it
+        # is marked as leaving; an event a client sent under those names arrives while it is connected.
+        if self.socketio.server.manager.is_connected(request.sid, self.namespace):  # type: ignore[attr-defined]
+            self.metrics.forged_events.labels(namespace=self.namespace, event=event).inc()
+            logger.warning("ignored a client-sent %r event on %s", event, self.namespace)
+            return True
+        return False
+
     def on_disconnect(self, reason: Any = None) -> None:
+        if self._forged("disconnect"):
+            return
         self.metrics.clients.labels(namespace=self.namespace).dec()
+        self.forget(request.sid)  # type: ignore[attr-defined]
+
+    def forget(self, sid: str) -> None:
+        """Drop what is kept about a client that left."""
 
 
 class PublicNamespace(_Counted):
@@ -40,6 +68,8 @@ class PublicNamespace(_Counted):
 
     def on_connect(self, auth: Any = None) -> None:
         """Count the client; anyone may watch the public map."""
+        if self._forged("connect"):
+            return
         self.metrics.clients.labels(namespace=self.namespace).inc()
 
     def on_join(self, data: Any) -> dict[str, Any]:
@@ -93,20 +123,86 @@ class PublicNamespace(_Counted):
 
 
 class StaffNamespace(_Counted):
-    """Logged-in staff only: live ``crowding``, ``alert`` and ``camera`` events of every station."""
+    """Logged-in staff only: live ``crowding``, ``alert`` and ``camera`` events of every station.
+
+    Args:
+        namespace: ``/staff``.
+        hub: The web process's hub.
+        metrics: Its metrics.
+        accounts: The app's accounts, to validate each socket's session again and again.
+    """
 
     role = "staff"
 
+    def __init__(self, namespace: str, hub: Hub, metrics: WebMetrics, accounts: Accounts) -> None:
+        super().__init__(namespace, hub, metrics)
+        self.accounts = accounts
+        # sid -> (user, session token, session epoch) of every admitted socket.
+        self.admitted: dict[str, tuple[str, str, int]] = {}
+        self._lock = threading.Lock()
+        self._watching = False
+        accounts.session_ended.append(self.end_session)
+
     def on_connect(self, auth: Any = None) -> None:
         """Refuse anyone not logged in with the role; join every station's staff room."""
+        if self._forged("connect"):
+            return
         if not current_user.is_authenticated or not current_user.can(self.role):
             # Refused before anything is sent: an anonymous socket learns nothing. This must be
             # python-socketio's ConnectionRefusedError: the builtin one would reach the error handler.
             logger.info("refused an unauthenticated %s connection from %s", self.namespace, request.remote_addr)
             raise ConnectionRefusedError("login required")
+        with self._lock:
+            self.admitted[request.sid] = (current_user.name, session[TOKEN_KEY], session[EPOCH_KEY])  # type: ignore[attr-defined]
+            start = not self._watching
+            self._watching = True
         self.metrics.clients.labels(namespace=self.namespace).inc()
         for station_id in self.hub.stations:
             join_room(station_id)
+        if start:
+            self.socketio.start_background_task(self._watch)
+
+    def forget(self, sid: str) -> None:
+        """Stop checking a socket that left."""
+        with self._lock:
+            self.admitted.pop(sid, None)
+
+    def _disconnect(self, sids: list[str], why: str) -> None:
+        for sid in sids:
+            self.forget(sid)
+            logger.info("disconnected a %s socket: %s", self.namespace, why)
+            self.socketio.server.disconnect(sid, namespace=self.namespace)
+
+    def end_session(self, token: str) -> None:
+        """Disconnect every socket of a session that ended by logout through this process."""
+        with self._lock:
+            sids = [sid for sid, (_, held, _) in self.admitted.items() if held == token]
+        self._disconnect(sids, "its session ended")
+
+    def recheck(self) -> int:
+        """Validate every admitted socket's session again; disconnect those no longer valid.
+
+        Returns:
+            The number of sockets disconnected.
+        """
+        with self._lock:
+            admitted = list(self.admitted.items())
+        ended = [sid for sid, (name, token, epoch) in admitted if self.accounts.load(name, token, epoch) is None]
+        self._disconnect(ended, "its session is no longer valid")
+        return len(ended)
+
+    def _watch(self) -> None:
+        # Runs while sockets are admitted; the next admitted socket starts it again.
+        while True:
+            self.socketio.sleep(RECHECK_S)
+            try:
+                self.recheck()
+            except Exception:  # a store unreachable for a moment: keep checking
+                logger.exception("checking %s sessions failed; trying again", self.namespace)
+            with self._lock:
+                if not self.admitted:
+                    self._watching = False
+                    return
 
 
 class OperatorNamespace(StaffNamespace):

@@ -1,20 +1,17 @@
 """Web tier settings, read from the environment (secrets and ports never live in layout files).
 
-Every variable is optional; ``WebSettings.from_env()`` documents the names:
+Every variable is optional; the account variables (data folder, secret key, cookies, login
+limits, trusted proxies) are :mod:`accounts.settings`'s, shared with the calibration tool:
 
 =============================  ==========================================================  ==========
 variable                       meaning                                                     default
 =============================  ==========================================================  ==========
 ``CROWDMAP_HOST``              address the web server binds                                127.0.0.1
 ``CROWDMAP_PORT``              port the web server binds                                   8000
-``CROWDMAP_DATA_DIR``          folder for the user database and the generated secret       platform data dir
-``CROWDMAP_SECRET_KEY``        Flask secret (sessions, CSRF); generated and kept if unset  (generated)
-``CROWDMAP_COOKIE_SECURE``     ``0`` only for plain-HTTP deployments other than localhost  1
-``CROWDMAP_MESSAGE_QUEUE``     ``redis://...`` to share broadcasts between web processes   (none)
+``CROWDMAP_MESSAGE_QUEUE``     ``redis://...`` to share broadcasts, sessions and login      (none)
+                               failures between web processes
 ``CROWDMAP_ASYNC_MODE``        ``gevent`` (serving) or ``threading`` (tests, tools)        gevent
 ``CROWDMAP_ALERT_LEVEL``       public level 1-3 at which staff get an alert                2
-``CROWDMAP_LOGIN_MAX_FAILS``   failed logins allowed per window, per address and per user  5
-``CROWDMAP_LOGIN_WINDOW_S``    the rate-limit window                                       300
 ``CROWDMAP_MAX_BACKLOG``       frames queued for one client before it starts dropping      4
 ``CROWDMAP_DIRECT_WRITES``     ``0``: broadcasts take python-socketio's per-client queue   1
 =============================  ==========================================================  ==========
@@ -23,34 +20,14 @@ variable                       meaning                                          
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-import platformdirs
+from accounts.settings import AccountSettings, env_flag, env_int, stored_secret
 
 ASYNC_MODES = ("gevent", "threading")
-SECRET_FILE = "web-secret-key"
-
-
-def _flag(value: str, name: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{name} must be 1/0, true/false, yes/no or on/off, got {value!r}")
-
-
-def _int(value: str, name: str, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer, got {value!r}") from None
-    if not low <= number <= high:
-        raise ValueError(f"{name} must lie in [{low}, {high}], got {number}")
-    return number
+_ACCOUNT_FIELDS = tuple(f.name for f in fields(AccountSettings) if f.name != "redis_url")
 
 
 @dataclass(frozen=True)
@@ -66,8 +43,10 @@ class WebSettings:
         message_queue: Redis URL shared by all web processes, or ``None`` for a single process.
         async_mode: ``gevent`` to serve thousands of websockets, ``threading`` for tests.
         alert_level: Public crowding level (1-3) at which a zone raises a staff alert.
-        login_max_fails: Failed logins allowed per window, per client address and per user name.
+        login_max_fails: Failed logins allowed per window from one address or trusted device.
+        login_user_max_fails: Failed logins allowed per window on one name from unknown devices.
         login_window_s: Length of the rate-limit window, seconds.
+        proxy_hops: Trusted reverse proxies in front (see :mod:`accounts.settings`).
         max_backlog: Crowding frames queued for one client before new ones are dropped for it.
         direct_writes: Under gevent, write each broadcast frame straight to every client's socket
             (framed once) instead of through python-socketio's per-client queue and greenlet.
@@ -75,14 +54,16 @@ class WebSettings:
 
     host: str = "127.0.0.1"
     port: int = 8000
-    data_dir: Path = Path(platformdirs.user_data_dir("crowdmap"))
+    data_dir: Path = AccountSettings.data_dir
     secret_key: str | None = None
     cookie_secure: bool = True
     message_queue: str | None = None
     async_mode: str = "gevent"
     alert_level: int = 2
     login_max_fails: int = 5
+    login_user_max_fails: int = 20
     login_window_s: int = 300
+    proxy_hops: int = 0
     max_backlog: int = 4
     direct_writes: bool = True
 
@@ -93,13 +74,12 @@ class WebSettings:
             raise ValueError(f"alert_level must be 1, 2 or 3, got {self.alert_level}")
         if not 0 < self.port < 65536:
             raise ValueError(f"port must lie in [1, 65535], got {self.port}")
-        if self.secret_key is not None and len(self.secret_key) < 16:
-            raise ValueError(f"the secret key must have at least 16 characters, got {len(self.secret_key)}")
         if self.message_queue is not None and not self.message_queue.startswith(("redis://", "rediss://")):
             raise ValueError(f"message_queue must be a redis:// or rediss:// URL, got {self.message_queue!r}")
         if self.max_backlog < 1:
             raise ValueError(f"max_backlog must be >= 1, got {self.max_backlog}")
         object.__setattr__(self, "data_dir", Path(self.data_dir))
+        self.accounts  # noqa: B018  # the account fields are validated where they are defined
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
@@ -109,37 +89,35 @@ class WebSettings:
             ValueError: naming the variable whose value is invalid.
         """
         env = os.environ if env is None else env
-        fields: dict[str, object] = {}
+        found: dict[str, object] = AccountSettings.fields_from_env(env)
         if "CROWDMAP_HOST" in env:
-            fields["host"] = env["CROWDMAP_HOST"]
+            found["host"] = env["CROWDMAP_HOST"]
         if "CROWDMAP_PORT" in env:
-            fields["port"] = _int(env["CROWDMAP_PORT"], "CROWDMAP_PORT", 1, 65535)
-        if "CROWDMAP_DATA_DIR" in env:
-            fields["data_dir"] = Path(env["CROWDMAP_DATA_DIR"])
-        if env.get("CROWDMAP_SECRET_KEY"):
-            fields["secret_key"] = env["CROWDMAP_SECRET_KEY"]
-        if "CROWDMAP_COOKIE_SECURE" in env:
-            fields["cookie_secure"] = _flag(env["CROWDMAP_COOKIE_SECURE"], "CROWDMAP_COOKIE_SECURE")
+            found["port"] = env_int(env["CROWDMAP_PORT"], "CROWDMAP_PORT", 1, 65535)
         if env.get("CROWDMAP_MESSAGE_QUEUE"):
-            fields["message_queue"] = env["CROWDMAP_MESSAGE_QUEUE"]
+            found["message_queue"] = env["CROWDMAP_MESSAGE_QUEUE"]
         if "CROWDMAP_ASYNC_MODE" in env:
-            fields["async_mode"] = env["CROWDMAP_ASYNC_MODE"]
+            found["async_mode"] = env["CROWDMAP_ASYNC_MODE"]
         if "CROWDMAP_ALERT_LEVEL" in env:
-            fields["alert_level"] = _int(env["CROWDMAP_ALERT_LEVEL"], "CROWDMAP_ALERT_LEVEL", 1, 3)
-        if "CROWDMAP_LOGIN_MAX_FAILS" in env:
-            fields["login_max_fails"] = _int(env["CROWDMAP_LOGIN_MAX_FAILS"], "CROWDMAP_LOGIN_MAX_FAILS", 1, 1000)
-        if "CROWDMAP_LOGIN_WINDOW_S" in env:
-            fields["login_window_s"] = _int(env["CROWDMAP_LOGIN_WINDOW_S"], "CROWDMAP_LOGIN_WINDOW_S", 1, 86400)
+            found["alert_level"] = env_int(env["CROWDMAP_ALERT_LEVEL"], "CROWDMAP_ALERT_LEVEL", 1, 3)
         if "CROWDMAP_MAX_BACKLOG" in env:
-            fields["max_backlog"] = _int(env["CROWDMAP_MAX_BACKLOG"], "CROWDMAP_MAX_BACKLOG", 1, 1000)
+            found["max_backlog"] = env_int(env["CROWDMAP_MAX_BACKLOG"], "CROWDMAP_MAX_BACKLOG", 1, 1000)
         if "CROWDMAP_DIRECT_WRITES" in env:
-            fields["direct_writes"] = _flag(env["CROWDMAP_DIRECT_WRITES"], "CROWDMAP_DIRECT_WRITES")
-        return cls(**fields)  # type: ignore[arg-type]
+            found["direct_writes"] = env_flag(env["CROWDMAP_DIRECT_WRITES"], "CROWDMAP_DIRECT_WRITES")
+        return cls(**found)  # type: ignore[arg-type]
+
+    @property
+    def accounts(self) -> AccountSettings:
+        """The account settings of this web process (sessions and login failures in the message queue's Redis)."""
+        return AccountSettings(
+            **{name: getattr(self, name) for name in _ACCOUNT_FIELDS},  # type: ignore[arg-type]
+            redis_url=self.message_queue,
+        )
 
     @property
     def users_db(self) -> Path:
         """The SQLite file holding staff and operator accounts."""
-        return self.data_dir / "users.sqlite3"
+        return self.accounts.users_db
 
     def with_secret(self) -> WebSettings:
         """These settings with a secret key: the given one, else one kept in ``data_dir``.
@@ -147,21 +125,4 @@ class WebSettings:
         A generated key is written once (mode 0600) and reused, so sessions survive a restart
         and every web process of one installation shares it.
         """
-        if self.secret_key is not None:
-            return self
-        path = self.data_dir / SECRET_FILE
-        if path.exists():
-            key = path.read_text(encoding="utf-8").strip()
-            if len(key) < 16:
-                raise ValueError(f"{path}: the stored secret key is too short; delete the file to regenerate it")
-            return replace(self, secret_key=key)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        # O_EXCL: two processes starting together must not overwrite each other's key.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return replace(self, secret_key=path.read_text(encoding="utf-8").strip())
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(key)
-        return replace(self, secret_key=key)
+        return replace(self, secret_key=stored_secret(self.data_dir, self.secret_key))

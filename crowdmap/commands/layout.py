@@ -39,15 +39,14 @@ def run_calibrate(args: argparse.Namespace) -> int:
     """Handler of ``crowdmap calibrate``."""
     from werkzeug.serving import make_server
 
-    from calibrator.app import create_app
+    from accounts.settings import AccountSettings
+    from accounts.users import UserStore
+    from calibrator.app import OPERATOR_ROLE, create_app
     from calibrator.audit import AuditLog
-    from calibrator.auth import OPERATOR_ROLE
     from calibrator.grab import frame_grabber, redact, source_spec
     from calibrator.still import StillError, StillHolder
     from calibrator.target import CameraTarget
     from station import LayoutError, resolve_station_path
-    from webmap.settings import WebSettings
-    from webmap.users import UserStore
 
     try:
         target = CameraTarget(resolve_station_path(args.station), args.camera)
@@ -56,7 +55,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     except (LayoutError, StillError) as error:
         print(f"crowdmap calibrate: {error}", file=sys.stderr)
         return 2
-    settings = WebSettings.from_env()
+    settings = AccountSettings.from_env()
     if args.data_dir is not None:
         settings = replace(settings, data_dir=args.data_dir)
     users = UserStore(settings.users_db)

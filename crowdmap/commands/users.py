@@ -1,6 +1,6 @@
-"""``crowdmap users add|list|remove``: staff and operator accounts of the web dashboard.
+"""``crowdmap users add|list|remove|passwd|logout``: staff and operator accounts of the web apps.
 
-Accounts live in ``$CROWDMAP_DATA_DIR/users.sqlite3`` (see ``webmap.settings``), with argon2id
+Accounts live in ``$CROWDMAP_DATA_DIR/users.sqlite3`` (see ``accounts.settings``), with argon2id
 password hashes. The password is read from the terminal without echo, or from standard input
 with ``--password-stdin`` (for scripts); it is never taken as a command-line argument, where
 other users could read it in the process list.
@@ -13,13 +13,12 @@ import getpass
 import sys
 from typing import Any
 
-from webmap.settings import WebSettings
-from webmap.users import ROLES, UserError, UserStore
+from accounts.settings import AccountSettings
+from accounts.users import ROLES, UserError, UserStore
 
 
 def _store(args: argparse.Namespace) -> UserStore:
-    settings = WebSettings.from_env()
-    return UserStore(args.db or settings.users_db)
+    return UserStore(args.db or AccountSettings.from_env().users_db)
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -58,6 +57,26 @@ def _remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def _passwd(args: argparse.Namespace) -> int:
+    try:
+        _store(args).set_password(args.name, _read_password(args))
+    except UserError as error:
+        print(f"crowdmap users passwd: {error}", file=sys.stderr)
+        return 1
+    print(f"changed the password of {args.name}; its sessions have ended")
+    return 0
+
+
+def _logout(args: argparse.Namespace) -> int:
+    try:
+        _store(args).end_sessions(args.name)
+    except UserError as error:
+        print(f"crowdmap users logout: {error}", file=sys.stderr)
+        return 1
+    print(f"ended every session of {args.name}")
+    return 0
+
+
 def register(subparsers: Any) -> None:
     """Add ``crowdmap users``."""
     parser = subparsers.add_parser(
@@ -73,6 +92,13 @@ def register(subparsers: Any) -> None:
     add.set_defaults(handler=_add)
     listing = actions.add_parser("list", help="list accounts and roles")
     listing.set_defaults(handler=_list)
-    remove = actions.add_parser("remove", help="delete an account (its sessions end at their next request)")
+    remove = actions.add_parser("remove", help="delete an account (its sessions and sockets end within seconds)")
     remove.add_argument("name")
     remove.set_defaults(handler=_remove)
+    passwd = actions.add_parser("passwd", help="change an account's password (its sessions end)")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    passwd.set_defaults(handler=_passwd)
+    logout = actions.add_parser("logout", help="end every session of an account, e.g. after a lost device")
+    logout.add_argument("name")
+    logout.set_defaults(handler=_logout)

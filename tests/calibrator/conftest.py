@@ -15,12 +15,12 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
+from accounts.settings import AccountSettings
+from accounts.users import UserStore
 from calibrator.app import create_app
 from calibrator.audit import AuditLog
 from calibrator.still import StillHolder
 from calibrator.target import CameraTarget
-from webmap.settings import WebSettings
-from webmap.users import UserStore
 
 ROOT = Path(__file__).resolve().parents[2]
 PETS_DIR = ROOT / ".." / "shared" / "data" / "pets2009_s2l1"
@@ -107,7 +107,7 @@ def audit(tmp_path: Path) -> AuditLog:
 def make_app(
     tmp_path: Path, layout_dir: Path, users: UserStore, audit: AuditLog, frame: np.ndarray, **settings: object
 ) -> Flask:
-    web = WebSettings(data_dir=tmp_path / "data", secret_key="s" * 40, async_mode="threading", **settings)  # type: ignore[arg-type]
+    web = AccountSettings(data_dir=tmp_path / "data", secret_key="s" * 40, **settings)  # type: ignore[arg-type]
     return create_app(
         web,
         target=CameraTarget(layout_dir, CAMERA_ID),
@@ -134,7 +134,7 @@ def csrf_from(html: str) -> str:
 def log_in(client: FlaskClient, name: str, password: str) -> tuple[int, str]:
     """Log in through the form; returns the status and the calibration page's CSRF token ('' if refused)."""
     token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"name": name, "password": password, "csrf_token": token})
+    response = client.post("/login", data={"username": name, "password": password, "csrf_token": token})
     if response.status_code != 302:
         return response.status_code, ""
     page = client.get("/")

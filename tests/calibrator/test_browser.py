@@ -88,7 +88,7 @@ def test_operator_calibrates_pets_camera_in_chromium(server, page, layout_dir, a
     page.goto(server + "/")
     assert page.url.endswith("/login")
     page.screenshot(path=str(ARTIFACTS / "01-login.png"))
-    page.fill("#name", OPERATOR[0])
+    page.fill("#username", OPERATOR[0])
     page.fill("#password", OPERATOR[1])
     page.click("#login-button")
     page.wait_for_selector("#image-view")

@@ -14,10 +14,10 @@ import cv2
 import numpy as np
 import pytest
 
+from accounts.users import UserStore
 from calibrator.grab import frame_grabber, source_spec
 from calibrator.still import StillError
 from station import load_layout
-from webmap.users import UserStore
 
 ROOT = Path(__file__).resolve().parents[2]
 VIDEO = str(ROOT / ".." / "shared" / "data" / "pets2009_s2l1" / "vtest.avi")

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from argon2 import PasswordHasher
 
+from accounts.users import UserStore
 from bus.codec import encode_camera_status, encode_station_frames
 from iconizer.types import IconFrame, ZoneState
 from station import StationLayout, load_layout
 from webmap import WebSettings, create_app, hub_of
-from webmap.users import UserStore
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = 1_795_000_000.0  # a fixed wall clock for the app under test

@@ -1,4 +1,8 @@
+from dataclasses import replace
+
 import pytest
+
+from webmap import create_app
 
 
 def test_pages_redirect_to_login_without_a_session(web):
@@ -100,3 +104,202 @@ def test_removed_user_loses_the_session(web, wm, users):
     wm.login(client, "sam", wm.STAFF_PASSWORD)
     users.remove("sam")
     assert client.get("/staff", base_url="https://localhost").status_code == 302
+
+
+# ---- issue 11 item 9: logout, removal and password change end access ------------------------------
+
+
+def https(client, method, path, **kwargs):
+    headers = {"Referer": "https://localhost/staff", **kwargs.pop("headers", {})}
+    return client.open(path, method=method, base_url="https://localhost", headers=headers, **kwargs)
+
+
+def replay(app, captured):
+    """A second browser (the attacker's) holding a copy of a captured session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("crowdmap_session", captured, domain="localhost")
+    return thief
+
+
+def staff_doors(app, client, hub, token):
+    """What a staff cookie opens: the dashboard, the CSV export and an acknowledgement."""
+    alert_id = hub.alerts("demo-station")[0]["id"]
+    return (
+        https(client, "GET", "/staff").status_code,
+        https(client, "GET", "/staff/export.csv?station=demo-station").status_code,
+        https(client, "POST", f"/staff/alerts/demo-station/{alert_id}/ack", headers={"X-CSRFToken": token}).status_code,
+    )
+
+
+def crowded(wm, demo_layout):
+    return wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", levels={"ticket-gates": 3})])
+
+
+def test_a_cookie_captured_before_logout_opens_nothing_after_it(web, wm, demo_layout):
+    app, _, hub = web
+    hub.receive(crowded(wm, demo_layout))
+    staff = app.test_client()
+    wm.login(staff, "sam", wm.STAFF_PASSWORD)
+    token = wm.csrf_from(https(staff, "GET", "/staff").get_data(as_text=True))
+    captured = staff.get_cookie("crowdmap_session", domain="localhost").value
+    assert staff_doors(app, replay(app, captured), hub, token) == (200, 200, 200), "the copy works while logged in"
+    assert https(staff, "POST", "/logout", data={"csrf_token": token}).status_code == 302
+    assert staff_doors(app, replay(app, captured), hub, token) == (302, 302, 302)
+    assert hub.alerts("demo-station")[0]["acknowledged_by"] == "sam", "from before the logout only"
+
+
+@pytest.mark.parametrize("end", ["remove", "set_password", "end_sessions"])
+def test_removal_and_password_change_end_every_session(web, wm, demo_layout, users, end):
+    app, _, hub = web
+    hub.receive(crowded(wm, demo_layout))
+    staff = app.test_client()
+    wm.login(staff, "sam", wm.STAFF_PASSWORD)
+    token = wm.csrf_from(https(staff, "GET", "/staff").get_data(as_text=True))
+    captured = staff.get_cookie("crowdmap_session", domain="localhost").value
+    {"remove": lambda: users.remove("sam"), "set_password": lambda: users.set_password("sam", "a new password 1"),
+     "end_sessions": lambda: users.end_sessions("sam")}[end]()  # fmt: skip
+    assert staff_doors(app, staff, hub, token) == (302, 302, 302)
+    assert staff_doors(app, replay(app, captured), hub, token) == (302, 302, 302)
+    if end != "remove":
+        password = "a new password 1" if end == "set_password" else wm.STAFF_PASSWORD
+        assert wm.login(staff, "sam", password).status_code == 302, "a new login works"
+        assert https(staff, "GET", "/staff").status_code == 200
+
+
+def staff_socket(app, sio, http):
+    # The handshake comes over HTTPS like the login, so the Secure cookie goes with it.
+    client = sio.test_client(app, namespace="/staff", flask_test_client=http, headers={"X-Forwarded-Proto": "https"})
+    assert client.is_connected("/staff")
+    return client
+
+
+def test_logout_disconnects_the_sessions_sockets_at_once(web, wm):
+    app, sio, _ = web
+    http = app.test_client()
+    wm.login(http, "sam", wm.STAFF_PASSWORD)
+    socket = staff_socket(app, sio, http)
+    other = app.test_client()
+    wm.login(other, "ola", wm.OPERATOR_PASSWORD)
+    bystander = staff_socket(app, sio, other)
+    token = wm.csrf_from(https(http, "GET", "/staff").get_data(as_text=True))
+    https(http, "POST", "/logout", data={"csrf_token": token})
+    assert not socket.is_connected("/staff")
+    assert bystander.is_connected("/staff"), "another session's socket stays"
+
+
+@pytest.mark.parametrize("end", ["remove", "set_password"])
+def test_a_removed_users_open_socket_is_disconnected_at_the_next_check(web, wm, users, end):
+    app, sio, _ = web
+    http = app.test_client()
+    wm.login(http, "sam", wm.STAFF_PASSWORD)
+    socket = staff_socket(app, sio, http)
+    namespace = sio.server.namespace_handlers["/staff"]
+    assert namespace.recheck() == 0
+    users.remove("sam") if end == "remove" else users.set_password("sam", "a new password 1")
+    assert namespace.recheck() == 1
+    assert not socket.is_connected("/staff")
+    assert namespace.admitted == {}
+
+
+# ---- issue 11 item 10 / issue 14: the limiter's keys, no lockout through the proxy ----------------
+
+
+def login_from(app, wm, name, password, address, *, client=None, forwarded_for=None):
+    client = client or app.test_client()
+    headers = {"Referer": "https://localhost/login"}
+    if forwarded_for is not None:
+        headers["X-Forwarded-For"] = forwarded_for
+    environ = {"REMOTE_ADDR": address}
+    page = client.get("/login", base_url="https://localhost", environ_base=environ, headers=headers)
+    token = wm.csrf_from(page.get_data(as_text=True))
+    return client.post(
+        "/login",
+        data={"username": name, "password": password, "csrf_token": token},
+        base_url="https://localhost",
+        environ_base=environ,
+        headers=headers,
+    )
+
+
+def test_someone_elses_failures_on_a_name_do_not_block_its_right_password_elsewhere(web, wm, settings):
+    app, _, _ = web
+    for _ in range(settings.login_max_fails):
+        assert login_from(app, wm, "sam", "guess guess 1", "203.0.113.7").status_code == 401
+    assert login_from(app, wm, "sam", wm.STAFF_PASSWORD, "203.0.113.7").status_code == 429, "the attacker waits"
+    assert login_from(app, wm, "sam", wm.STAFF_PASSWORD, "198.51.100.20").status_code == 302, "sam does not"
+
+
+def test_many_addresses_guessing_one_name_are_limited_per_user(web, wm, settings):
+    app, _, _ = web
+    for i in range(settings.login_user_max_fails):
+        assert login_from(app, wm, "sam", "guess guess 1", f"203.0.113.{i}").status_code == 401
+    assert login_from(app, wm, "sam", wm.STAFF_PASSWORD, "198.51.100.20").status_code == 429
+    assert login_from(app, wm, "ola", wm.OPERATOR_PASSWORD, "198.51.100.20").status_code == 302, "other names are not"
+
+
+def test_a_known_device_logs_in_while_its_user_name_is_under_attack(web, wm, settings):
+    app, _, _ = web
+    device = app.test_client()
+    assert login_from(app, wm, "sam", wm.STAFF_PASSWORD, "198.51.100.20", client=device).status_code == 302
+    for i in range(settings.login_user_max_fails):
+        login_from(app, wm, "sam", "guess guess 1", f"203.0.113.{i}")
+    assert login_from(app, wm, "sam", wm.STAFF_PASSWORD, "198.51.100.21").status_code == 429, "an unknown device waits"
+    assert login_from(app, wm, "sam", wm.STAFF_PASSWORD, "198.51.100.20", client=device).status_code == 302
+
+
+def test_a_successful_login_resets_the_user_names_failures(web, wm, settings):
+    app, _, _ = web
+    almost = settings.login_user_max_fails - 1
+    for i in range(almost):
+        login_from(app, wm, "sam", "guess guess 1", f"203.0.113.{i}")
+    assert login_from(app, wm, "sam", wm.STAFF_PASSWORD, "198.51.100.20").status_code == 302
+    for i in range(almost):
+        login_from(app, wm, "sam", "guess guess 1", f"203.0.114.{i}")
+    assert login_from(app, wm, "sam", wm.STAFF_PASSWORD, "198.51.100.30").status_code == 302
+
+
+@pytest.mark.parametrize("hops", [0, 1])
+def test_client_addresses_come_from_the_configured_number_of_proxies(settings, demo_layout, users, wm, hops):
+    app, _ = create_app(replace(settings, proxy_hops=hops), layouts=[demo_layout], users=users)
+    proxy = "10.0.0.2"  # every request arrives from the proxy
+    for i in range(settings.login_max_fails):
+        # An attacker adds their own X-Forwarded-For entry in front of the proxy's.
+        response = login_from(app, wm, "ola", "guess guess 1", proxy, forwarded_for=f"192.0.2.{i}, 203.0.113.7")
+        assert response.status_code == 401
+    attacker_again = login_from(app, wm, "ola", "guess guess 1", proxy, forwarded_for="192.0.2.99, 203.0.113.7")
+    assert attacker_again.status_code == 429, "a forged entry never buys a fresh address"
+    colleague = login_from(app, wm, "sam", wm.STAFF_PASSWORD, proxy, forwarded_for="198.51.100.20")
+    # Without the proxy configured everyone shares the proxy's address; with it, the colleague logs in.
+    assert colleague.status_code == (429 if hops == 0 else 302)
+
+
+# ---- issue 14: no session fixation; issue 11 item 11: CR/LF in next ---------------------------------
+
+
+def test_tokens_of_the_session_before_login_are_worthless_after_it(web, wm):
+    """A planted (fixated) anonymous session: whoever planted it knows its CSRF token."""
+    app, _, _ = web
+    client = app.test_client()
+    planted = wm.csrf_from(client.get("/login", base_url="https://localhost").get_data(as_text=True))
+    assert wm.login(client, "sam", wm.STAFF_PASSWORD).status_code == 302
+    assert https(client, "POST", "/logout", data={"csrf_token": planted}).status_code == 400
+    assert https(client, "GET", "/staff").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "next_url", ["/staff%0d%0aSet-Cookie:%20x=1", "/staff%0AX-Injected:%201", "/\\evil.example", "/%09/evil.example"]
+)
+def test_control_characters_and_backslashes_in_next_give_a_safe_redirect(web, wm, next_url):
+    app, _, _ = web
+    client = app.test_client()
+    page = client.get("/login", base_url="https://localhost")
+    token = wm.csrf_from(page.get_data(as_text=True))
+    response = client.post(
+        "/login?next=" + next_url,
+        data={"username": "sam", "password": wm.STAFF_PASSWORD, "csrf_token": token},
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/login"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/staff"
+    assert "X-Injected" not in response.headers

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
+from accounts.users import UserStore
 from iconizer.types import CameraStatus
-from webmap.users import UserStore
 
 pytestmark = pytest.mark.browser
 

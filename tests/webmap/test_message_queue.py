@@ -98,3 +98,39 @@ def test_an_acknowledgement_made_through_one_process_shows_in_another(tmp_path, 
         assert 0 < client.ttl(f"crowdmap:alert-acks:{station}") <= 2 * 86400
     finally:
         client.delete(f"crowdmap:alert-acks:{station}", f"crowdmap:latest:{station}")
+
+
+def test_sessions_and_login_failures_are_shared_by_every_web_process(tmp_path, redis_url, wm, demo_layout, users):
+    """Logout through one process ends the session in all; failures through one count in all."""
+    settings = WebSettings(
+        data_dir=tmp_path, async_mode="threading", message_queue=redis_url, secret_key="k" * 32, login_max_fails=3
+    )
+    app_a, _ = create_app(settings, layouts=[demo_layout], users=users, clock=lambda: wm.NOW)
+    app_b, _ = create_app(settings, layouts=[demo_layout], users=users, clock=lambda: wm.NOW)
+    browser = app_a.test_client()
+    assert wm.login(browser, "sam", wm.STAFF_PASSWORD).status_code == 302
+    cookie = browser.get_cookie("crowdmap_session", domain="localhost").value
+    other = app_b.test_client()
+    other.set_cookie("crowdmap_session", cookie, domain="localhost")
+    assert other.get("/staff", base_url="https://localhost").status_code == 200, "one session, any process"
+    token = wm.csrf_from(browser.get("/staff", base_url="https://localhost").get_data(as_text=True))
+    browser.post(
+        "/logout", data={"csrf_token": token}, base_url="https://localhost", headers={"Referer": "https://localhost/"}
+    )
+    assert other.get("/staff", base_url="https://localhost").status_code == 302, "logged out in every process"
+
+    address = f"192.0.2.1-{uuid.uuid4().hex[:8]}"  # this run's own window in the shared Redis
+
+    def attempt(app, password):
+        client = app.test_client()
+        page = client.get("/login", base_url="https://localhost", environ_base={"REMOTE_ADDR": address})
+        return client.post(
+            "/login",
+            data={"username": "ola", "password": password, "csrf_token": wm.csrf_from(page.get_data(as_text=True))},
+            base_url="https://localhost",
+            environ_base={"REMOTE_ADDR": address},
+            headers={"Referer": "https://localhost/login"},
+        ).status_code
+
+    assert [attempt(app, "guess guess 1") for app in (app_a, app_b, app_a)] == [401, 401, 401]
+    assert attempt(app_b, wm.OPERATOR_PASSWORD) == 429, "three failures over two processes reach the limit of 3"

@@ -3,7 +3,7 @@ import sqlite3
 import pytest
 from argon2 import PasswordHasher
 
-from webmap.users import UserError, UserStore
+from accounts.users import UserError, UserStore
 
 
 @pytest.fixture

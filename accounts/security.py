@@ -1,8 +1,14 @@
-"""Response headers: a strict content security policy, no framing, CORS for the public API only."""
+"""Response headers and trusted proxies for both web apps.
+
+Every response gets a strict content security policy (no inline script or style anywhere), no
+framing, no sniffing, and ``Cache-Control: no-store`` unless its view marked it cacheable;
+``X-Forwarded-*`` headers are believed only from the configured number of proxies.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 # No inline scripts or styles anywhere: every script and stylesheet is a file under /static.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -27,8 +33,6 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-# Read-only, unauthenticated endpoints that any site may fetch (PRIVACY.md P5: public pages are read-only).
-PUBLIC_API_PREFIX = "/api/v1/"
 
 
 def install_security_headers(app: Flask) -> None:
@@ -38,11 +42,22 @@ def install_security_headers(app: Flask) -> None:
     def _headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if request.path.startswith(PUBLIC_API_PREFIX) and request.method in ("GET", "HEAD", "OPTIONS"):
-            response.headers["Access-Control-Allow-Origin"] = "*"
-            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-            response.headers["Access-Control-Max-Age"] = "86400"
         if "Cache-Control" not in response.headers:
             # Anything not marked cacheable by its view may be personal (staff pages): never store it.
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def install_proxy_fix(app: Flask, hops: int) -> None:
+    """Believe ``hops`` entries of ``X-Forwarded-For``/``-Proto``/``-Host``/``-Port`` (none when 0).
+
+    Call it after everything else that wraps ``app.wsgi_app`` (Flask-SocketIO does): the fix must
+    be the outermost layer so that websocket connections see the same client address as pages.
+
+    Raises:
+        ValueError: for a negative hop count.
+    """
+    if hops < 0:
+        raise ValueError(f"hops must be >= 0, got {hops}")
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]

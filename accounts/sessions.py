@@ -1,0 +1,107 @@
+"""Server-side session records: a login is valid only while its record exists.
+
+The session cookie is signed, so nobody can forge one, but a signed cookie alone stays valid
+for as long as it is kept: logging out would end nothing for whoever captured it. So each login
+creates a random token, kept here with the user's name, and the cookie carries the token. A
+request (or a websocket check) is accepted only while the token's record exists: logging out
+deletes it, and the record expires with the session lifetime. Ending all of a user's sessions
+(removal, password change) goes through the account's session epoch (:mod:`accounts.users`),
+which lives in the user database every process reads.
+
+:class:`MemorySessions` serves one process; :class:`RedisSessions` is shared by every web process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+REDIS_KEY_PREFIX = "crowdmap:session:"
+MAX_SESSIONS = 100_000
+
+
+def _digest(token: str) -> str:
+    # Only a digest of the token is stored: reading the store does not yield usable cookies.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class SessionStore(Protocol):
+    """Live login sessions."""
+
+    def create(self, user: str, lifetime_s: float) -> str:
+        """Start a session of ``user`` for ``lifetime_s``; returns its token."""
+
+    def user_of(self, token: str) -> str | None:
+        """The user of a live session, or ``None`` if it ended or never existed."""
+
+    def end(self, token: str) -> None:
+        """End one session (logout)."""
+
+
+class MemorySessions:
+    """Sessions in this process's memory.
+
+    Args:
+        clock: Monotonic clock, seconds.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._live: dict[str, tuple[str, float]] = {}
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def create(self, user: str, lifetime_s: float) -> str:
+        """Start a session; returns its token."""
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        with self._lock:
+            if len(self._live) >= MAX_SESSIONS:
+                self._live = {k: v for k, v in self._live.items() if v[1] > now}
+            self._live[_digest(token)] = (user, now + lifetime_s)
+        return token
+
+    def user_of(self, token: str) -> str | None:
+        """The user of a live session, or ``None``."""
+        with self._lock:
+            record = self._live.get(_digest(token))
+            if record is None:
+                return None
+            if record[1] <= self._clock():
+                del self._live[_digest(token)]
+                return None
+            return record[0]
+
+    def end(self, token: str) -> None:
+        """End one session."""
+        with self._lock:
+            self._live.pop(_digest(token), None)
+
+
+class RedisSessions:
+    """Sessions in Redis: one key per session, expiring with it.
+
+    Args:
+        client: A ``redis.Redis`` client.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def create(self, user: str, lifetime_s: float) -> str:
+        """Start a session; returns its token."""
+        token = secrets.token_urlsafe(32)
+        self._client.set(REDIS_KEY_PREFIX + _digest(token), user.encode("utf-8"), ex=max(1, int(lifetime_s)))
+        return token
+
+    def user_of(self, token: str) -> str | None:
+        """The user of a live session, or ``None``."""
+        value = self._client.get(REDIS_KEY_PREFIX + _digest(token))
+        return None if value is None else value.decode("utf-8")
+
+    def end(self, token: str) -> None:
+        """End one session."""
+        self._client.delete(REDIS_KEY_PREFIX + _digest(token))
