@@ -35,7 +35,7 @@ ALLOWED = {
     "bus": {"station", "homography", "iconizer"},
     "webmap": {"station", "homography", "iconizer", "bus", "accounts"},
     "simulator": {"station", "homography", "detector"},
-    "calibrator": {"station", "homography", "detector", "accounts", "webmap"},
+    "calibrator": {"station", "homography", "detector", "accounts"},
     "crowdmap": PROJECT,
 }
 # Leaf modules any package may import: the standard library only, nothing of the project. The one
@@ -124,3 +124,12 @@ def test_every_retry_loop_uses_the_one_backoff() -> None:
         text = path.read_text(encoding="utf-8")
         tables += [f"{path.relative_to(ROOT)}: {line.strip()}" for line in text.splitlines() if "BACKOFF_S =" in line]
     assert tables == []
+
+
+def test_the_calibrator_never_imports_the_publishing_tier() -> None:
+    """The edge-side tool shares the accounts package with the web tier, never the web tier itself."""
+    problems = [f"{path} imports webmap" for path, names in imported_modules("calibrator").items() if "webmap" in names]
+    assert problems == []
+    probe = "import sys; import calibrator.app, calibrator.views; print('webmap' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
