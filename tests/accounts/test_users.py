@@ -61,3 +61,70 @@ def test_hashes_are_upgraded_when_parameters_change(tmp_path):
     with sqlite3.connect(tmp_path / "u.sqlite3") as db:
         [(stored,)] = db.execute("SELECT password_hash FROM users").fetchall()
     assert "m=128,t=2" in stored
+
+
+def test_the_database_is_readable_by_its_owner_only(tmp_path):
+    """Another local account must not read the password hashes (issue 11 item 11)."""
+    import os
+    import stat
+
+    old_umask = os.umask(0o022)  # a usual umask: files would be created 0644
+    try:
+        UserStore(
+            tmp_path / "fresh" / "users.sqlite3", hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+        )
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((tmp_path / "fresh" / "users.sqlite3").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "fresh").stat().st_mode) & 0o077 == 0
+
+
+def test_password_change_and_end_sessions_move_the_session_epoch(store):
+    store.add("ann", "a secret phrase", "staff")
+    assert store.get("ann").session_epoch == 0
+    store.set_password("ann", "another phrase!")
+    assert store.get("ann").session_epoch == 1
+    assert store.authenticate("ann", "a secret phrase") is None
+    assert store.authenticate("ann", "another phrase!").session_epoch == 1
+    store.end_sessions("ann")
+    assert store.get("ann").session_epoch == 2
+    for change in (lambda: store.set_password("bob", "long enough pw"), lambda: store.end_sessions("bob")):
+        with pytest.raises(UserError, match="no user 'bob'"):
+            change()
+    with pytest.raises(UserError, match="at least 10"):
+        store.set_password("ann", "short")
+    with pytest.raises(UserError, match="at most 1024"):
+        store.add("cy", "x" * 1025, "staff")
+
+
+def test_a_database_from_before_session_epochs_is_upgraded(tmp_path):
+    with sqlite3.connect(tmp_path / "old.sqlite3") as db:
+        db.execute(
+            "CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL, "
+            "created_at REAL NOT NULL)"
+        )
+        db.execute(
+            "INSERT INTO users VALUES ('ann', 'staff', ?, 1.0)",
+            (PasswordHasher(time_cost=1, memory_cost=64, parallelism=1).hash("a secret phrase"),),
+        )
+    store = UserStore(tmp_path / "old.sqlite3", hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    assert store.authenticate("ann", "a secret phrase") == store.get("ann")
+    assert store.get("ann").session_epoch == 0
+
+
+def test_users_command_changes_passwords_and_ends_sessions(tmp_path, monkeypatch, capsys):
+    import io
+
+    from crowdmap.cli import main
+
+    db = str(tmp_path / "users.sqlite3")
+    monkeypatch.setattr("sys.stdin", io.StringIO("first password\n"))
+    assert main(["users", "--db", db, "add", "ann", "--role", "staff", "--password-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("second password\n"))
+    assert main(["users", "--db", db, "passwd", "ann", "--password-stdin"]) == 0
+    assert main(["users", "--db", db, "logout", "ann"]) == 0
+    assert main(["users", "--db", db, "logout", "nobody"]) == 1
+    store = UserStore(db)
+    assert store.get("ann").session_epoch == 2
+    assert store.authenticate("ann", "second password") is not None
+    assert "its sessions have ended" in capsys.readouterr().out
