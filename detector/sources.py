@@ -301,6 +301,12 @@ class FrameSource:
         self._last_handed_s = now
         return frame
 
+    @property
+    def native_fps(self) -> float:
+        """The recording's or stream's own frame rate; 0 when it does not say (image folders, some streams)."""
+        capture = self._capture
+        return capture.native_fps if capture is not None else 0.0
+
     def health(self) -> SourceHealth:
         """The source's state right now."""
         now = self.clock()

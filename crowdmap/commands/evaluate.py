@@ -45,8 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _eval_parsers() -> list[Callable[[argparse._SubParsersAction], Any]]:
     """The functions that each add one ``eval`` subcommand (the place to add another one)."""
     from crowdmap.commands.evaluate_fusion import add_fusion_parser
+    from crowdmap.commands.evaluate_station import add_station_parser
 
-    return [add_detect_parser, add_fusion_parser]
+    return [add_detect_parser, add_fusion_parser, add_station_parser]
 
 
 # --------------------------------------------------------------------------- eval detect
