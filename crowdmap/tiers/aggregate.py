@@ -59,22 +59,37 @@ class Aggregator:
     frames_published: int = 0
 
     def __post_init__(self) -> None:
-        self._cameras = {camera.id for camera in self.layout.cameras}
+        self._camera_floor = {camera.id: camera.floor for camera in self.layout.cameras}
+        self._cameras = set(self._camera_floor)
 
     def handle(self, raw: bytes) -> None:
-        """Take one raw bus message; anything outside the schema is dropped and counted."""
+        """Take one raw bus message; anything outside the schema or the layout is dropped and counted.
+
+        Never raises for what a message holds: one message must not stop the aggregator.
+        """
         self.received += 1
+        try:
+            self._handle(raw)
+        except Exception:  # a message the iconizer cannot take is a bug to fix, never a stopped map
+            self._reject("handler_error", "dropped a message the aggregator failed to handle")
+            log.exception("aggregator failed on a message")
+
+    def _handle(self, raw: bytes) -> None:
         try:
             message = decode_message(raw)
         except MessageError as error:
-            self._reject("schema", f"dropped a malformed message: {error}")
+            self._reject("schema", f"dropped a malformed message ({error.reason}): {error}")
             return
         if message.station_id != self.layout.station.id:
             self._reject("wrong_station", f"dropped a message for station {message.station_id!r}")
             return
         if isinstance(message, PositionsMessage):
-            if message.positions.camera_id not in self._cameras:
-                self._reject("unknown_camera", f"dropped positions from unknown camera {message.positions.camera_id!r}")
+            camera_id, floor_id = message.positions.camera_id, message.positions.floor_id
+            if camera_id not in self._cameras:
+                self._reject("unknown_camera", f"dropped positions from unknown camera {camera_id!r}")
+                return
+            if floor_id != self._camera_floor[camera_id]:
+                self._reject("wrong_floor", f"dropped positions of camera {camera_id!r} for floor {floor_id!r}")
                 return
             self.iconizer.ingest(message.positions)
         elif isinstance(message, StatusMessage):

@@ -6,6 +6,7 @@ import pytest
 import shapely
 
 from bus.codec import StationFramesMessage, StatusMessage, decode_message, encode_camera_status, encode_positions
+from bus.embedded import QueueTopic
 from crowdmap.station import load_station
 from crowdmap.tiers.aggregate import Aggregator
 from homography.types import FloorPositions
@@ -81,3 +82,64 @@ def test_a_failing_history_sink_does_not_stop_publishing(pets_aggregator) -> Non
     aggregator.tick(101.0)
     assert aggregator.frames_published == 2
     assert len(outbox.sent) == 2
+
+
+def test_positions_of_a_known_camera_for_another_floor_are_refused_not_raised(pets_aggregator) -> None:
+    # Well-formed, from a camera of the layout, but for a floor the camera is not on: the iconizer
+    # would raise on it, and in the one-process runtime that stopped the aggregator child.
+    aggregator, outbox = pets_aggregator
+    elsewhere = FloorPositions("view-001", "upstairs", 99.9, [[5.0, 18.0]], [0.9], [0.1])
+    aggregator.handle(encode_positions("pets2009", elsewhere))
+    assert aggregator.rejected == {"wrong_floor": 1}
+    aggregator.tick(100.0)
+    (frame,) = decode_message(outbox.sent[-1]).frames
+    assert len(frame) == 0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"type":"positions","v":1,"station":"pets2009","t":' + b"9" * 5000 + b"}",
+        b'{"type":"positions","v":1,"station":"pets2009","xy_m":' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+        json.dumps(
+            {
+                "type": "positions",
+                "v": 1,
+                "station": "pets2009",
+                "camera": "view-001",
+                "floor": "ground",
+                "t": 10**400,
+                "xy_m": [[1.0, 1.0]],
+                "confidence": [0.9],
+                "sigma_m": [0.1],
+            }
+        ).encode(),
+    ],
+    ids=["5000-digit number", "50000 nested brackets", "huge integer"],
+)
+def test_one_small_hostile_message_is_a_counted_rejection_not_a_stopped_aggregator(pets_aggregator, raw) -> None:
+    aggregator, outbox = pets_aggregator
+    aggregator.handle(raw)
+    assert aggregator.rejected == {"schema": 1}
+    aggregator.handle(
+        encode_positions("pets2009", FloorPositions("view-001", "ground", 99.9, [[5.0, 18.0]], [0.9], [0.1]))
+    )
+    aggregator.tick(100.0)
+    assert len(decode_message(outbox.sent[-1]).frames[0]) == 1
+
+
+def test_a_message_the_iconizer_fails_on_is_counted_and_the_loop_goes_on(make_publisher) -> None:
+    # Miswired on purpose: the aggregator checks against pets2009, its iconizer knows demo-station
+    # only, so the iconizer raises on a message the aggregator let through.
+    pets = load_station(str(ROOT / "station_layouts" / "pets2009"))
+    demo = load_station("demo-station")
+    outbox = make_publisher()
+    aggregator = Aggregator(pets.layout, Iconizer(demo.layout, rng=np.random.default_rng(1)), outbox)
+    topic = QueueTopic.create(capacity=8)
+    topic.publish(encode_positions("pets2009", FloorPositions("view-001", "ground", 99.9, [[5.0, 18.0]], [0.9], [0.1])))
+    ticks = []
+    original_tick = aggregator.tick
+    aggregator.tick = lambda now_s: ticks.append(original_tick(now_s))  # type: ignore[method-assign]
+    aggregator.run(topic, should_stop=lambda: len(ticks) >= 2)
+    assert aggregator.rejected == {"handler_error": 1}
+    assert aggregator.frames_published == 2
