@@ -24,6 +24,8 @@ RESTART_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 CAMERA_RECONNECT_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 # A loop that crashed on its input (the aggregator): restart quickly, a bad message is skipped.
 LOOP_RESTART_S = (0.5, 1.0, 2.0, 5.0)
+# A loop or process that ran this long without failing starts its backoff over at the shortest wait.
+HEALTHY_AFTER_S = 60.0
 
 
 @dataclass

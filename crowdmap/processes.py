@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,23 +19,43 @@ from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 from typing import Any
 
-from bus.backoff import RESTART_S, Backoff
+from bus.backoff import HEALTHY_AFTER_S, RESTART_S, Backoff
 from bus.embedded import QueueTopic
 
 log = logging.getLogger(__name__)
 
 
-def _child_setup(log_level: str) -> None:
+def _child_setup(log_level: str, stop: Event) -> None:
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
     # The parent owns shutdown: it sets the stop event, so Ctrl-C must not kill children mid-write.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent(stop)
+
+
+def watch_parent(stop: Event, poll_s: float = 1.0) -> None:
+    """Set ``stop`` when the parent process goes away (killed with SIGKILL, say) and this one is orphaned.
+
+    A parent that dies without stopping its children would leave cameras processing and
+    publishing with nobody reading; the orphan notices and stops every sibling through ``stop``.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not stop.is_set():
+            if os.getppid() != parent:
+                log.warning("the station process is gone; stopping")
+                stop.set()
+                return
+            time.sleep(poll_s)
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
 
 
 def edge_main(
     station_path: str, camera_id: str, topic: QueueTopic, stop: Event, options: dict[str, Any], log_level: str
 ) -> None:
     """Run one camera's edge worker until ``stop`` is set."""
-    _child_setup(log_level)
+    _child_setup(log_level, stop)
     from crowdmap.observers import make_observer_factory
     from crowdmap.station import load_station
     from crowdmap.tiers.edge import build_worker
@@ -51,7 +73,7 @@ def aggregator_main(
     station_path: str, inbox: QueueTopic, outbox: QueueTopic, stop: Event, options: dict[str, Any], log_level: str
 ) -> None:
     """Run the station's aggregator until ``stop`` is set."""
-    _child_setup(log_level)
+    _child_setup(log_level, stop)
     from crowdmap.station import load_station
     from crowdmap.wiring import build_aggregator
 
@@ -72,7 +94,7 @@ class Child:
     process: BaseProcess | None = None
     restarts: int = 0
     next_start_s: float = 0.0
-    backoff: Backoff = field(default_factory=lambda: Backoff(RESTART_S))
+    backoff: Backoff = field(default_factory=lambda: Backoff(RESTART_S, reset_after_s=HEALTHY_AFTER_S))
 
 
 @dataclass

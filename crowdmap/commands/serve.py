@@ -38,8 +38,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from bus.redis_link import connect, frames_stream
     from bus.redis_subscribers import RedisStreamSubscriber
-    from crowdmap.tiers.ops import FunctionCollector, counter, gauge, subscriber_metrics
-    from crowdmap.tiers.relay import FrameRelay, RelayGate, RelayLease, relay_lease_key
+    from crowdmap.tiers.ops import FunctionCollector
+    from crowdmap.tiers.relay import FrameRelay, RelayGate, RelayLease, relay_lease_key, relay_metrics
     from station import load_station_layout
     from webmap.app import create_app, hub_of, serve
     from webmap.settings import WebSettings
@@ -64,17 +64,7 @@ def run_serve(args: argparse.Namespace) -> int:
     relay = FrameRelay(hub, subscriber, gate)
     stopping = {"now": False}
 
-    def relay_metrics() -> list[Any]:
-        return [
-            *subscriber_metrics(subscriber, "serve"),
-            gauge("crowdmap_web_relay_leader", "1 while this web process relays bus frames to all", None,
-                  1.0 if lease.held() else 0.0),
-            counter("crowdmap_web_relay_emits", "Bus-driven emits sent by this process", None, gate.relayed),
-            counter("crowdmap_web_relay_suppressed", "Bus-driven emits left to the relay process", None,
-                    gate.suppressed),
-        ]  # fmt: skip
-
-    app.extensions["crowdmap_metrics"].registry.register(FunctionCollector(relay_metrics))
+    app.extensions["crowdmap_metrics"].registry.register(FunctionCollector(lambda: relay_metrics(relay)))
 
     def shutdown() -> None:
         # Hand the relay over at once instead of after the lease runs out.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from bus.backoff import LOOP_RESTART_S, Backoff
+from bus.backoff import HEALTHY_AFTER_S, LOOP_RESTART_S, Backoff
 from bus.redis_link import DEFAULT_FRAMES_MAXLEN, frames_stream, positions_stream
 from bus.redis_publisher import RedisStreamPublisher
 from bus.redis_subscribers import RedisGroupSubscriber
@@ -216,7 +216,8 @@ def run_aggregate_process(
 
     ops = start_ops(registry, lambda: heartbeats_check([stepper.heartbeat]), ready)
     log.info("aggregator running (group %s, consumer %s)", GROUP, options.consumer)
-    backoff = Backoff(LOOP_RESTART_S)
+    # A crash after a healthy minute waits the shortest time again, not the longest of an old outage.
+    backoff = Backoff(LOOP_RESTART_S, reset_after_s=HEALTHY_AFTER_S)
     while not stop.is_set():
         try:
             aggregator.run(subscriber, stop.is_set)

@@ -23,8 +23,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from prometheus_client.core import Metric
+
 from bus.redis_link import REDIS_DOWN_ERRORS
 from bus.redis_subscribers import RedisStreamSubscriber
+from crowdmap.tiers.ops import counter, gauge, subscriber_metrics
 
 log = logging.getLogger(__name__)
 
@@ -187,3 +190,21 @@ class FrameRelay:
             except Exception:  # one bad message must never stop the web tier
                 self.errors += 1
                 log.exception("unexpected error while handling a frames-stream message; dropped")
+
+
+def relay_metrics(relay: FrameRelay) -> list[Metric]:
+    """What ``crowdmap serve`` adds to the web process's ``/metrics`` about its frames relay.
+
+    Messages the hub refuses are counted by the hub (``crowdmap_web_messages_rejected_total``);
+    these are the relay's own: its stream reader, the lease, and messages that failed in handling.
+    """
+    gate = relay.gate
+    return [
+        *subscriber_metrics(relay.subscriber, "serve"),
+        gauge("crowdmap_web_relay_leader", "1 while this web process relays bus frames to all", None,
+              1.0 if gate.lease.held() else 0.0),
+        counter("crowdmap_web_relay_emits", "Bus-driven emits sent by this process", None, gate.relayed),
+        counter("crowdmap_web_relay_suppressed", "Bus-driven emits left to the relay process", None, gate.suppressed),
+        counter("crowdmap_web_relay_errors", "Frames-stream messages that failed while being handled (dropped)",
+                None, relay.errors),
+    ]  # fmt: skip

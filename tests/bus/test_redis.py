@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from bus.backoff import Backoff
 from bus.redis_link import MESSAGE_FIELD, entry_age_s, frames_stream, positions_stream, redact_url
 from bus.redis_publisher import RedisStreamPublisher
 from bus.redis_subscribers import RedisGroupSubscriber, RedisStreamSubscriber
@@ -60,19 +59,6 @@ def test_stream_names_are_per_station():
 def test_urls_are_logged_without_passwords(url, expected):
     assert redact_url(url) == expected
     assert "hunter2" not in redact_url(url)
-
-
-@pytest.mark.parametrize(
-    ("failures", "expected_delay_s"),
-    [(1, 0.1), (2, 0.25), (3, 0.5), (6, 5.0), (20, 5.0)],
-)
-def test_backoff_grows_then_stays_at_its_longest_delay(failures, expected_delay_s):
-    backoff = Backoff()
-    delays = [backoff.failed(now_s=100.0) for _ in range(failures)]
-    assert delays[-1] == expected_delay_s
-    assert not backoff.ready(100.0) and backoff.ready(100.0 + expected_delay_s)
-    backoff.succeeded()
-    assert backoff.ready(100.0) and backoff.failed(100.0) == 0.1
 
 
 def test_entry_age_is_read_from_the_redis_stamp():

@@ -18,7 +18,7 @@ from bus.redis_link import frames_stream
 from bus.redis_publisher import RedisStreamPublisher
 from bus.redis_subscribers import RedisStreamSubscriber
 from crowdmap.station import load_station
-from crowdmap.tiers.relay import FrameRelay, RelayGate, RelayLease, relay_lease_key
+from crowdmap.tiers.relay import FrameRelay, RelayGate, RelayLease, relay_lease_key, relay_metrics
 from iconizer.stepper import Iconizer
 from webmap.hub import Hub
 from webmap.metrics import WebMetrics
@@ -118,3 +118,29 @@ def test_garbage_on_the_frames_stream_is_dropped_by_the_hub_and_never_emitted(cl
     assert public_rooms == 4, "station + one floor, JSON and compact"
     assert len(recorder.events) == gate.relayed == public_rooms + 1
     assert relay.errors == 0
+
+
+@dataclass
+class DownQueue:
+    """Stands where the Socket.IO server publishes to its Redis message queue, while that Redis is down."""
+
+    def emit(self, event: str, data: Any, namespace: str | None = None, to: str | None = None) -> None:
+        raise redis.ConnectionError("Error 111 connecting to 10.0.0.5:6379. Connection refused.")
+
+
+def metric_values(metrics) -> dict[str, float]:
+    return {sample.name: sample.value for family in metrics for sample in family.samples}
+
+
+def test_messages_that_fail_in_the_relay_are_counted_in_metrics_and_the_relay_goes_on(client, station_id):
+    hub, _, gate, relay = web_process(client, station_id, "web-1")
+    gate.inner = DownQueue()
+    assert gate.lease.renew()
+    assert relay.subscriber.receive(timeout_s=0.05) is None
+    for t_s in (1000.0, 1001.0):
+        client.xadd(frames_stream(station_id), {b"m": frame_bytes(station_id, t_s)})
+    run_until(relay, lambda: relay.errors >= 2)
+    values = metric_values(relay_metrics(relay))
+    assert values["crowdmap_web_relay_errors_total"] == 2
+    assert values["crowdmap_web_relay_leader"] == 1.0
+    assert hub.store.get(station_id)["timestamp"] == 1001.0  # REST still has the newest frame
