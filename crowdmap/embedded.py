@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,8 @@ from crowdmap.station import Station
 from crowdmap.webproc import web_main
 
 log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 @dataclass(frozen=True)
@@ -92,14 +96,20 @@ def run_embedded(station: Station, options: EmbeddedOptions) -> int:
     print(f"crowdmap: station {station.id}{label} with {len(station.layout.cameras)} cameras", flush=True)
     print(f"crowdmap: public map at http://{options.host}:{options.port}/", flush=True)
     deadline = None if options.duration_s is None else time.monotonic() + options.duration_s
+    # SIGTERM (systemd, docker stop, kill) and SIGINT (Ctrl-C) both stop every child: without a
+    # handler SIGTERM ends this process at once and leaves the children running.
+    asked = threading.Event()
+    previous = {signum: signal.signal(signum, lambda *_: asked.set()) for signum in STOP_SIGNALS}
     supervisor.start()
     try:
-        while deadline is None or time.monotonic() < deadline:
+        while not asked.is_set() and (deadline is None or time.monotonic() < deadline):
             supervisor.poll()
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        print("crowdmap: stopping", flush=True)
+            asked.wait(0.2)
+        if asked.is_set():
+            print("crowdmap: stopping", flush=True)
     finally:
         supervisor.stop(timeout_s=10.0)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     log.info("station %s stopped (pid %d)", station.id, os.getpid())
     return 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import signal
 import threading
 import time
@@ -37,12 +36,16 @@ def watch_parent(stop: Event, poll_s: float = 1.0) -> None:
 
     A parent that dies without stopping its children would leave cameras processing and
     publishing with nobody reading; the orphan notices and stops every sibling through ``stop``.
+    The parent is watched through the pipe multiprocessing keeps to it, so a parent that died
+    before this child got here counts too.
     """
-    parent = os.getppid()
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
 
     def watch() -> None:
         while not stop.is_set():
-            if os.getppid() != parent:
+            if not parent.is_alive():
                 log.warning("the station process is gone; stopping")
                 stop.set()
                 return

@@ -26,6 +26,9 @@ def web_main(
     monkey.patch_all()
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from crowdmap.processes import watch_parent
+
+    watch_parent(stop)
 
     from station import load_layout
     from webmap.app import create_app, hub_of, serve
