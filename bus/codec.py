@@ -143,8 +143,15 @@ def _dumps(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
+# Positions leave the edge at decimetre precision: the fusion's smallest expected error is the
+# body's own 0.15 m (iconizer.fusion.DEFAULT_BODY_SIGMA_M, added to every report), and rounding to
+# 0.1 m adds a uniform error of 0.1 / sqrt(12) = 0.029 m per axis, 2 % of that sigma in quadrature.
+# Finer digits would only describe a person more precisely than the map ever needs (PRIVACY.md P2).
+POSITION_DECIMALS = 1
+
+
 def encode_positions(station_id: str, positions: FloorPositions) -> bytes:
-    """Serialise one camera's floor positions for the bus (millimetre precision)."""
+    """Serialise one camera's floor positions for the bus (decimetre precision, see ``POSITION_DECIMALS``)."""
     return _dumps(
         {
             "type": "positions",
@@ -153,7 +160,7 @@ def encode_positions(station_id: str, positions: FloorPositions) -> bytes:
             "camera": positions.camera_id,
             "floor": positions.floor_id,
             "t": positions.timestamp,
-            "xy_m": _round(positions.xy_m, 3),
+            "xy_m": _round(positions.xy_m, POSITION_DECIMALS),
             "confidence": _round(positions.confidence, 3),
             "sigma_m": _round(positions.sigma_m, 3),
         }

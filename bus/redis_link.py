@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 
 MESSAGE_FIELD = b"m"
 DEFAULT_POSITIONS_MAXLEN = 5000
+# Raw positions are worth seconds: the iconizer drops them after its stale_after_s anyway. The
+# positions stream keeps them no longer than this, and vanishes this long after its last append.
+DEFAULT_POSITIONS_RETENTION_S = 5.0
+MAX_RETENTION_S = 60.0
 DEFAULT_FRAMES_MAXLEN = 120
 DEFAULT_BUFFER_MESSAGES = 256
 DEFAULT_MAX_AGE_S = 30.0
@@ -119,3 +123,57 @@ class LinkState:
         self.connected = False
         self.errors += 1
         self.last_error = f"{type(error).__name__}: {str(error)[:120]}"
+
+
+def persistence_warnings(client: Any) -> list[str]:
+    """What Redis keeps on disk, as warnings: raw positions must never reach a snapshot (PRIVACY.md P3).
+
+    Reads ``CONFIG GET save`` / ``appendonly``; where the account may not read the configuration
+    (an ACL role without ``+config|get``), falls back to ``INFO persistence`` (AOF on, or a
+    snapshot written since Redis started), and says what it could not check.
+
+    Returns:
+        One line per finding; empty when Redis keeps nothing on disk.
+    """
+    warnings = []
+    try:
+        save = client.config_get("save").get("save", "")
+        appendonly = client.config_get("appendonly").get("appendonly", "no")
+    except redis.ResponseError:
+        return _persistence_from_info(client)
+    if str(save).strip():
+        warnings.append(f'Redis writes RDB snapshots (save {str(save).strip()!r}): set save ""')
+    if str(appendonly).strip().lower() == "yes":
+        warnings.append("Redis writes an append-only file (appendonly yes): set appendonly no")
+    return warnings
+
+
+def _persistence_from_info(client: Any) -> list[str]:
+    try:
+        info = client.info("persistence")
+    except redis.ResponseError:
+        return ["could not check Redis persistence (no permission for CONFIG GET or INFO): make sure save \"\" "
+                "and appendonly no"]  # fmt: skip
+    warnings = []
+    if int(info.get("aof_enabled", 0)):
+        warnings.append("Redis writes an append-only file (aof_enabled): set appendonly no")
+    if int(info.get("rdb_saves", 0)):
+        warnings.append('Redis has written RDB snapshots since it started: set save ""')
+    if not warnings:
+        warnings.append('could not read Redis\'s save points (no permission for CONFIG GET): make sure save ""')
+    return warnings
+
+
+def warn_if_persistent(url: str, role: str) -> list[str]:
+    """Log, loudly, every way the Redis at ``url`` keeps data on disk; returns the warnings."""
+    client = connect(url)
+    try:
+        warnings = persistence_warnings(client)
+    except REDIS_DOWN_ERRORS:
+        warnings = ["could not check Redis persistence: Redis is not reachable now"]
+    finally:
+        client.close()
+    for warning in warnings:
+        log.warning("PRIVACY: %s keeps raw positions in Redis for seconds only, never on disk; %s "
+                    "(docs/DEPLOYMENT.md, Redis)", role, warning)  # fmt: skip
+    return warnings

@@ -12,12 +12,11 @@ import threading
 import time
 from collections import deque
 
-import redis
-
 from bus.backoff import Backoff
 from bus.redis_link import (
     DEFAULT_BUFFER_MESSAGES,
     DEFAULT_MAX_AGE_S,
+    MAX_RETENTION_S,
     MESSAGE_FIELD,
     REDIS_DOWN_ERRORS,
     ClientFactory,
@@ -35,6 +34,9 @@ class RedisStreamPublisher:
         url: Redis URL.
         stream: Stream key, e.g. :func:`positions_stream`.
         maxlen: Approximate length the stream is trimmed to on every append.
+        retention_s: When set, entries older than this are trimmed on every append (by Redis's own
+            clock) and the whole stream expires this long after the last append, so what a stopped
+            producer left behind is gone within ``retention_s`` (raw positions, PRIVACY.md P3).
         buffer_messages: Messages kept while Redis is away; the oldest is dropped beyond this.
         max_age_s: A buffered message older than this is dropped instead of sent late.
         client_factory: Builds the Redis client from ``url`` (tests inject a wrapper).
@@ -46,6 +48,7 @@ class RedisStreamPublisher:
         stream: str,
         *,
         maxlen: int,
+        retention_s: float | None = None,
         buffer_messages: int = DEFAULT_BUFFER_MESSAGES,
         max_age_s: float = DEFAULT_MAX_AGE_S,
         client_factory: ClientFactory = connect,
@@ -56,13 +59,20 @@ class RedisStreamPublisher:
                 "maxlen and buffer_messages must be >= 1 and max_age_s > 0, "
                 f"got {maxlen}, {buffer_messages}, {max_age_s}"
             )
+        if retention_s is not None and not 0 < retention_s <= MAX_RETENTION_S:
+            raise ValueError(f"retention_s must lie in (0, {MAX_RETENTION_S}] seconds, got {retention_s}")
         self.stream = stream
         self.maxlen = maxlen
+        self.retention_s = retention_s
         self.buffer_messages = buffer_messages
         self.max_age_s = max_age_s
         self.link = LinkState()
         self.sent = 0
         self.dropped = 0
+        self.refused = 0
+        # Redis's clock, as read from the id of our last append, and our monotonic clock then.
+        self._redis_ms: int | None = None
+        self._redis_seen_s = 0.0
         self._client = client_factory(url)
         self._backoff = backoff or Backoff()
         self._pending: deque[tuple[float, bytes]] = deque()
@@ -148,10 +158,7 @@ class RedisStreamPublisher:
                     self._cond.notify_all()
                 continue
             try:
-                pipe = self._client.pipeline(transaction=False)
-                for raw in batch:
-                    pipe.xadd(self.stream, {MESSAGE_FIELD: raw}, maxlen=self.maxlen, approximate=True)
-                pipe.execute()
+                self._append(batch)
             except REDIS_DOWN_ERRORS as error:
                 self.link.down(error)
                 delay = self._backoff.failed(time.monotonic())
@@ -166,11 +173,14 @@ class RedisStreamPublisher:
                     self._in_flight = 0
                     self._cond.notify_all()
                 continue
-            except redis.ResponseError:
-                # Redis refused the command itself (e.g. out of memory): drop the batch, go on.
-                log.exception("redis refused %d messages for %s; dropping them", len(batch), self.stream)
+            except Exception as error:  # the sending thread must outlive any refusal
+                # Redis refused the commands (out of memory, no permission) or something unforeseen
+                # failed: drop the batch, count it, keep the thread alive for the next one.
+                log.error("redis refused %d messages for %s (%s: %s); dropped", len(batch), self.stream,
+                          type(error).__name__, str(error)[:120])  # fmt: skip
                 with self._cond:
                     self.dropped += len(batch)
+                    self.refused += len(batch)
                     self._in_flight = 0
                     self._cond.notify_all()
                 continue
@@ -180,3 +190,34 @@ class RedisStreamPublisher:
                 self.sent += len(batch)
                 self._in_flight = 0
                 self._cond.notify_all()
+
+    def _append(self, batch: list[bytes]) -> None:
+        """One round trip: append the batch, then bound the stream by length and, if set, by age."""
+        pipe = self._client.pipeline(transaction=False)
+        if self.retention_s is None:
+            for raw in batch:
+                pipe.xadd(self.stream, {MESSAGE_FIELD: raw}, maxlen=self.maxlen, approximate=True)
+        else:
+            retention_ms = int(self.retention_s * 1000)
+            oldest = self._redis_now_ms()
+            for raw in batch:
+                # Exact MINID trimming: approximate trimming keeps whole nodes of 100 entries, which
+                # at a few messages a second would be minutes of positions.
+                minid = None if oldest is None else f"{max(0, oldest - retention_ms)}-0"
+                pipe.xadd(self.stream, {MESSAGE_FIELD: raw}, minid=minid, approximate=False)
+            pipe.xtrim(self.stream, maxlen=self.maxlen, approximate=True)
+            pipe.pexpire(self.stream, retention_ms)
+        replies = pipe.execute()
+        if self.retention_s is not None:
+            self._redis_ms = int(bytes(replies[len(batch) - 1]).split(b"-", 1)[0])
+            self._redis_seen_s = time.monotonic()
+
+    def _redis_now_ms(self) -> int | None:
+        """Redis's clock now, estimated from our last append's entry id; None before the first.
+
+        Trimming by the edge's own wall clock would trim everything (clock ahead) or nothing
+        (clock behind); entry ids carry Redis's time, and elapsed time is measured locally.
+        """
+        if self._redis_ms is None:
+            return None
+        return self._redis_ms + int((time.monotonic() - self._redis_seen_s) * 1000)

@@ -32,6 +32,7 @@ class _StreamReader:
         self.link = LinkState()
         self.received = 0
         self.malformed = 0
+        self.expired = 0
         self.last_lag_s = 0.0
         self._client = client_factory(url)
         self._backoff = backoff or Backoff()
@@ -42,6 +43,10 @@ class _StreamReader:
         now = time.time()
         out = []
         for entry_id, fields in entries:
+            if fields is None:
+                # A pending entry trimmed away by age before it was acknowledged: nothing to read.
+                self.expired += 1
+                continue
             if not _well_formed(fields):
                 self.malformed += 1
                 log.warning("skipped a stream entry on %s without exactly one %r field", self.stream, MESSAGE_FIELD)

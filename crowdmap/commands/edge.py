@@ -15,7 +15,12 @@ from __future__ import annotations
 
 import argparse
 
-from bus.redis_link import DEFAULT_BUFFER_MESSAGES, DEFAULT_POSITIONS_MAXLEN
+from bus.redis_link import (
+    DEFAULT_BUFFER_MESSAGES,
+    DEFAULT_POSITIONS_MAXLEN,
+    DEFAULT_POSITIONS_RETENTION_S,
+    MAX_RETENTION_S,
+)
 from crowdmap.commands._scaleout import (
     add_log_format_option,
     add_ops_options,
@@ -32,6 +37,8 @@ def run_edge(args: argparse.Namespace) -> int:
     from crowdmap.station import load_station
     from crowdmap.tiers.edge_process import EdgeOptions, run_edge_process
 
+    if not 0 < args.retention_s <= MAX_RETENTION_S:
+        raise SystemExit(f"crowdmap: --retention-s must lie in (0, {MAX_RETENTION_S:g}], got {args.retention_s}")
     station = load_station(args.station)
     setup_logging(args, "edge", station.id)
     camera_ids = [args.camera] if args.camera else [c.strip() for c in args.cameras.split(",") if c.strip()]
@@ -41,6 +48,7 @@ def run_edge(args: argparse.Namespace) -> int:
         observer={"video": args.video, "backend": args.backend, "seed": args.sim_seed},
         sim_epoch_s=args.sim_epoch,
         maxlen=args.maxlen,
+        retention_s=args.retention_s,
         buffer_messages=args.buffer,
     )
     return run_edge_process(station, camera_ids, options, stop_on_signals(), ops_starter(args))
@@ -67,6 +75,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--maxlen", type=int, default=DEFAULT_POSITIONS_MAXLEN, help="approximate length of the positions stream"
     )
+    parser.add_argument(
+        "--retention-s", type=float, default=DEFAULT_POSITIONS_RETENTION_S,
+        help=f"raw positions older than this leave Redis, and the stream expires this long after the last "
+        f"one (0-{MAX_RETENTION_S:g} s; default {DEFAULT_POSITIONS_RETENTION_S:g})",
+    )  # fmt: skip
     parser.add_argument(
         "--buffer", type=int, default=DEFAULT_BUFFER_MESSAGES,
         help="messages kept while Redis is away before the oldest are dropped",

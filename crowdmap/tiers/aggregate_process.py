@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from bus.backoff import HEALTHY_AFTER_S, LOOP_RESTART_S, Backoff
-from bus.redis_link import DEFAULT_FRAMES_MAXLEN, frames_stream, positions_stream
+from bus.redis_link import DEFAULT_FRAMES_MAXLEN, frames_stream, positions_stream, warn_if_persistent
 from bus.redis_publisher import RedisStreamPublisher
 from bus.redis_subscribers import RedisGroupSubscriber
 from crowdmap.station import Station
@@ -185,6 +185,7 @@ def run_aggregate_process(
     """Run the aggregator until ``stop`` is set; a failing loop is restarted with backoff."""
     from crowdmap.wiring import build_aggregator
 
+    warn_if_persistent(options.redis_url, "the aggregator")
     publisher = RedisStreamPublisher(options.redis_url, frames_stream(station.id), maxlen=options.frames_maxlen)
     subscriber = RedisGroupSubscriber(
         options.redis_url, positions_stream(station.id), group=GROUP, consumer=options.consumer

@@ -27,9 +27,11 @@ from bus.embedded import Publisher
 from bus.redis_link import (
     DEFAULT_BUFFER_MESSAGES,
     DEFAULT_POSITIONS_MAXLEN,
+    DEFAULT_POSITIONS_RETENTION_S,
     REDIS_DOWN_ERRORS,
     connect,
     positions_stream,
+    warn_if_persistent,
 )
 from bus.redis_publisher import RedisStreamPublisher
 from crowdmap.station import Station
@@ -217,6 +219,7 @@ class EdgeOptions:
             ``backend``, ``seed``); ``epoch_s`` is filled in for simulated cameras.
         sim_epoch_s: Start of the simulation, unix seconds; None shares one through Redis.
         maxlen: Approximate length of the positions stream.
+        retention_s: Positions older than this leave the stream; it expires this long after the last one.
         buffer_messages: Messages kept while Redis is away.
     """
 
@@ -224,6 +227,7 @@ class EdgeOptions:
     observer: dict[str, Any] = field(default_factory=dict)
     sim_epoch_s: float | None = None
     maxlen: int = DEFAULT_POSITIONS_MAXLEN
+    retention_s: float = DEFAULT_POSITIONS_RETENTION_S
     buffer_messages: int = DEFAULT_BUFFER_MESSAGES
 
 
@@ -241,9 +245,14 @@ def run_edge_process(
             epoch if epoch is not None else shared_sim_epoch(options.redis_url, station.id, time.time())
         )
     factory = make_observer_factory(observer_options)
+    warn_if_persistent(options.redis_url, "the edge")
 
     publisher = RedisStreamPublisher(
-        options.redis_url, positions_stream(station.id), maxlen=options.maxlen, buffer_messages=options.buffer_messages
+        options.redis_url,
+        positions_stream(station.id),
+        maxlen=options.maxlen,
+        retention_s=options.retention_s,
+        buffer_messages=options.buffer_messages,
     )
     runners = [
         CameraRunner(station.layout, camera.id, station.calibrations[camera.id], publisher, factory, stop)

@@ -132,6 +132,12 @@ def publisher_metrics(publisher: Any, role: str) -> list[Metric]:
             labels,
             publisher.dropped,
         ),
+        counter(
+            "crowdmap_bus_refused",
+            "Messages Redis refused (out of memory, no permission): dropped, the publisher goes on",
+            labels,
+            publisher.refused,
+        ),
         gauge("crowdmap_bus_buffered", "Messages waiting for Redis", labels, publisher.buffered),
         *link_metrics(publisher.link, labels),
     ]
@@ -147,6 +153,12 @@ def subscriber_metrics(subscriber: Any, role: str) -> list[Metric]:
             "Stream entries that were not crowdmap messages (skipped, never forwarded)",
             labels,
             subscriber.malformed,
+        ),
+        counter(
+            "crowdmap_bus_expired_entries",
+            "Entries trimmed away by age before this reader acknowledged them (raw positions retention)",
+            labels,
+            subscriber.expired,
         ),
         gauge(
             "crowdmap_bus_lag_seconds",

@@ -298,7 +298,7 @@ def test_positions_arrays_are_bounded(key: str) -> None:
 
 
 def test_positions_round_trip() -> None:
-    positions = FloorPositions("cam-1", "concourse", 12.5, [[1.0, 2.0], [3.25, 4.5]], [0.9, 0.8], [0.1, 0.2])
+    positions = FloorPositions("cam-1", "concourse", 12.5, [[1.0, 2.0], [3.2, 4.5]], [0.9, 0.8], [0.1, 0.2])
     message = decode_message(encode_positions("demo", positions))
     assert isinstance(message, PositionsMessage)
     assert message.station_id == "demo" and message.positions.camera_id == "cam-1"
@@ -339,7 +339,7 @@ def test_the_encoders_write_the_documented_wire_format() -> None:
     positions = FloorPositions("cam-1", "f", 12.5, [[1.23456, 2.0]], [0.87654], [0.123456])
     assert encode_positions("demo", positions) == (
         b'{"type":"positions","v":1,"station":"demo","camera":"cam-1","floor":"f","t":12.5,'
-        b'"xy_m":[[1.235,2.0]],"confidence":[0.877],"sigma_m":[0.123]}'
+        b'"xy_m":[[1.2,2.0]],"confidence":[0.877],"sigma_m":[0.123]}'
     )
     status = CameraStatus("cam-1", 5.0, "stalled", fps=12.3456, last_frame_age_s=3.14159, error="e")
     assert encode_camera_status("demo", status) == (
@@ -352,6 +352,13 @@ def test_the_encoders_write_the_documented_wire_format() -> None:
         b'"dots":[[1.23,5.68,1.0]],"zones":[{"id":"z","count":1,"density_per_m2":0.123,"level":2,'
         b'"los":"D","stale":false}]}]}'
     )
+
+
+def test_a_reader_of_the_positions_stream_learns_positions_to_the_decimetre_only() -> None:
+    positions = FloorPositions("cam-1", "f", 1.0, [[12.34567, 7.891], [0.049, 3.05]], [0.9, 0.9], [0.2, 0.2])
+    message = decode_message(encode_positions("demo", positions))
+    assert message.positions.xy_m.tolist() == [[12.3, 7.9], [0.0, 3.0]]
+    assert np.abs(message.positions.xy_m - positions.xy_m).max() <= 0.05 + 1e-9
 
 
 def test_a_refusal_names_the_rule_not_the_payload() -> None:

@@ -31,10 +31,12 @@ class LocalRedis:
     Args:
         workdir: Folder for the server's log file.
         port: Port to bind; a free one when 0.
+        extra_args: More ``redis-server`` options, e.g. ``("--save", "1 1")`` to turn snapshots on.
     """
 
     workdir: Path
     port: int = 0
+    extra_args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -67,6 +69,7 @@ class LocalRedis:
                 "--appendonly", "no",
                 "--dir", str(self.workdir),
                 "--logfile", str(self.workdir / f"redis-{self.port}.log"),
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
