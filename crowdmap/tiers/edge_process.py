@@ -14,12 +14,13 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
 
 from bus.backoff import RESTART_S, Backoff
 from bus.codec import encode_camera_status
@@ -57,6 +58,38 @@ MAX_LOOP_SILENCE_S = 30.0
 SIM_EPOCH_TTL_S = 6 * 3600
 
 
+# The detector time per frame in /metrics is the mean over this many of the camera's last frames.
+DETECTOR_TIMING_FRAMES = 20
+
+
+@dataclass
+class DetectorTiming:
+    """How long a camera takes to turn its newest frame into detections: the detector's pass.
+
+    The camera's runner keeps one across worker rebuilds, so the totals only grow (a Prometheus
+    summary's count and sum); the recent mean is what an operator compares with the frame budget.
+
+    Attributes:
+        frames: Frames that gave detections.
+        seconds_total: Wall time those frames took, seconds.
+    """
+
+    frames: int = 0
+    seconds_total: float = 0.0
+    _recent_s: deque[float] = field(default_factory=lambda: deque(maxlen=DETECTOR_TIMING_FRAMES))
+
+    def add(self, seconds: float) -> None:
+        """Record one frame's time."""
+        self.frames += 1
+        self.seconds_total += seconds
+        self._recent_s.append(seconds)
+
+    def seconds_per_frame(self) -> float | None:
+        """Mean time of the recent frames, or None before the first."""
+        recent = list(self._recent_s)
+        return sum(recent) / len(recent) if recent else None
+
+
 @dataclass
 class ProbedObserver:
     """An observer that also tells ``/healthz`` and ``/metrics`` how its camera is doing."""
@@ -64,11 +97,21 @@ class ProbedObserver:
     inner: Any
     heartbeat: Heartbeat
     last_status: CameraStatus | None = None
+    timing: DetectorTiming = field(default_factory=DetectorTiming)
+    clock: Callable[[], float] = time.perf_counter
 
     def observe(self, now_s: float) -> Detections | None:
-        """The inner observer's detections; beats the camera loop's heartbeat."""
+        """The inner observer's detections, timed; beats the camera loop's heartbeat.
+
+        For a real camera the time is the detector's: taking the newest frame from the source's
+        reader thread is a hand-over, not a wait.
+        """
         self.heartbeat.beat()
-        return self.inner.observe(now_s)
+        began = self.clock()
+        detections = self.inner.observe(now_s)
+        if detections is not None:
+            self.timing.add(self.clock() - began)
+        return detections
 
     def status(self, now_s: float) -> CameraStatus:
         """The inner observer's status, remembered for the metrics."""
@@ -96,13 +139,16 @@ class CameraRunner:
     positions_before: int = 0
     probe: ProbedObserver | None = None
     worker: Any = None
+    timing: DetectorTiming = field(default_factory=DetectorTiming)
 
     def __post_init__(self) -> None:
         self.heartbeat = Heartbeat(f"camera {self.camera_id}", MAX_LOOP_SILENCE_S)
         self.thread = threading.Thread(target=self.run, name=f"camera {self.camera_id}", daemon=True)
 
     def _probed_factory(self, layout: StationLayout, camera: Camera, calib: Calibration) -> ProbedObserver:
-        self.probe = ProbedObserver(self.observer_factory(layout, camera, calib), self.heartbeat, self.last_status())
+        self.probe = ProbedObserver(
+            self.observer_factory(layout, camera, calib), self.heartbeat, self.last_status(), timing=self.timing
+        )
         return self.probe
 
     def last_status(self) -> CameraStatus | None:
@@ -176,6 +222,13 @@ def edge_metrics(runners: Iterable[CameraRunner]) -> list[Metric]:
         status = runner.last_status()
         for name in CAMERA_STATES:
             state.add_metric([runner.camera_id, name], 1.0 if status is not None and status.state == name else 0.0)
+    detector = SummaryMetricFamily(
+        "crowdmap_edge_detector_seconds", "Time from a camera's newest frame to its detections (count: frames)",
+        labels=["camera"],
+    )  # fmt: skip
+    for runner in runners:
+        detector.add_metric([runner.camera_id], count_value=runner.timing.frames, sum_value=runner.timing.seconds_total)
+    recent = [(runner.camera_id, runner.timing.seconds_per_frame()) for runner in runners]
     statuses = [(runner.camera_id, runner.last_status()) for runner in runners]
     known = [(camera, status) for camera, status in statuses if status is not None]
     return [
@@ -183,6 +236,14 @@ def edge_metrics(runners: Iterable[CameraRunner]) -> list[Metric]:
         positions,
         restarts,
         state,
+        detector,
+        labelled(GaugeMetricFamily, "crowdmap_edge_detector_seconds_per_frame",
+                 f"Mean detector time of the camera's last {DETECTOR_TIMING_FRAMES} frames; above "
+                 "crowdmap_edge_camera_frame_budget_seconds the camera cannot keep up", ["camera"],
+                 [([camera], seconds) for camera, seconds in recent if seconds is not None]),
+        labelled(GaugeMetricFamily, "crowdmap_edge_camera_frame_budget_seconds",
+                 "Time one frame may take at the camera's target_fps (1 / target_fps)", ["camera"],
+                 [([runner.camera_id], 1.0 / runner.layout.camera(runner.camera_id).target_fps) for runner in runners]),
         labelled(GaugeMetricFamily, "crowdmap_edge_camera_fps", "Frames per second the camera delivers", ["camera"],
                  [([camera], status.fps) for camera, status in known]),
         labelled(GaugeMetricFamily, "crowdmap_edge_camera_last_frame_age_seconds", "Seconds since the last good frame",

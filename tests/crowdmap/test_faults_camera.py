@@ -127,6 +127,10 @@ def test_an_edge_rides_out_a_stalled_corrupt_and_resized_camera_stream(local_red
 
     try:
         wait(lambda: reports.seen("live") and edge.metric("crowdmap_edge_frames_total") >= 5, "a live camera")
+        # The operator sees how long the camera's detector takes per frame, next to its frame budget.
+        assert edge.metric("crowdmap_edge_detector_seconds_count", camera=CAMERA) >= 5
+        assert edge.metric("crowdmap_edge_detector_seconds_per_frame", camera=CAMERA) > 0
+        assert edge.metric("crowdmap_edge_camera_frame_budget_seconds", camera=CAMERA) == pytest.approx(0.1)
 
         # 1. The stream stalls: connected, but no new frame.
         mark = len(reports.statuses)
