@@ -43,7 +43,11 @@ def web_main(
 
         history = StoreHistorySource(open_store(options["history_url"]), timezone=layout.station.timezone)
     settings = replace(WebSettings.from_env(), host=host, port=port, data_dir=Path(options["data_dir"]))
-    app, socketio = create_app(settings, layouts=[layout], history=history)
+    # Calibration errors and camera coverage are fitted in a child process that may load OpenCV.
+    from crowdmap.station_check import check_in_subprocess
+
+    check = check_in_subprocess(station_path)
+    app, socketio = create_app(settings, layouts=[layout], history=history, checks=[check] if check else None)
     hub = hub_of(app)
     socketio.start_background_task(hub.pump, frames.queue, stop, sleep=socketio.sleep)
 

@@ -23,10 +23,12 @@ from accounts.users import UserStore
 from station import StationLayout
 from webmap.acks import RedisAckStore
 from webmap.backpressure import BoundedManager, BoundedRedisManager
+from webmap.checks import StationCheck, checks_by_station
 from webmap.history import HistorySource
 from webmap.hub import OPERATOR_NAMESPACE, PUBLIC_NAMESPACE, STAFF_NAMESPACE, Hub
 from webmap.metrics import WebMetrics
 from webmap.namespaces import OperatorNamespace, PublicNamespace, StaffNamespace
+from webmap.plan import plan_document
 from webmap.settings import WebSettings
 from webmap.store import LatestFrameStore, MemoryLatestStore, RedisLatestStore
 from webmap.views import public, staff
@@ -75,6 +77,7 @@ def create_app(
     history: HistorySource | None = None,
     metrics: WebMetrics | None = None,
     clock: Callable[[], float] = time.time,
+    checks: Sequence[StationCheck] | None = None,
 ) -> tuple[Flask, SocketIO]:
     """Build the web application for the given stations.
 
@@ -88,6 +91,9 @@ def create_app(
         history: Per-zone aggregates for trends, the usual day and CSV export; optional.
         metrics: Prometheus metrics; a fresh registry by default.
         clock: Wall clock, unix seconds.
+        checks: Each station's camera check (``crowdmap.station_check``, fitted outside this
+            process): the operator page's calibration errors and the map's uncovered floor.
+            Optional; without one the map draws no "not covered" area.
 
     Returns:
         ``(app, socketio)``. The hub that receives bus messages is ``app.extensions["crowdmap_hub"]``.
@@ -100,6 +106,10 @@ def create_app(
         raise ValueError("create_app needs at least one station layout, got none")
     for layout in layouts:
         check_notice(layout)
+    station_checks = checks_by_station(checks)
+    unknown = sorted(set(station_checks) - {layout.station.id for layout in layouts})
+    if unknown:
+        raise ValueError(f"checks given for stations that are not served: {unknown}")
     settings = settings.with_secret()
     metrics = metrics or WebMetrics()
     users = users or UserStore(settings.users_db)
@@ -158,6 +168,11 @@ def create_app(
         crowdmap_metrics=metrics,
         crowdmap_history=history,
         crowdmap_clock=clock,
+        crowdmap_checks=station_checks,
+        # Built once: the plan never changes while the process runs (label anchors, uncovered floor).
+        crowdmap_plans={
+            layout.station.id: plan_document(layout, station_checks.get(layout.station.id)) for layout in layouts
+        },
     )
     app.register_blueprint(public.blueprint)
     app.register_blueprint(staff.blueprint)

@@ -88,12 +88,22 @@ def trend_row(aggregate: dict[str, Any], zone_id: str) -> dict[str, Any]:
 
 def usual_density(source: HistorySource | None, station_id: str, zone_id: str, at_s: float) -> float | None:
     """The usual density to compare against, or ``None`` without a store or enough past weeks."""
+    return usual_and_weeks(source, station_id, zone_id, at_s)[0]
+
+
+def usual_and_weeks(
+    source: HistorySource | None, station_id: str, zone_id: str, at_s: float
+) -> tuple[float | None, int]:
+    """The usual density (``None`` below ``MIN_USUAL_WEEKS``) and how many past weeks it rests on."""
     if source is None:
-        return None
+        return None, 0
     usual = source.usual(station_id, zone_id, at_s)
-    if usual is None or usual.weeks < MIN_USUAL_WEEKS:
-        return None
-    return round(float(usual.density_per_m2), 3)
+    if usual is None:
+        return None, 0
+    weeks = int(usual.weeks)
+    if weeks < MIN_USUAL_WEEKS:
+        return None, weeks
+    return round(float(usual.density_per_m2), 3), weeks
 
 
 def busier_from(usual_density_per_m2: float | None) -> float | None:

@@ -127,7 +127,16 @@ SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["id", "name", "size_m", "walkable_m", "obstacles_m", "features", "zones"],
+                    "required": [
+                        "id",
+                        "name",
+                        "size_m",
+                        "walkable_m",
+                        "obstacles_m",
+                        "features",
+                        "zones",
+                        "uncovered_m",
+                    ],
                     "additionalProperties": False,
                     "properties": {
                         "id": _ID,
@@ -135,6 +144,13 @@ SCHEMAS: dict[str, Any] = {
                         "size_m": _POINT,
                         "walkable_m": {"type": "array", "items": _POLYGON},
                         "obstacles_m": {"type": "array", "items": _POLYGON},
+                        "uncovered_m": {
+                            "type": ["array", "null"],
+                            "description": "Walkable floor no camera sees (null: unknown). Polygons, each a "
+                            "list of rings (exterior first, then holes), each ring [x_m, y_m] points. Floor "
+                            "geometry only: the union over all cameras, no camera ids.",
+                            "items": {"type": "array", "minItems": 1, "items": _POLYGON},
+                        },
                         "features": {
                             "type": "array",
                             "items": {
@@ -152,13 +168,18 @@ SCHEMAS: dict[str, Any] = {
                             "type": "array",
                             "items": {
                                 "type": "object",
-                                "required": ["id", "name", "kind", "polygon_m"],
+                                "required": ["id", "name", "kind", "polygon_m", "label_m"],
                                 "additionalProperties": False,
                                 "properties": {
                                     "id": _ID,
                                     "name": _TEXT,
                                     "kind": {"enum": ["walkway", "queuing"]},
                                     "polygon_m": _POLYGON,
+                                    "label_m": {
+                                        **_POINT,
+                                        "description": "Where the zone's label goes: the middle of its largest "
+                                        "free area (pole of inaccessibility), inside the zone.",
+                                    },
                                 },
                             },
                         },
@@ -203,19 +224,29 @@ SCHEMAS: dict[str, Any] = {
     },
     "Usual": {
         "type": "object",
-        "required": ["station", "timestamp", "zones"],
+        "required": ["station", "timestamp", "min_weeks", "zones"],
         "additionalProperties": False,
         "properties": {
             "station": _ID,
             "timestamp": {"type": "number"},
+            "min_weeks": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Past weeks of history a usual value needs; below it the values are null.",
+            },
             "zones": {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["id", "usual_density_per_m2", "busier_from_per_m2"],
+                    "required": ["id", "usual_density_per_m2", "busier_from_per_m2", "usual_weeks"],
                     "additionalProperties": False,
                     "properties": {
                         "id": _ID,
+                        "usual_weeks": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "Past weeks with history at this weekday and time of day.",
+                        },
                         "usual_density_per_m2": {"type": ["number", "null"]},
                         "busier_from_per_m2": {
                             "type": ["number", "null"],

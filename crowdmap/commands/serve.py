@@ -38,9 +38,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from bus.redis_link import connect, frames_stream
     from bus.redis_subscribers import RedisStreamSubscriber
+    from crowdmap.station_check import check_in_subprocess
     from crowdmap.tiers.ops import FunctionCollector
     from crowdmap.tiers.relay import FrameRelay, RelayGate, RelayLease, relay_lease_key, relay_metrics
-    from station import load_station_layout
+    from station import load_station_layout, resolve_station_path
     from webmap.app import create_app, hub_of, serve
     from webmap.settings import WebSettings
 
@@ -53,7 +54,9 @@ def run_serve(args: argparse.Namespace) -> int:
         from history.store import open_store
 
         history = StoreHistorySource(open_store(args.history), timezone=layout.station.timezone)
-    app, sio = create_app(settings, layouts=[layout], history=history)
+    # Calibration errors and camera coverage are fitted in a child process that may load OpenCV.
+    check = check_in_subprocess(resolve_station_path(args.station))
+    app, sio = create_app(settings, layouts=[layout], history=history, checks=[check] if check else None)
     hub = hub_of(app)
 
     holder = f"{socket.gethostname()}:{os.getpid()}:{args.port}"

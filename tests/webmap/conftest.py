@@ -133,19 +133,26 @@ def free_port() -> int:
 class LiveServer:
     """``tests/webmap/live_server.py`` in a subprocess; ``send`` injects one bus message."""
 
-    def __init__(self, port: int, data_dir: Path) -> None:
+    def __init__(self, port: int, data_dir: Path, history_url: str | None = None) -> None:
         self.port = port
         self.data_dir = data_dir
+        self.history_url = history_url
         self.url = f"http://localhost:{port}"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "webmap" / "live_server.py"), str(self.port), str(self.data_dir)],
+            [
+                sys.executable,
+                str(ROOT / "tests" / "webmap" / "live_server.py"),
+                str(self.port),
+                str(self.data_dir),
+                *([self.history_url] if self.history_url else []),
+            ],
             cwd=ROOT,
             stdin=subprocess.PIPE,
         )
-        for _ in range(200):  # bounded wait for the port to answer
+        for _ in range(600):  # bounded wait for the port to answer (the camera checks run first)
             if self.process.poll() is not None:
                 raise RuntimeError(f"live server exited with {self.process.returncode}")
             try:
@@ -164,6 +171,74 @@ class LiveServer:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_STAFF_PASSWORD = "browser staff pw"
+BROWSER_OPERATOR_PASSWORD = "browser operator pw"
+# Zones of the demo station with weeks of quiet history at this time of day (the others have none).
+USUAL_ZONES = {"concourse-west": 0.05}
+USUAL_WEEKS = 3
+
+
+def write_usual_history(url: str, layout: StationLayout, zones: dict[str, float], weeks: int, now_s: float) -> None:
+    """Past weeks of quiet minutes around this weekday and time, so those zones have a usual value."""
+    from history.aggregate import ZoneMinute
+    from history.store import open_store
+    from iconizer.types import CrowdingLevel
+
+    store = open_store(url)
+    minutes = []
+    for week in range(1, weeks + 1):
+        centre = int(now_s - week * 7 * 86400) // 60 * 60
+        for offset in range(-60 * 60, 60 * 60 + 1, 60):
+            for zone_id, density in zones.items():
+                minutes.append(
+                    ZoneMinute(layout.station.id, zone_id, centre + offset, 2.0, 3, density, density * 1.5,
+                               CrowdingLevel(0), "A", 60, 0)
+                )  # fmt: skip
+    store.write(minutes)
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def browser_data_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("web-data")
+    users = UserStore(folder / "users.sqlite3", hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    users.add("sam", BROWSER_STAFF_PASSWORD, "staff")
+    users.add("ola", BROWSER_OPERATOR_PASSWORD, "operator")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def browser_history_url(tmp_path_factory, demo_layout) -> str:
+    url = str(tmp_path_factory.mktemp("history") / "history.sqlite3")
+    write_usual_history(url, demo_layout, USUAL_ZONES, USUAL_WEEKS, time.time())
+    return url
+
+
+@pytest.fixture(scope="session")
+def live_server(browser_data_dir, browser_history_url):
+    """One real gevent server for the browser tests: every bundled station, a history store."""
+    live = LiveServer(free_port(), browser_data_dir, browser_history_url)
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium through Playwright, headless (skips where either is missing)."""
+    if not CHROMIUM.exists():
+        pytest.skip("browser tests need Debian's chromium (scripts/install.sh --dev installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")
@@ -185,4 +260,7 @@ def wm():
         OPERATOR_PASSWORD=OPERATOR_PASSWORD,
         LiveServer=LiveServer,
         free_port=free_port,
+        BROWSER_STAFF_PASSWORD=BROWSER_STAFF_PASSWORD,
+        BROWSER_OPERATOR_PASSWORD=BROWSER_OPERATOR_PASSWORD,
+        USUAL_ZONES=USUAL_ZONES,
     )

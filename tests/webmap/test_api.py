@@ -171,6 +171,46 @@ def test_history_endpoints_serve_aggregates_from_the_store(tmp_path, settings, d
     by_zone = {z["id"]: (z["usual_density_per_m2"], z["busier_from_per_m2"]) for z in usual["zones"]}
     assert by_zone["concourse-west"] == (pytest.approx(0.2), pytest.approx(0.3)), "0.2 + 0.1 beats 1.3 x 0.2"
     assert by_zone["platform-east"] == (None, None)
+    # How much history each value rests on, and how much it needs: the map says "not enough yet".
+    assert usual["min_weeks"] == 2
+    weeks = {z["id"]: z["usual_weeks"] for z in usual["zones"]}
+    assert weeks["concourse-west"] == 3 and weeks["platform-east"] == 0
+
+
+def test_plan_places_labels_in_their_zones_and_marks_uncovered_floor(settings, demo_layout, users, spec):
+    from shapely.geometry import Point, Polygon
+
+    from webmap.checks import CameraCheck, StationCheck
+
+    # The cameras see only the western half of the concourse, and nothing of the platform.
+    check_ = StationCheck(
+        "demo-station",
+        1.0,
+        (CameraCheck("concourse-west", "concourse", "point_pairs", 6, 0.1, 0.2, 0.3, 0.5, 1200.0, None),),
+        {"concourse": [[[[0, 0], [40, 0], [40, 30], [0, 30]]]]},
+    )
+    app, _ = create_app(settings, layouts=[demo_layout], users=users, checks=[check_])
+    path = "/api/v1/stations/{station_id}/plan"
+    plan = check(spec, app.test_client().get("/api/v1/stations/demo-station/plan"), path)
+    for floor in plan["floors"]:
+        for zone in floor["zones"]:
+            assert Polygon(zone["polygon_m"]).contains(Point(zone["label_m"])), zone["id"]
+    concourse, platform = plan["floors"]
+    uncovered = sum(Polygon(rings[0], rings[1:]).area for rings in concourse["uncovered_m"])
+    east_half = Polygon([(40, 0), (80, 0), (80, 30), (40, 30)])
+    walkable_east = demo_layout.floor("concourse").walkable.intersection(east_half)
+    assert uncovered == pytest.approx(walkable_east.area, rel=1e-3)
+    assert sum(Polygon(r[0], r[1:]).area for r in platform["uncovered_m"]) == pytest.approx(
+        demo_layout.floor("platform").walkable.area, rel=1e-3
+    )
+    # Floor geometry only: no camera id anywhere in the public plan.
+    assert "concourse-west" not in str(concourse["uncovered_m"])
+    # Without a check, nothing is known: null, not "all covered".
+    app, _ = create_app(settings, layouts=[demo_layout], users=users)
+    plan = check(spec, app.test_client().get("/api/v1/stations/demo-station/plan"), path)
+    assert [floor["uncovered_m"] for floor in plan["floors"]] == [None, None]
+    with pytest.raises(ValueError, match="not served"):
+        create_app(settings, layouts=[demo_layout], users=users, checks=[check_, StationCheck("x", 1.0, ())])
 
 
 def test_healthz_and_metrics(web, wm, demo_layout):

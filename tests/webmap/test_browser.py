@@ -10,48 +10,31 @@ import time
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from accounts.users import UserStore
 from iconizer.types import CameraStatus
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 STAFF_PASSWORD = "browser staff pw"
 WAIT_MS = 15_000
 
-if not CHROMIUM.exists():
-    pytest.skip("browser tests need Debian's chromium (scripts/install.sh --dev installs it)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
+
+@pytest.fixture
+def data_dir(browser_data_dir) -> Path:
+    return browser_data_dir
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("web-data")
-    UserStore(folder / "users.sqlite3", hasher=PasswordHasher()).add("sam", STAFF_PASSWORD, "staff")
-    return folder
+@pytest.fixture
+def server(live_server):
+    return live_server
 
 
-@pytest.fixture(scope="module")
-def server(data_dir, wm):
-    live = wm.LiveServer(wm.free_port(), data_dir)
-    live.start()
-    yield live
-    live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+@pytest.fixture
+def browser(chromium):
+    return chromium
 
 
 @pytest.fixture
@@ -212,9 +195,21 @@ def test_connection_lost_and_restored(data_dir, page, wm, demo_layout):
     try:
         page.goto(f"{live.url}/?station=demo-station&lang=en")
         page.wait_for_function("() => window.crowdmap && window.crowdmap.socket.connected", timeout=WAIT_MS)
+        live.send(
+            wm.frames_message(
+                demo_layout,
+                [wm.make_frame(demo_layout, "concourse", dots=[[2.0, 2.0]], timestamp=time.time())],
+                timestamp=time.time(),
+            )
+        )
+        page.wait_for_function("() => document.querySelector('#updated').dateTime !== ''", timeout=WAIT_MS)
+        last_update = page.text_content("#updated")
         live.stop()
         page.wait_for_selector("#connection.lost", timeout=WAIT_MS)
         assert "Connection lost" in page.text_content("#connection")
+        # The time of the last frame stays shown, with a note that nothing newer is coming.
+        assert page.text_content("#updated") == last_update
+        assert "not updating" in page.text_content("#updated-note")
         shot(page, "public-map-connection-lost")
         live.start()
         page.wait_for_selector("#connection.restored", timeout=WAIT_MS)

@@ -62,6 +62,9 @@ def test_map_page_has_tabs_for_each_floor_and_a_list_view(web, demo_layout):
     app, _, _ = web
     html = app.test_client().get("/?station=demo-station&lang=en").get_data(as_text=True)
     assert html.count('role="tab"') == len(demo_layout.floors)
-    assert 'id="zone-table"' in html
+    # A list per floor, inside the floor's tab panel: it follows the floor shown.
+    for floor in demo_layout.floors:
+        panel = html.split(f'id="panel-{floor.id}"')[1].split("</section>")[0]
+        assert f'id="zones-{floor.id}"' in panel
     assert 'aria-live="polite"' in html and 'role="status"' in html
     assert "/static/vendor/socket.io.min.js" in html

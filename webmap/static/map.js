@@ -2,7 +2,6 @@
 // `crowding` frame from the Socket.IO namespace /public (the real socket.io-client from npm).
 "use strict";
 (function () {
-  const SVG = "http://www.w3.org/2000/svg";
   const app = document.getElementById("app");
   if (!app) return;
   const station = app.dataset.station;
@@ -12,140 +11,71 @@
   let plan = null;
   let latest = null; // last payload received
   let receivedAt = 0; // local time it arrived (ms): staleness must not trust the client's clock vs the server's
+  let connection = "live"; // "live" or "lost"
   // Zone id -> density from which it reads "busier than usual" (the server decides the rule;
   // null without enough history).
   let busierFrom = {};
-  const zoneInfo = {}; // zone id -> {name, floor}
-
-  function el(tag, attrs, parent) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
-    if (parent) parent.appendChild(node);
-    return node;
-  }
-
-  function points(poly) {
-    return poly.map((p) => `${p[0]},${p[1]}`).join(" ");
-  }
-
-  // Area centroid of a simple polygon, for the zone label.
-  function centroid(poly) {
-    let a = 0, cx = 0, cy = 0;
-    for (let i = 0; i < poly.length; i++) {
-      const [x0, y0] = poly[i];
-      const [x1, y1] = poly[(i + 1) % poly.length];
-      const f = x0 * y1 - x1 * y0;
-      a += f; cx += (x0 + x1) * f; cy += (y0 + y1) * f;
-    }
-    if (Math.abs(a) < 1e-9) return poly[0];
-    return [cx / (3 * a), cy / (3 * a)];
-  }
-
-  // Shrink each zone label until it fits its zone's width (measured on the floor that is shown:
-  // hidden floors have no layout, so they are measured when their tab opens).
-  function fitLabels(svg, labels, textM) {
-    svg.fitLabels = () => {
-      for (const [label, poly] of labels) {
-        const xs = poly.map((p) => p[0]);
-        const width = 0.92 * (Math.max(...xs) - Math.min(...xs));
-        let size = textM;
-        label.setAttribute("font-size", size);
-        label.querySelector(".zone-level").setAttribute("dy", size * 1.2);
-        let box = label.getBBox();
-        if (box.width > width && box.width > 0) {
-          size = Math.max(textM * 0.45, (size * width) / box.width);
-          label.setAttribute("font-size", size);
-          label.querySelector(".zone-level").setAttribute("dy", size * 1.2);
-        }
-      }
-    };
-    if (!svg.closest("[hidden]")) svg.fitLabels();
-  }
+  const views = {}; // floor id -> CrowdmapPlan.FloorView
+  const numbers = {}; // zone id -> its number on its floor (badges and list rows)
 
   function drawPlan() {
     for (const floor of plan.floors) {
+      floor.zones.forEach((z, i) => { numbers[z.id] = i + 1; });
       const svg = document.getElementById(`plan-${floor.id}`);
-      const [w, h] = floor.size_m;
-      svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
-      const unit = Math.max(w, h) / 60; // line widths scale with the plan, in metres
-      const textM = w / 75; // about 15 px on a desktop-wide map; labels are shrunk to fit below
-      const labels = [];
-      el("rect", { x: 0, y: 0, width: w, height: h, class: "ground" }, svg);
-      for (const poly of floor.walkable_m) el("polygon", { points: points(poly), class: "walkable" }, svg);
-      for (const poly of floor.obstacles_m) el("polygon", { points: points(poly), class: "obstacle" }, svg);
-      for (const f of floor.features) {
-        el("polygon", { points: points(f.polygon_m), class: `feature feature-${f.kind}` }, svg);
-        if (f.label) {
-          const [x, y] = centroid(f.polygon_m);
-          const text = el("text", { x, y, class: "feature-label", "font-size": textM * 0.85 }, svg);
-          text.textContent = f.label[lang];
-        }
-      }
-      const zones = el("g", { class: "zones", "stroke-width": unit * 0.15 }, svg);
-      // Drawn in three layers: zone colours, then the dots, then the zone labels on top, so a
-      // crowd never hides the words that say how crowded it is.
-      const dotR = Math.min(0.6, Math.max(0.25, Math.max(w, h) / 160));
-      el("g", { class: "dots", id: `dots-${floor.id}`, "data-r": dotR, "stroke-width": dotR * 0.35 }, svg);
-      const labelLayer = el("g", { class: "zone-labels" }, svg);
-      for (const z of floor.zones) {
-        zoneInfo[z.id] = { name: z.name[lang], floor: floor.id, floorName: floor.name[lang] };
-        const g = el("g", { class: "zone stale", id: `zone-${z.id}`, "data-zone": z.id }, zones);
-        el("polygon", { points: points(z.polygon_m), class: "zone-area" }, g);
-        const [x, y] = centroid(z.polygon_m);
-        const label = el("text", { x, y, class: "zone-label", id: `label-${z.id}`, "font-size": textM }, labelLayer);
-        const name = el("tspan", { x, dy: 0, class: "zone-name" }, label);
-        name.textContent = z.name[lang];
-        const word = el("tspan", { x, dy: textM * 1.2, class: "zone-level" }, label);
-        word.textContent = T.noData;
-        labels.push([label, z.polygon_m]);
-      }
-      fitLabels(svg, labels, textM);
+      views[floor.id] = new window.CrowdmapPlan.FloorView(svg, floor, { lang, T, numbers, tall: true });
+      buildTable(floor);
     }
     buildLegend();
-    buildTable();
+    for (const view of Object.values(views)) view.relayout();
+  }
+
+  function legendItem(list, swatch, word) {
+    const li = document.createElement("li");
+    li.innerHTML = swatch;
+    li.append(word);
+    list.appendChild(li);
+    return li;
   }
 
   function buildLegend() {
     const list = document.getElementById("legend-list");
-    T.levels.forEach((word, level) => {
-      const li = document.createElement("li");
-      li.innerHTML = `<span class="swatch level-${level}" aria-hidden="true"></span>`;
-      li.append(word);
-      list.appendChild(li);
-    });
-    const stale = document.createElement("li");
-    stale.innerHTML = '<span class="swatch stale" aria-hidden="true"></span>';
-    stale.append(T.noData);
-    list.appendChild(stale);
-    for (const [cls, word] of [["moving", T.moving], ["stopped", T.stopped]]) {
-      const li = document.createElement("li");
-      li.innerHTML = `<svg class="dot-sample" viewBox="0 0 10 10" aria-hidden="true"><circle cx="5" cy="5" r="3.2" class="dot ${cls}"/></svg>`;
-      li.append(word);
-      list.appendChild(li);
+    T.levels.forEach((word, level) => legendItem(list, `<span class="swatch level-${level}" aria-hidden="true"></span>`, word));
+    legendItem(list, '<span class="swatch stale" aria-hidden="true"></span>', T.noData);
+    if (plan.floors.some((f) => f.uncovered_m && f.uncovered_m.length)) {
+      legendItem(list, '<span class="swatch uncovered" aria-hidden="true"></span>', T.notCovered).id = "legend-uncovered";
     }
+    for (const [cls, word] of [["moving", T.moving], ["stopped", T.stopped]]) {
+      legendItem(list, `<svg class="dot-sample" viewBox="0 0 10 10" aria-hidden="true"><circle cx="5" cy="5" r="3.2" class="dot ${cls}"/></svg>`, word);
+    }
+    legendItem(list, '<span class="busier-sample" aria-hidden="true">▲</span>', T.busier);
   }
 
-  function buildTable() {
-    document.getElementById("col-zone").textContent = T.zone;
-    document.getElementById("col-floor").textContent = T.floor;
-    document.getElementById("col-level").textContent = T.level;
-    const body = document.querySelector("#zone-table tbody");
-    for (const floor of plan.floors) {
-      for (const z of floor.zones) {
-        const tr = document.createElement("tr");
-        tr.id = `row-${z.id}`;
-        tr.dataset.zone = z.id;
-        const th = document.createElement("th");
-        th.scope = "row";
-        th.textContent = z.name[lang];
-        const tdFloor = document.createElement("td");
-        tdFloor.textContent = floor.name[lang];
-        const tdLevel = document.createElement("td");
-        tdLevel.className = "level-cell";
-        tdLevel.textContent = T.noData;
-        tr.append(th, tdFloor, tdLevel);
-        body.appendChild(tr);
-      }
+  function buildTable(floor) {
+    const table = document.getElementById(`zones-${floor.id}`);
+    table.querySelector(".col-number").textContent = T.number;
+    table.querySelector(".col-zone").textContent = T.zone;
+    table.querySelector(".col-level").textContent = T.level;
+    const body = table.querySelector("tbody");
+    for (const z of floor.zones) {
+      const tr = document.createElement("tr");
+      tr.id = `row-${z.id}`;
+      tr.dataset.zone = z.id;
+      const number = document.createElement("td");
+      number.className = "number-cell";
+      number.textContent = String(numbers[z.id]);
+      const th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = z.name[lang];
+      const tdLevel = document.createElement("td");
+      tdLevel.className = "level-cell stale";
+      const word = document.createElement("span");
+      word.className = "level-word";
+      word.textContent = T.noData;
+      const busier = document.createElement("span");
+      busier.className = "busier-note";
+      tdLevel.append(word, busier);
+      tr.append(number, th, tdLevel);
+      body.appendChild(tr);
     }
   }
 
@@ -156,46 +86,44 @@
   function render(payload) {
     if (!plan || !payload || payload.station !== station) return;
     for (const floor of payload.floors) {
-      const dots = document.getElementById(`dots-${floor.floor}`);
-      if (!dots) continue;
-      const r = dots.getAttribute("data-r");
-      const fragment = document.createDocumentFragment();
-      for (const [x, y, moving] of floor.dots) {
-        const c = document.createElementNS(SVG, "circle");
-        c.setAttribute("cx", x);
-        c.setAttribute("cy", y);
-        c.setAttribute("r", r);
-        c.setAttribute("class", moving ? "dot moving" : "dot stopped");
-        fragment.appendChild(c);
-      }
-      dots.replaceChildren(fragment);
-      const svg = document.getElementById(`plan-${floor.floor}`);
-      const title = svg.querySelector("title");
+      const view = views[floor.floor];
+      if (!view) continue;
+      view.update(floor, busierFrom);
+      const title = document.querySelector(`#plan-${floor.floor} > title`);
       title.textContent = T.mapOf(zoneFloorName(floor.floor), floor.dots.length);
       for (const zone of floor.zones) {
-        const g = document.getElementById(`zone-${zone.id}`);
-        if (!g) continue;
-        g.setAttribute("class", zone.stale ? "zone stale" : `zone level-${zone.level}`);
-        document.querySelector(`#label-${zone.id} .zone-level`).textContent = levelWord(zone);
         const row = document.getElementById(`row-${zone.id}`);
-        if (row) {
-          const cell = row.querySelector(".level-cell");
-          let text = levelWord(zone);
-          const from = busierFrom[zone.id];
-          if (!zone.stale && from !== null && from !== undefined && zone.density_per_m2 >= from) {
-            text += ` (${T.busier})`;
-          }
-          cell.textContent = text;
-          cell.className = zone.stale ? "level-cell stale" : `level-cell level-${zone.level}`;
-        }
+        if (!row) continue;
+        const cell = row.querySelector(".level-cell");
+        cell.querySelector(".level-word").textContent = levelWord(zone);
+        cell.querySelector(".busier-note").textContent = view.isBusier(zone.id) ? ` ▲ ${T.busier}` : "";
+        cell.className = zone.stale ? "level-cell stale" : `level-cell level-${zone.level}`;
       }
     }
+    showUpdated();
+  }
+
+  // The time of the last frame received stays shown whatever happens after it; a note says
+  // when no newer one is coming (connection lost, or the feed stopped).
+  function showUpdated() {
     const updated = document.getElementById("updated");
-    if (payload.timestamp) {
-      const when = new Date(payload.timestamp * 1000);
+    const note = document.getElementById("updated-note");
+    if (latest && latest.timestamp) {
+      const when = new Date(latest.timestamp * 1000);
       updated.dateTime = when.toISOString();
       updated.textContent = when.toLocaleTimeString(lang === "ja" ? "ja-JP" : "en-GB");
     }
+    let text = "";
+    if (connection === "lost") text = T.notLive;
+    else if (latest && Date.now() - receivedAt > plan.stale_after_s * 1000) text = T.noNewData;
+    note.textContent = text ? ` (${text})` : "";
+  }
+
+  function showHistoryState(usual) {
+    const box = document.getElementById("history-state");
+    const enough = usual.zones.some((z) => z.busier_from_per_m2 !== null);
+    box.hidden = enough;
+    if (!enough) box.textContent = T.notEnoughHistory(usual.min_weeks);
   }
 
   function zoneFloorName(floorId) {
@@ -217,6 +145,7 @@
   function watchStaleness() {
     if (!latest || !plan) return;
     if (Date.now() - receivedAt > plan.stale_after_s * 1000) render(staleCopy(latest));
+    else showUpdated();
   }
 
   // Dots arrive packed on the socket ("encoding": "compact-1", see webmap/payload.py) and as
@@ -257,8 +186,9 @@
         t.tabIndex = on ? 0 : -1;
         const panel = document.getElementById(t.getAttribute("aria-controls"));
         panel.hidden = !on;
-        const svg = panel.querySelector("svg.plan");
-        if (on && svg && svg.fitLabels) svg.fitLabels();
+        const view = views[t.dataset.floor];
+        if (on && view) view.relayout();
+        if (!on && view) view.select(null);
       }
     }
     tabs.forEach((tab, i) => {
@@ -299,6 +229,7 @@
     try {
       const u = await (await fetch(`${base}/usual`)).json();
       for (const z of u.zones) busierFrom[z.id] = z.busier_from_per_m2;
+      showHistoryState(u);
     } catch (e) { busierFrom = {}; }
     const first = await (await fetch(`${base}/crowding`)).json();
     if (first.timestamp !== null) receive(first);
@@ -307,21 +238,26 @@
     const socket = io("/public", { transports: ["websocket", "polling"], tryAllTransports: true });
     let wasConnected = false;
     let lost = false;
+    const setLost = (isLost) => {
+      lost = isLost;
+      connection = isLost ? "lost" : "live";
+      showUpdated();
+    };
     socket.on("connect", () => {
       socket.emit("join", { station: station, encoding: "compact" });
       if (lost) connectionNotice(T.restored, false);
       wasConnected = true;
-      lost = false;
+      setLost(false);
     });
     socket.on("disconnect", () => {
-      if (wasConnected) { lost = true; connectionNotice(T.lost, true); }
+      if (wasConnected) { setLost(true); connectionNotice(T.lost, true); }
     });
     socket.on("connect_error", () => {
-      if (wasConnected && !lost) { lost = true; connectionNotice(T.lost, true); }
+      if (wasConnected && !lost) { setLost(true); connectionNotice(T.lost, true); }
     });
     socket.on("crowding", receive);
     setInterval(watchStaleness, 1000);
-    window.crowdmap = { socket: socket, latest: () => latest };
+    window.crowdmap = { socket: socket, latest: () => latest, views: views };
   }
 
   document.addEventListener("DOMContentLoaded", start);

@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
 from station import StationLayout
-from webmap.history import busier_from, minute_row, trend_row, usual_density
+from webmap.history import MIN_USUAL_WEEKS, busier_from, minute_row, trend_row, usual_and_weeks
 from webmap.hub import Hub
 from webmap.i18n import LANG_COOKIE, LANGUAGES, TEXTS, choose_language
 from webmap.openapi import openapi_document
@@ -137,36 +137,8 @@ def crowding(station_id: str) -> Response:
 @blueprint.get("/api/v1/stations/<station_id>/plan")
 def plan(station_id: str) -> ResponseReturnValue:
     """The station's geometry for drawing the map: floors, walkable areas, features and zones, in metres."""
-    layout = _layout(station_id)
-    out = {
-        "station": layout.station.id,
-        "name": _text(layout.station.name),
-        "simulated": layout.station.simulated,
-        "frame_interval_s": layout.publishing.frame_interval_s,
-        "stale_after_s": layout.publishing.stale_after_s,
-        "floors": [
-            {
-                "id": f.id,
-                "name": _text(f.name),
-                "size_m": list(f.size_m),
-                "walkable_m": [[list(p) for p in poly] for poly in f.walkable_m],
-                "obstacles_m": [[list(p) for p in poly] for poly in f.obstacles_m],
-                "features": [
-                    {
-                        "kind": feature.kind,
-                        "label": None if feature.label is None else _text(feature.label),
-                        "polygon_m": [list(p) for p in feature.polygon_m],
-                    }
-                    for feature in f.features
-                ],
-                "zones": [
-                    {"id": z.id, "name": _text(z.name), "kind": z.kind, "polygon_m": [list(p) for p in z.polygon_m]}
-                    for z in layout.zones_on(f.id)
-                ],
-            }
-            for f in layout.floors
-        ],
-    }
+    _layout(station_id)
+    out = current_app.extensions["crowdmap_plans"][station_id]
     response = _cached(jsonify(out), 300)
     response.add_etag()
     return response.make_conditional(request)
@@ -212,11 +184,17 @@ def usual(station_id: str) -> Response:
     source = current_app.extensions["crowdmap_history"]
     zones = []
     for zone_id in _zone_ids(layout):
-        usual_per_m2 = usual_density(source, station_id, zone_id, now)
+        usual_per_m2, weeks = usual_and_weeks(source, station_id, zone_id, now)
         zones.append(
-            {"id": zone_id, "usual_density_per_m2": usual_per_m2, "busier_from_per_m2": busier_from(usual_per_m2)}
+            {
+                "id": zone_id,
+                "usual_density_per_m2": usual_per_m2,
+                "busier_from_per_m2": busier_from(usual_per_m2),
+                "usual_weeks": weeks,
+            }
         )
-    return _cached(jsonify({"station": station_id, "timestamp": round(now, 3), "zones": zones}), 60)
+    body = {"station": station_id, "timestamp": round(now, 3), "min_weeks": MIN_USUAL_WEEKS, "zones": zones}
+    return _cached(jsonify(body), 60)
 
 
 @blueprint.get("/api/v1/openapi.json")

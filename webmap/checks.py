@@ -1,0 +1,192 @@
+"""What the web tier knows of a station's cameras without fitting them: a layout check's result.
+
+Fitting a calibration needs OpenCV, which the publishing tier never loads (PRIVACY.md P1,
+tests/test_architecture.py). The runtime fits the cameras elsewhere (``crowdmap.station_check``,
+in its own process) and hands the web tier this plain result:
+
+- per camera, its calibration kind and errors, for the operator's home page (login required);
+- per floor, the floor area the cameras see together, as polygons in metres. The public map
+  draws the walkable floor outside it as "not covered": floor geometry only, the union over all
+  cameras, with no camera id, position or view (PRIVACY.md P1, P2).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Ring = list[list[float]]
+# Floor id -> polygons, each ``[exterior, hole, ...]``, each ring a list of ``[x_m, y_m]``.
+Coverage = Mapping[str, list[list[Ring]]]
+
+
+class CheckError(ValueError):
+    """A station check's JSON is malformed; the message names the field."""
+
+
+@dataclass(frozen=True)
+class CameraCheck:
+    """One camera's calibration as ``crowdmap layout check`` reports it.
+
+    Attributes:
+        camera_id: The camera.
+        floor_id: Its floor.
+        kind: ``point_pairs``, ``image_to_floor`` or ``camera_model``.
+        pairs: Point pairs in its file (0 for the other kinds).
+        rms_error_m: RMS residual of the fit, metres (None without pairs).
+        max_residual_m: Largest residual, metres.
+        loo_rms_error_m: RMS leave-one-out error, metres.
+        max_error_m: The camera's limit (``calibration.max_error_m``).
+        coverage_m2: Walkable floor it sees, square metres.
+        error: Why its calibration cannot be trusted, or None.
+    """
+
+    camera_id: str
+    floor_id: str
+    kind: str
+    pairs: int
+    rms_error_m: float | None
+    max_residual_m: float | None
+    loo_rms_error_m: float | None
+    max_error_m: float
+    coverage_m2: float | None
+    error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON)."""
+        return {
+            "camera": self.camera_id,
+            "floor": self.floor_id,
+            "kind": self.kind,
+            "pairs": self.pairs,
+            "rms_error_m": self.rms_error_m,
+            "max_residual_m": self.max_residual_m,
+            "loo_rms_error_m": self.loo_rms_error_m,
+            "max_error_m": self.max_error_m,
+            "coverage_m2": self.coverage_m2,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class StationCheck:
+    """The result of fitting every camera of one station.
+
+    Attributes:
+        station_id: The station.
+        checked_at: When, unix seconds.
+        cameras: One entry per camera of the layout.
+        covered_m: Floor id -> the area all its cameras see together (see module docstring).
+    """
+
+    station_id: str
+    checked_at: float
+    cameras: tuple[CameraCheck, ...]
+    covered_m: Coverage = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when every camera's calibration can be trusted."""
+        return all(camera.error is None for camera in self.cameras)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON), the inverse of :func:`check_from_dict`."""
+        return {
+            "station": self.station_id,
+            "checked_at": self.checked_at,
+            "cameras": [camera.to_dict() for camera in self.cameras],
+            "covered_m": {floor: polygons for floor, polygons in self.covered_m.items()},
+        }
+
+
+def _number(value: Any, where: str, *, optional: bool = False) -> float | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise CheckError(f"{where}: expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _text(value: Any, where: str, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise CheckError(f"{where}: expected text, got {type(value).__name__}")
+    return value
+
+
+def _point(value: Any, where: str) -> list[float]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise CheckError(f"{where}: a point must be [x_m, y_m], got {value!r}")
+    return [float(_number(value[0], where) or 0.0), float(_number(value[1], where) or 0.0)]
+
+
+def _polygons(value: Any, where: str) -> list[list[Ring]]:
+    if not isinstance(value, list):
+        raise CheckError(f"{where}: expected a list of polygons")
+    out = []
+    for i, rings in enumerate(value):
+        if not isinstance(rings, list) or not rings:
+            raise CheckError(f"{where}[{i}]: expected a list of rings")
+        checked = []
+        for k, ring in enumerate(rings):
+            if not isinstance(ring, list) or len(ring) < 3:
+                raise CheckError(f"{where}[{i}][{k}]: a ring needs 3 or more points")
+            checked.append([_point(point, f"{where}[{i}][{k}]") for point in ring])
+        out.append(checked)
+    return out
+
+
+def check_from_dict(data: Any) -> StationCheck:
+    """Read a station check from plain data (what ``python -m crowdmap.station_check`` prints).
+
+    Raises:
+        CheckError: naming the malformed field.
+    """
+    if not isinstance(data, dict):
+        raise CheckError(f"station check: expected a mapping, got {type(data).__name__}")
+    cameras = []
+    for i, row in enumerate(data.get("cameras") or []):
+        where = f"cameras[{i}]"
+        if not isinstance(row, dict):
+            raise CheckError(f"{where}: expected a mapping")
+        cameras.append(
+            CameraCheck(
+                camera_id=str(_text(row.get("camera"), f"{where}.camera")),
+                floor_id=str(_text(row.get("floor"), f"{where}.floor")),
+                kind=str(_text(row.get("kind"), f"{where}.kind")),
+                pairs=int(_number(row.get("pairs"), f"{where}.pairs") or 0),
+                rms_error_m=_number(row.get("rms_error_m"), f"{where}.rms_error_m", optional=True),
+                max_residual_m=_number(row.get("max_residual_m"), f"{where}.max_residual_m", optional=True),
+                loo_rms_error_m=_number(row.get("loo_rms_error_m"), f"{where}.loo_rms_error_m", optional=True),
+                max_error_m=float(_number(row.get("max_error_m"), f"{where}.max_error_m") or 0.0),
+                coverage_m2=_number(row.get("coverage_m2"), f"{where}.coverage_m2", optional=True),
+                error=_text(row.get("error"), f"{where}.error", optional=True),
+            )
+        )
+    covered = data.get("covered_m")
+    covered = {} if covered is None else covered
+    if not isinstance(covered, dict):
+        raise CheckError("covered_m: expected a mapping of floor id to polygons")
+    return StationCheck(
+        station_id=str(_text(data.get("station"), "station")),
+        checked_at=float(_number(data.get("checked_at"), "checked_at") or 0.0),
+        cameras=tuple(cameras),
+        covered_m={str(floor): _polygons(polygons, f"covered_m.{floor}") for floor, polygons in covered.items()},
+    )
+
+
+def checks_by_station(checks: Sequence[StationCheck] | None) -> dict[str, StationCheck]:
+    """Index checks by station id.
+
+    Raises:
+        ValueError: if a station is checked twice.
+    """
+    out: dict[str, StationCheck] = {}
+    for check in checks or ():
+        if check.station_id in out:
+            raise ValueError(f"station {check.station_id!r} checked twice")
+        out[check.station_id] = check
+    return out
