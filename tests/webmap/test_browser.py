@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from accounts.users import UserStore
 from iconizer.types import CameraStatus
 
 pytestmark = pytest.mark.browser
