@@ -78,11 +78,13 @@ def load_tfjs_graph(model_json: Path) -> Graph:
     )
 
 
-def _attr_ints(node: Node, key: str) -> list[int]:
+def attr_ints(node: Node, key: str) -> list[int]:
+    """An integer-list attribute of a TFJS node (strides, kernel sizes), empty when absent."""
     return [int(v) for v in node.attr.get(key, {}).get("list", {}).get("i", [])]
 
 
-def _attr_str(node: Node, key: str) -> str:
+def attr_str(node: Node, key: str) -> str:
+    """A string attribute of a TFJS node (base64 in the JSON), empty when absent."""
     import base64
 
     value = node.attr.get(key, {}).get("s", "")
@@ -113,26 +115,32 @@ class TfjsModule(torch.nn.Module):
             raise ValueError(f"graph uses unsupported ops {unknown}; supported: {sorted(SUPPORTED_OPS)}")
         self.graph = fold(graph) if fold_ops else graph
         self.consts = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in self.graph.consts.items()}
-        self._convs: dict[str, tuple[torch.Tensor, torch.Tensor | None, dict]] = {}
+        self.conv_params: dict[str, tuple[torch.Tensor, torch.Tensor | None, dict]] = {}
         for node in self.graph.nodes:
             if node.op == "FusedConv2d":
-                self._convs[node.name] = (
+                self.conv_params[node.name] = (
                     self.consts[node.attr["weight"]],
                     self.consts[node.attr["bias"]] if node.attr.get("bias") else None,
                     node.attr,
                 )
+
+    def set_input_size(self, inputs: dict[str, torch.Tensor]) -> None:
+        """Scale resize targets for these inputs before :meth:`run_node` runs ops one by one.
+
+        Resize targets are constants of the exported input size; a fully convolutional graph run on
+        another input size (a multiple of the largest stride) needs them scaled alike.
+        """
+        self._resize_scale = (1.0, 1.0)
+        for name, shape in self.graph.input_shapes.items():
+            if name in inputs and len(shape) == 4 and shape[-1] > 0 and shape[-2] > 0:
+                self._resize_scale = (inputs[name].shape[-2] / shape[-2], inputs[name].shape[-1] / shape[-1])
 
     @torch.inference_mode()
     def forward(self, **inputs: torch.Tensor) -> dict[str, torch.Tensor]:
         """Run the graph; keyword arguments are the placeholders by name; returns the outputs by name."""
         env: dict[str, torch.Tensor | list[torch.Tensor]] = dict(self.consts)
         env.update(inputs)
-        # Resize targets are constants of the exported input size; a fully convolutional graph run
-        # on a larger input (a multiple of the largest stride) needs them scaled alike.
-        self._resize_scale = (1.0, 1.0)
-        for name, shape in self.graph.input_shapes.items():
-            if name in inputs and len(shape) == 4 and shape[-1] > 0 and shape[-2] > 0:
-                self._resize_scale = (inputs[name].shape[-2] / shape[-2], inputs[name].shape[-1] / shape[-1])
+        self.set_input_size(inputs)
         remaining = consumer_counts(self.graph)
 
         def get(ref: str) -> torch.Tensor:
@@ -144,7 +152,7 @@ class TfjsModule(torch.nn.Module):
 
         for node in self.graph.nodes:
             args = [get(i) for i in node.inputs]
-            env[node.name] = self._run(node, args)
+            env[node.name] = self.run_node(node, args)
             for ref in node.inputs:  # free intermediates early: tiles arrive in batches
                 name = ref.split(":")[0]
                 remaining[name] -= 1
@@ -152,10 +160,11 @@ class TfjsModule(torch.nn.Module):
                     env.pop(name, None)
         return {name: get(name) for name in self.graph.outputs}
 
-    def _run(self, node: Node, args: list[torch.Tensor]) -> torch.Tensor | list[torch.Tensor]:
+    def run_node(self, node: Node, args: list[torch.Tensor]) -> torch.Tensor | list[torch.Tensor]:
+        """One node on its input values (after :meth:`set_input_size`); a list for multi-output ops."""
         op = node.op
         if op == "FusedConv2d":
-            weight, bias, attr = self._convs[node.name]
+            weight, bias, attr = self.conv_params[node.name]
             x = args[0]
             padding: int | tuple[int, int]
             if attr["pad_value"] != 0.0 and any(attr["pads"]):
@@ -174,12 +183,12 @@ class TfjsModule(torch.nn.Module):
             return _activate(y, attr["activation"], attr["alpha"])
         if op == "Conv2D":
             x, w = args
-            if _attr_str(node, "data_format") not in ("", "NHWC"):
+            if attr_str(node, "data_format") not in ("", "NHWC"):
                 raise ValueError(f"{node.name}: only NHWC Conv2D is supported")
-            if _attr_str(node, "padding") != "VALID":
+            if attr_str(node, "padding") != "VALID":
                 raise ValueError(f"{node.name}: only VALID padding is supported (pads are explicit ops)")
-            stride = _attr_ints(node, "strides")[1:3]
-            dilation = _attr_ints(node, "dilations")[1:3] or [1, 1]
+            stride = attr_ints(node, "strides")[1:3]
+            dilation = attr_ints(node, "dilations")[1:3] or [1, 1]
             groups = x.shape[3] // w.shape[2]
             y = F.conv2d(x.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), stride=stride, dilation=dilation, groups=groups)
             return y.permute(0, 2, 3, 1)
@@ -203,10 +212,10 @@ class TfjsModule(torch.nn.Module):
         if op == "ConcatV2":
             return torch.cat(args[:-1], dim=int(args[-1]))
         if op == "MaxPool":
-            if _attr_str(node, "padding") != "VALID" or _attr_str(node, "data_format") not in ("", "NHWC"):
+            if attr_str(node, "padding") != "VALID" or attr_str(node, "data_format") not in ("", "NHWC"):
                 raise ValueError(f"{node.name}: only NHWC VALID MaxPool is supported")
-            k = _attr_ints(node, "ksize")[1:3]
-            s = _attr_ints(node, "strides")[1:3]
+            k = attr_ints(node, "ksize")[1:3]
+            s = attr_ints(node, "strides")[1:3]
             return F.max_pool2d(args[0].permute(0, 3, 1, 2), k, s).permute(0, 2, 3, 1)
         if op == "ResizeBilinear":
             size = [round(int(v) * k) for v, k in zip(args[1].tolist(), self._resize_scale, strict=True)]
@@ -273,7 +282,7 @@ def fold(graph: Graph) -> Graph:
     for conv in graph.nodes:
         if conv.op != "Conv2D" or conv.inputs[1] not in consts or conv.name in removed:
             continue
-        if _attr_str(conv, "padding") != "VALID":
+        if attr_str(conv, "padding") != "VALID":
             continue
         pre = producers.get(conv.inputs[0])
         if pre is None or pre.op != "Transpose" or perm(pre) != [0, 2, 3, 1] or only_consumer(pre.name) is not conv:
@@ -328,7 +337,7 @@ def fold(graph: Graph) -> Graph:
             attr={
                 "weight": weight_name,
                 "bias": conv.name + "/folded_bias" if bias_name else "",
-                "stride": _attr_ints(conv, "strides")[1:3],
+                "stride": attr_ints(conv, "strides")[1:3],
                 "pads": pads,
                 "pad_value": pad_value,
                 "activation": activation,
