@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 BACKENDS = [
     "onnxruntime-nanodet",
     "nanodet-416sq",
+    "nanodet-fp32",
     "nanodet",
     "onnxruntime-pedssd",
     "ssdlite-ped",
@@ -51,24 +52,20 @@ class OnnxNanoDet:
     def __init__(self, threads: int) -> None:
         import onnxruntime as ort
 
-        from detector.backends.nanodet import NanoDetNetwork
-
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(MODELS / "nanodet.onnx"), options, providers=["CPUExecutionProvider"])
         self.names = [o.name for o in self.session.get_outputs()]
         self.input_px = 416
-        # Only its preprocessing is borrowed (square 416 input, as the graph was exported).
-        self.helper = NanoDetNetwork.__new__(NanoDetNetwork)
-        self.helper.normalization = "meanstd_bgr"
 
     def infer(self, crops):
-        from detector.backends.nanodet import decode
+        from detector.backends.nanodet import decode, preprocess_batch
 
         out = []
         for crop in crops:
-            x = self.helper.preprocess(crop, (416, 416))[None]
+            # The product's preprocessing (square 416 input, as the graph was exported).
+            x = np.ascontiguousarray(preprocess_batch([crop], (416, 416), "meanstd_bgr").numpy())
             raw = dict(
                 zip([n.split(":")[0] for n in self.names], self.session.run(self.names, {"input_1:0": x}), strict=True)
             )
@@ -123,8 +120,10 @@ def build(name: str, threads: int):
         return TiledDetector(network=OnnxNanoDet(threads), name=name, score_threshold=0.5)
     if name == "onnxruntime-pedssd":
         return TiledDetector(network=OnnxPedSsd(threads), name=name, score_threshold=0.4)
-    if name == "nanodet-416sq":  # the same 416x416 input as the ONNX baseline
-        return create_detector("nanodet", keep_aspect=False)
+    if name == "nanodet-416sq":  # the same 416x416 input and float32 numbers as the ONNX baseline
+        return create_detector("nanodet", keep_aspect=False, precision="fp32")
+    if name == "nanodet-fp32":  # the default input in float32 ("auto" picks bf16 where the CPU has it)
+        return create_detector("nanodet", precision="fp32")
     if name.startswith("torchvision-"):
         return create_detector(name, weights=None)  # no internet here: random weights, timing only
     return create_detector(name)

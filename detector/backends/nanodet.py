@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 import torch
 
+from detector.graphs.engine import GraphEngine
+from detector.graphs.lower import lower_tfjs
 from detector.graphs.tfjs import TfjsModule, load_tfjs_graph
 from detector.models import model_files
 from detector.pipeline import TiledDetector, scene_hints_from_options
@@ -50,7 +52,11 @@ class NanoDetNetwork:
         keep_aspect: Resize crops keeping their aspect ratio (each side a multiple of 32) rather
             than stretching them to a square.
         threads: Torch intra-op threads (the edge box's cores for this camera).
-        pre_nms_top_k: Candidates per crop kept before the merge, best first.
+        normalization: Input normalisation, a key of :data:`NORMALIZATION` or ``"unit"``.
+        precision: ``"fp32"``, ``"bf16"`` or ``"auto"`` (bf16 where the CPU has native bfloat16;
+            see :mod:`detector.graphs.engine`).
+        compiled: Compile the graph per input shape in the background (``torch.compile``); the
+            uncompiled graph serves until then.
     """
 
     # Tiles are sized so that an expected person is this tall in the input: measured on the Grand
@@ -68,6 +74,8 @@ class NanoDetNetwork:
         threads: int | None = None,
         keep_aspect: bool = True,
         normalization: str = "meanstd_bgr",
+        precision: str = "auto",
+        compiled: bool = False,
     ) -> None:
         if normalization not in ("unit", *NORMALIZATION):
             raise ValueError(f"normalization must be one of {['unit', *NORMALIZATION]}, got {normalization!r}")
@@ -78,14 +86,19 @@ class NanoDetNetwork:
             torch.set_num_threads(threads)
         self.input_px = input_px
         self.keep_aspect = keep_aspect
-        self.module = TfjsModule(load_tfjs_graph(model_json)).eval()
+        # The interpreter is the reference; the engine runs its lowering (same numbers in fp32).
+        self.interpreter = TfjsModule(load_tfjs_graph(model_json)).eval()
+        self.engine = GraphEngine(
+            lower_tfjs(self.interpreter, torch.zeros(2, 3, 64, 64)), precision=precision, compiled=compiled
+        )
 
-    def raw(self, batch_rgb01: np.ndarray) -> dict[str, np.ndarray]:
-        """Raw graph outputs for a batch ``(B, 3, S, S)`` float32 RGB in [0, 1] (for parity tests)."""
-        batch = torch.from_numpy(np.ascontiguousarray(batch_rgb01, dtype=np.float32))
+    def raw(self, batch: np.ndarray | torch.Tensor) -> dict[str, np.ndarray]:
+        """Raw graph outputs by name for a network input batch ``(B, 3, H, W)`` float32."""
+        x = torch.as_tensor(batch, dtype=torch.float32)
         # NHWC memory lets the convolutions take oneDNN's channels-last path: 15-20 % faster here.
-        out = self.module(input_1=batch.contiguous(memory_format=torch.channels_last))
-        return {name: value.numpy() for name, value in out.items()}
+        return {
+            name: value.numpy() for name, value in self.engine(x.contiguous(memory_format=torch.channels_last)).items()
+        }
 
     def input_wh_for(self, crop_wh: tuple[int, int]) -> tuple[int, int]:
         """Network input size for a crop: longer side ``input_px``, aspect kept, multiples of 32."""
@@ -97,33 +110,52 @@ class NanoDetNetwork:
             max(32, round(crop_wh[1] * scale / 32.0) * 32),
         )
 
+    def preprocess_batch(self, crops_bgr: Sequence[np.ndarray], input_wh: tuple[int, int]) -> torch.Tensor:
+        """Crops -> one network input; see :func:`preprocess_batch`."""
+        return preprocess_batch(crops_bgr, input_wh, self.normalization)
+
     def preprocess(self, crop_bgr: np.ndarray, input_wh: tuple[int, int]) -> np.ndarray:
-        """A crop ``(h, w, 3)`` BGR uint8 -> ``(3, H_in, W_in)`` float32 network input."""
-        shrink = crop_bgr.shape[1] > input_wh[0]
-        resized = cv2.resize(crop_bgr, input_wh, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-        if self.normalization == "unit":
-            rgb = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB)
-            return rgb.transpose(2, 0, 1).astype(np.float32) * (1.0 / 255.0)
-        channels = resized if self.normalization == "meanstd_bgr" else resized[:, :, ::-1]
-        mean, std = NORMALIZATION[self.normalization]
-        return ((channels.astype(np.float32) - mean) / std).transpose(2, 0, 1).copy()
+        """One crop -> ``(3, H_in, W_in)`` float32 contiguous network input (the ONNX reference's feed)."""
+        return np.ascontiguousarray(self.preprocess_batch([crop_bgr], input_wh)[0].numpy())
 
     def infer(self, crops_bgr: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per crop: person boxes xyxy in crop pixels and scores."""
+        """Per crop: person boxes xyxy in crop pixels and scores.
+
+        Crops that resize to the same input size (a band's tiles; all tiles when they are squares)
+        run as one batch through one forward pass.
+        """
         results: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros((0, 4)), np.zeros(0))] * len(crops_bgr)
-        # Crops of one input size run as one batch (tiles of a band share their size).
         groups: dict[tuple[int, int], list[int]] = {}
         for index, crop in enumerate(crops_bgr):
             groups.setdefault(self.input_wh_for((crop.shape[1], crop.shape[0])), []).append(index)
         for input_wh, members in groups.items():
-            images = [self.preprocess(crops_bgr[i], input_wh) for i in members]
-            raw = self.raw(np.stack(images))
+            raw = self.raw(self.preprocess_batch([crops_bgr[i] for i in members], input_wh))
             for slot, index in enumerate(members):
                 boxes, scores = decode(raw, slot, input_wh=input_wh)
                 crop = crops_bgr[index]
                 sx, sy = crop.shape[1] / input_wh[0], crop.shape[0] / input_wh[1]
                 results[index] = (boxes * np.array([sx, sy, sx, sy]), scores)
         return results
+
+
+def preprocess_batch(crops_bgr: Sequence[np.ndarray], input_wh: tuple[int, int], normalization: str) -> torch.Tensor:
+    """Crops ``(h, w, 3)`` BGR uint8 -> one network input ``(B, 3, H_in, W_in)`` float32, channels-last.
+
+    Each crop is resized into one shared uint8 buffer; the conversion to float and the normalisation
+    then run once for the whole batch, and the buffer's NHWC memory is already the channels-last
+    layout the convolutions want (no transposing copy).
+    """
+    pixels = np.empty((len(crops_bgr), input_wh[1], input_wh[0], 3), dtype=np.uint8)
+    for slot, crop in enumerate(crops_bgr):
+        shrink = crop.shape[1] > input_wh[0]
+        cv2.resize(crop, input_wh, dst=pixels[slot], interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    batch = torch.from_numpy(pixels).permute(0, 3, 1, 2)  # NCHW view of NHWC memory
+    if normalization != "meanstd_bgr":
+        batch = batch.flip(1)  # BGR -> RGB (a copy, still channels-last)
+    if normalization == "unit":
+        return batch.float() * (1.0 / 255.0)
+    mean, std = (torch.from_numpy(v).view(1, 3, 1, 1) for v in NORMALIZATION[normalization])
+    return (batch.float() - mean) / std
 
 
 def decode(
@@ -163,6 +195,8 @@ def build(
     input_px: int = INPUT_PX,
     keep_aspect: bool = True,
     normalization: str = "meanstd_bgr",
+    precision: str = "auto",
+    compiled: bool = False,
     nms_iou: float = 0.5,
     max_tiles: int = 48,
     whole_frame_pass: bool = True,
@@ -177,6 +211,8 @@ def build(
             threads=threads,
             keep_aspect=keep_aspect,
             normalization=normalization,
+            precision=precision,
+            compiled=compiled,
         ),
         name="nanodet",
         hints=scene_hints_from_options(person_height_px, floor_mask),
