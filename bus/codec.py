@@ -73,7 +73,6 @@ REASONS = (
     "too_many",  # an array over its size bound (points, floors, zones), or no floor at all
     "bad_row",  # a point or dot with the wrong number of values
     "moving_flag",  # a dot's moving flag other than 0 or 1
-    "too_long",  # a text over its length bound
     "inconsistent",  # well-formed parts that do not fit together (array lengths, repeated zones)
 )
 
@@ -95,7 +94,6 @@ _PYDANTIC_REASONS = {
     "string_pattern_mismatch": "bad_id",
     "literal_error": "not_in_set",
     "moving_flag": "moving_flag",
-    "string_too_long": "too_long",
 }
 
 

@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, TypeAdapter
 from pydantic_core import PydanticCustomError
 
-from iconizer.types import CAMERA_STATES, LOS_GRADES
+from iconizer.types import CAMERA_ERRORS, CAMERA_STATES, LOS_GRADES
 from station.ids import Id
 
 WIRE_VERSION = 1
@@ -33,7 +33,6 @@ MAX_ZONES_PER_FLOOR = 256
 MAX_FPS = 1000.0
 MAX_DENSITY_PER_M2 = 100.0
 MAX_LEVEL = 3
-MAX_ERROR_CHARS = 300
 
 # A JSON number that is a real, finite value: never NaN or an infinity, never true/false.
 FiniteFloat = Annotated[float, Field(strict=True, allow_inf_nan=False)]
@@ -74,7 +73,7 @@ class PositionsWire(_Wire):
 
 
 class StatusWire(_Wire):
-    """A camera's health: a state from a closed set, numbers, and a short error."""
+    """A camera's health: a state and an error code from closed sets, and numbers."""
 
     type: Literal["camera_status"]
     v: WireVersion
@@ -84,7 +83,7 @@ class StatusWire(_Wire):
     state: Literal[CAMERA_STATES]  # type: ignore[valid-type]  # the tuple of names is the closed set
     fps: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MAX_FPS)]
     last_frame_age_s: NonNegativeFloat | None
-    error: Annotated[str, Field(strict=True, max_length=MAX_ERROR_CHARS)]
+    error: Literal[tuple(CAMERA_ERRORS)]  # type: ignore[valid-type]  # a code, never free text
 
 
 class ZoneWire(_Wire):

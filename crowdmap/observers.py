@@ -94,7 +94,7 @@ class CameraObserver:
             state=health.state,
             fps=health.fps,
             last_frame_age_s=health.last_frame_age_s,
-            error=health.error,
+            error=health.error_code,  # the code only: free text stays in this process
         )
 
     def close(self) -> None:

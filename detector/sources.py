@@ -31,6 +31,17 @@ log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 STALL_AFTER_S = 3.0
+# What a source reports as wrong, as codes: the runtime sends these, never the free text, off the
+# edge (iconizer.types.CAMERA_ERRORS holds the same codes with their fixed texts).
+SOURCE_ERROR_CODES = (
+    "",
+    "stream_lost",
+    "source_unavailable",
+    "corrupt_frames",
+    "resolution_changed",
+    "no_new_frames",
+    "recording_ended",
+)
 _CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 
 
@@ -69,6 +80,11 @@ class SourceHealth:
     frames: int
     corrupt_frames: int
     reconnects: int
+    error_code: str = ""
+
+    def __post_init__(self) -> None:
+        if self.error_code not in SOURCE_ERROR_CODES:
+            raise ValueError(f"error_code must be one of {SOURCE_ERROR_CODES}, got {self.error_code!r}")
 
 
 class _Capture:
@@ -190,6 +206,7 @@ class FrameSource:
         self._reconnects = 0
         self._state = "live"
         self._error = ""
+        self._error_code = ""
         self._last_frame_s = float("nan")
         self._last_handed_s = float("-inf")
         self._fps = 0.0
@@ -212,12 +229,14 @@ class FrameSource:
         if image is None or not _valid_image(image):
             self._corrupt += 1
             self._error = f"corrupt frame skipped ({self._corrupt} so far)"
+            self._error_code = "corrupt_frames"
             return None
         if (
             self.resolution_wh is not None
             and image is not None
             and (image.shape[1], image.shape[0]) != tuple(self.resolution_wh)
         ):
+            self._error_code = "resolution_changed"
             self._error = (
                 f"frame size {image.shape[1]}x{image.shape[0]} differs from the configured "
                 f"{self.resolution_wh[0]}x{self.resolution_wh[1]}; resized"
@@ -246,7 +265,7 @@ class FrameSource:
                     self._state = "live"
             elif result is False:
                 if self._finite:
-                    self._finish("dead", "end of recording")
+                    self._finish("dead", "end of recording", "recording_ended")
                     return
                 self._reconnect(backoff.failed(time.monotonic()))
                 continue
@@ -257,6 +276,7 @@ class FrameSource:
         with self._lock:
             self._state = "reconnecting"
             self._error = f"stream lost; reconnecting in {delay:g} s"
+            self._error_code = "stream_lost"
         log.warning("camera source %s lost; reconnecting in %g s", redact(self.spec), delay)
         if self._capture is not None:
             self._capture.release()
@@ -269,11 +289,13 @@ class FrameSource:
         except SourceError as error:
             with self._lock:
                 self._error = redact(str(error))
+                self._error_code = "source_unavailable"
 
-    def _finish(self, state: str, error: str) -> None:
+    def _finish(self, state: str, error: str, code: str) -> None:
         with self._lock:
             self._state = state
             self._error = error
+            self._error_code = code
         if self._capture is not None:
             self._capture.release()
             self._capture = None
@@ -287,7 +309,7 @@ class FrameSource:
             while True:
                 result = self._decode_one()
                 if result is False:
-                    self._finish("dead", "end of recording")
+                    self._finish("dead", "end of recording", "recording_ended")
                     return None
                 if isinstance(result, Frame):
                     self._last_handed_s = now
@@ -311,11 +333,12 @@ class FrameSource:
         """The source's state right now."""
         now = self.clock()
         with self._lock:
-            state, error = self._state, self._error
+            state, error, code = self._state, self._error, self._error_code
         age = now - self._last_frame_s if self._frames else float("inf")
         if state == "live" and self._frames and age > STALL_AFTER_S and self.realtime:
             state = "stalled"
             error = error or f"no new frame for {age:.0f} s"
+            code = code or "no_new_frames"
         return SourceHealth(
             state=state,
             fps=round(self._fps, 2),
@@ -324,6 +347,7 @@ class FrameSource:
             frames=self._frames,
             corrupt_frames=self._corrupt,
             reconnects=self._reconnects,
+            error_code=code,
         )
 
     def close(self) -> None:

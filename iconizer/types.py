@@ -119,6 +119,22 @@ class IconFrame:
 
 CAMERA_STATES = ("live", "reconnecting", "stalled", "dead")
 
+# What may be wrong with a camera: a code from this closed set, each with a short fixed text in
+# English and Japanese for the staff. Free text from the edge never crosses the bus (PRIVACY.md P1);
+# the edge logs its details locally. "" means no error.
+CAMERA_ERRORS: dict[str, tuple[str, str]] = {
+    "": ("", ""),
+    "stream_lost": ("Camera stream lost; reconnecting", "カメラの映像が途切れました。再接続中です"),
+    "source_unavailable": ("Camera cannot be opened", "カメラを開けません"),
+    "corrupt_frames": ("Corrupt frames skipped", "破損したフレームをスキップしています"),
+    "resolution_changed": ("Camera resolution differs from its calibration", "カメラの解像度が校正時と異なります"),
+    "no_new_frames": ("No new frames from the camera", "カメラから新しいフレームが届きません"),
+    "recording_ended": ("Recording ended", "録画の再生が終わりました"),
+    "worker_failed": ("Camera processing failed; restarting", "カメラの処理が失敗しました。再起動中です"),
+    "edge_stopped": ("Edge process stopped", "エッジ処理が停止しました"),
+    "edge_silent": ("No message from the edge process", "エッジ処理からの通信がありません"),
+}
+
 
 @dataclass(frozen=True)
 class CameraStatus:
@@ -130,7 +146,7 @@ class CameraStatus:
         state: ``live``, ``reconnecting``, ``stalled`` (no new frame lately) or ``dead``.
         fps: Frames processed per second over the last few seconds.
         last_frame_age_s: Seconds since the last good frame (infinity if none yet).
-        error: The last error, short and free of personal data; empty when none.
+        error: The last error, a code of :data:`CAMERA_ERRORS` (never free text); empty when none.
     """
 
     camera_id: str
@@ -149,9 +165,15 @@ class CameraStatus:
             raise ValueError(f"fps must be finite and >= 0, got {self.fps}")
         if math.isnan(self.last_frame_age_s) or self.last_frame_age_s < 0:
             raise ValueError(f"last_frame_age_s must be >= 0, got {self.last_frame_age_s}")
-        if len(self.error) > 300:
-            object.__setattr__(self, "error", self.error[:297] + "...")
+        if self.error not in CAMERA_ERRORS:
+            raise ValueError(f"error must be a code of CAMERA_ERRORS, got {self.error[:40]!r}")
 
     @property
     def is_live(self) -> bool:
         return self.state == "live"
+
+    @property
+    def error_text(self) -> dict[str, str]:
+        """The error's fixed text for staff, ``{"en": ..., "ja": ...}``."""
+        en, ja = CAMERA_ERRORS[self.error]
+        return {"en": en, "ja": ja}

@@ -57,7 +57,7 @@ class StationState:
 
 
 def camera_to_dict(status: CameraStatus, now: float) -> dict[str, Any]:
-    """Camera health for the staff page (no image, only numbers and a short error)."""
+    """Camera health for the staff page: numbers, and an error code with its fixed text (no image, no free text)."""
     age = status.last_frame_age_s
     return {
         "camera": status.camera_id,
@@ -66,6 +66,7 @@ def camera_to_dict(status: CameraStatus, now: float) -> dict[str, Any]:
         "last_frame_age_s": round(age, 1) if math.isfinite(age) else None,
         "status_age_s": round(max(0.0, now - status.timestamp), 1),
         "error": status.error,
+        "error_text": status.error_text,
     }
 
 
@@ -234,6 +235,7 @@ class Hub:
                             "last_frame_age_s": None,
                             "status_age_s": None,
                             "error": "",
+                            "error_text": {"en": "", "ja": ""},
                         }
                     )
                 else:

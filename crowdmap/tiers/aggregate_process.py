@@ -98,8 +98,7 @@ class ProbedStepper:
             if camera_id in self.silenced or now - heard_s <= self.silence_s:
                 continue
             # Stamped just after the edge's last message (its clock), so its next status wins.
-            status = CameraStatus(camera_id, self._edge_time_s[camera_id] + 1e-3, "dead", 0.0, math.inf,
-                                  f"no message from its edge for {self.silence_s:g} s")  # fmt: skip
+            status = CameraStatus(camera_id, self._edge_time_s[camera_id] + 1e-3, "dead", 0.0, math.inf, "edge_silent")
             self.inner.update_camera(status)
             self.cameras[camera_id] = status
             self.silenced.add(camera_id)

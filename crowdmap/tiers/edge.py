@@ -109,7 +109,7 @@ class EdgeWorker:
                 time.sleep(max(0.0, period_s - (self.clock() - started)))
         finally:
             self.observer.close()
-            dead = CameraStatus(self.camera.id, self.clock(), "dead", 0.0, math.inf, "edge worker stopped")
+            dead = CameraStatus(self.camera.id, self.clock(), "dead", 0.0, math.inf, "edge_stopped")
             self.publisher.publish(encode_camera_status(self.station_id, dead))
 
 

@@ -65,7 +65,7 @@ def test_the_edge_coming_back_makes_its_zones_live_again(watched):
     report(stepper, clock)
     clock.now_s += 3.5
     assert stale(stepper, clock)
-    assert "no message from its edge" in stepper.cameras["view-001"].error
+    assert stepper.cameras["view-001"].error == "edge_silent"
     clock.now_s += 10.0  # the edge restarts
     report(stepper, clock)
     assert not stale(stepper, clock)

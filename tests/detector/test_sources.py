@@ -48,6 +48,7 @@ def test_folder_source_skips_corrupt_frames_and_reports_them(tmp_path: Path) -> 
     assert [f is not None for f in frames] == [True, True, False]
     assert health.corrupt_frames == 1
     assert health.state == "dead" and "end of recording" in health.error
+    assert health.error_code == "recording_ended"
 
 
 def test_a_resolution_change_is_resized_back_and_reported(tmp_path: Path) -> None:
@@ -58,6 +59,7 @@ def test_a_resolution_change_is_resized_back_and_reported(tmp_path: Path) -> Non
         health = source.health()
     assert first.image_bgr.shape == second.image_bgr.shape == (48, 64, 3)
     assert "128x96 differs from the configured 64x48" in health.error
+    assert health.error_code == "resolution_changed"
 
 
 @pytest.mark.parametrize(

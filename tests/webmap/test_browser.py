@@ -143,7 +143,7 @@ def test_stale_zone_reads_no_data_when_its_camera_dies(server, page, wm, demo_la
     page.wait_for_function(
         "() => document.querySelector('#row-platform-west .level-cell').textContent === 'busy'", timeout=WAIT_MS
     )
-    server.send(wm.status_message(demo_layout, CameraStatus("platform-west", time.time(), "dead", error="no signal")))
+    server.send(wm.status_message(demo_layout, CameraStatus("platform-west", time.time(), "dead", error="stream_lost")))
     dead = [wm.make_frame(demo_layout, "platform", dots=[[90.0, 10.0]], stale=["platform-west"], timestamp=time.time())]
     server.send(wm.frames_message(demo_layout, dead, timestamp=time.time()))
     page.wait_for_function(

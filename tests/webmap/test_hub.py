@@ -97,7 +97,7 @@ def test_a_floor_twice_is_dropped(web, wm, demo_layout):
 
 def test_camera_status_reaches_staff_health(web, wm, demo_layout):
     _app, _sio, hub = web
-    status = CameraStatus("gates-inside", wm.NOW - 2, "stalled", fps=0.5, last_frame_age_s=7.25, error="timeout")
+    status = CameraStatus("gates-inside", wm.NOW - 2, "stalled", fps=0.5, last_frame_age_s=7.25, error="no_new_frames")
     assert hub.receive(wm.status_message(demo_layout, status))
     health = {c["camera"]: c for c in hub.camera_health("demo-station")}
     assert health["gates-inside"] == {
@@ -106,7 +106,8 @@ def test_camera_status_reaches_staff_health(web, wm, demo_layout):
         "fps": 0.5,
         "last_frame_age_s": 7.2,
         "status_age_s": 2.0,
-        "error": "timeout",
+        "error": "no_new_frames",
+        "error_text": {"en": "No new frames from the camera", "ja": "カメラから新しいフレームが届きません"},
     }
     assert health["platform-west"]["state"] == "unknown"
     unknown = CameraStatus("cam-x", wm.NOW, "live")

@@ -53,7 +53,7 @@ def test_station_state_has_density_los_trend_and_camera_health(web, wm, demo_lay
     hub.receive(
         wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", densities={"concourse-west": 0.35})])
     )
-    hub.receive(wm.status_message(demo_layout, CameraStatus("gates-inside", wm.NOW, "dead", error="no signal")))
+    hub.receive(wm.status_message(demo_layout, CameraStatus("gates-inside", wm.NOW, "dead", error="stream_lost")))
     state = https(client, "GET", "/staff/api/stations/demo-station").get_json()
     zones = {z["id"]: z for z in state["zones"]}
     assert zones["concourse-west"]["trend"][0]["mean_density_per_m2"] == 0.35
@@ -61,7 +61,7 @@ def test_station_state_has_density_los_trend_and_camera_health(web, wm, demo_lay
     latest_zones = {z["id"]: z for z in state["latest"]["floors"][0]["zones"]}
     assert latest_zones["concourse-west"]["density_per_m2"] == 0.35
     cameras = {c["camera"]: c for c in state["cameras"]}
-    assert cameras["gates-inside"]["state"] == "dead" and cameras["gates-inside"]["error"] == "no signal"
+    assert cameras["gates-inside"]["state"] == "dead" and cameras["gates-inside"]["error"] == "stream_lost"
 
 
 def test_csv_export_without_history_uses_the_recent_hour(web, wm, demo_layout):

@@ -173,7 +173,7 @@
       cell(tr, T.states[c.state] || c.state, `state state-${c.state}`);
       cell(tr, c.fps === null ? "—" : String(c.fps));
       cell(tr, c.last_frame_age_s === null ? "—" : String(c.last_frame_age_s));
-      cell(tr, c.error || "");
+      cell(tr, (c.error_text && c.error_text[lang]) || c.error || "");
       body.appendChild(tr);
     }
   }
