@@ -26,7 +26,10 @@ from typing import Any
 
 import redis
 from redis.backoff import NoBackoff
+from redis.connection import parse_url
 from redis.retry import Retry
+
+from station.ids import ID_PATTERN, is_id
 
 log = logging.getLogger(__name__)
 
@@ -177,3 +180,23 @@ def warn_if_persistent(url: str, role: str) -> list[str]:
         log.warning("PRIVACY: %s keeps raw positions in Redis for seconds only, never on disk; %s "
                     "(docs/DEPLOYMENT.md, Redis)", role, warning)  # fmt: skip
     return warnings
+
+
+def socketio_channel(url: str, station_ids: list[str] | tuple[str, ...], deployment: str = "") -> str:
+    """The Flask-SocketIO message-queue channel of one deployment's web processes.
+
+    Redis pub/sub channels are global to a server, whatever the database number: with a fixed
+    channel name two deployments sharing a Redis (on different databases, say) would receive each
+    other's frames. The name carries the deployment (``CROWDMAP_DEPLOYMENT``), the database of
+    ``url`` and the stations served, so only web processes of the same deployment share it.
+
+    Raises:
+        ValueError: ``deployment`` or a station id is not a plain id, or no station is given.
+    """
+    if not station_ids:
+        raise ValueError("a message-queue channel needs at least one station id")
+    for name in (*station_ids, *([deployment] if deployment else [])):
+        if not is_id(name):
+            raise ValueError(f"expected ids matching {ID_PATTERN}, got {name!r}")
+    db = int(parse_url(url).get("db", 0) or 0)
+    return f"crowdmap:{deployment or '-'}:db{db}:{'+'.join(sorted(station_ids))}:socketio"

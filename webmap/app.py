@@ -20,6 +20,7 @@ from accounts.login import LoginPolicy
 from accounts.login import install as install_accounts
 from accounts.security import install_proxy_fix
 from accounts.users import UserStore
+from bus.redis_link import socketio_channel
 from station import StationLayout
 from webmap.acks import RedisAckStore
 from webmap.backpressure import BoundedManager, BoundedRedisManager
@@ -143,10 +144,12 @@ def create_app(
         metrics.frames_dropped.inc()
 
     if settings.message_queue:
-        # Flask-SocketIO's channel name, so an external SocketIO(message_queue=...) emitter reaches us too.
+        # One channel per deployment, database and station set: pub/sub ignores database numbers.
         manager: BoundedManager = BoundedRedisManager(
             settings.message_queue,
-            channel="flask-socketio",
+            channel=socketio_channel(
+                settings.message_queue, [layout.station.id for layout in layouts], settings.deployment
+            ),
             max_backlog=settings.max_backlog,
             on_drop=on_drop,
             direct_writes=settings.direct_writes,

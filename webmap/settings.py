@@ -10,6 +10,8 @@ variable                       meaning                                          
 ``CROWDMAP_PORT``              port the web server binds                                   8000
 ``CROWDMAP_MESSAGE_QUEUE``     ``redis://...`` to share broadcasts, sessions and login      (none)
                                failures between web processes
+``CROWDMAP_DEPLOYMENT``        name of this installation (an id), part of the channel      (none)
+                               name of the message queue
 ``CROWDMAP_ASYNC_MODE``        ``gevent`` (serving) or ``threading`` (tests, tools)        gevent
 ``CROWDMAP_ALERT_LEVEL``       public level 1-3 at which staff get an alert                2
 ``CROWDMAP_MAX_BACKLOG``       frames queued for one client before it starts dropping      4
@@ -25,6 +27,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from accounts.settings import AccountSettings, env_flag, env_int, stored_secret
+from station.ids import ID_PATTERN, is_id
 
 ASYNC_MODES = ("gevent", "threading")
 _ACCOUNT_FIELDS = tuple(f.name for f in fields(AccountSettings) if f.name != "redis_url")
@@ -41,6 +44,8 @@ class WebSettings:
         secret_key: Flask secret; ``None`` means "read or generate one in ``data_dir``".
         cookie_secure: Send the session cookie over HTTPS only (browsers also accept it on localhost).
         message_queue: Redis URL shared by all web processes, or ``None`` for a single process.
+        deployment: Name of this installation (an id, or empty); it names the message queue's
+            channel, so two installations sharing one Redis never see each other's broadcasts.
         async_mode: ``gevent`` to serve thousands of websockets, ``threading`` for tests.
         alert_level: Public crowding level (1-3) at which a zone raises a staff alert.
         login_max_fails: Failed logins allowed per window from one address or trusted device.
@@ -58,6 +63,7 @@ class WebSettings:
     secret_key: str | None = None
     cookie_secure: bool = True
     message_queue: str | None = None
+    deployment: str = ""
     async_mode: str = "gevent"
     alert_level: int = 2
     login_max_fails: int = 5
@@ -76,6 +82,8 @@ class WebSettings:
             raise ValueError(f"port must lie in [1, 65535], got {self.port}")
         if self.message_queue is not None and not self.message_queue.startswith(("redis://", "rediss://")):
             raise ValueError(f"message_queue must be a redis:// or rediss:// URL, got {self.message_queue!r}")
+        if self.deployment and not is_id(self.deployment):
+            raise ValueError(f"deployment must be empty or an id matching {ID_PATTERN}, got {self.deployment!r}")
         if self.max_backlog < 1:
             raise ValueError(f"max_backlog must be >= 1, got {self.max_backlog}")
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -96,6 +104,8 @@ class WebSettings:
             found["port"] = env_int(env["CROWDMAP_PORT"], "CROWDMAP_PORT", 1, 65535)
         if env.get("CROWDMAP_MESSAGE_QUEUE"):
             found["message_queue"] = env["CROWDMAP_MESSAGE_QUEUE"]
+        if env.get("CROWDMAP_DEPLOYMENT"):
+            found["deployment"] = env["CROWDMAP_DEPLOYMENT"]
         if "CROWDMAP_ASYNC_MODE" in env:
             found["async_mode"] = env["CROWDMAP_ASYNC_MODE"]
         if "CROWDMAP_ALERT_LEVEL" in env:

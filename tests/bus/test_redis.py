@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from bus.redis_link import MESSAGE_FIELD, entry_age_s, frames_stream, positions_stream, redact_url
+from bus.redis_link import MESSAGE_FIELD, entry_age_s, frames_stream, positions_stream, redact_url, socketio_channel
 from bus.redis_publisher import RedisStreamPublisher
 from bus.redis_subscribers import RedisGroupSubscriber, RedisStreamSubscriber
 from tests.harness.localredis import free_port
@@ -200,3 +200,18 @@ def test_group_lag_counts_what_the_aggregator_has_not_read(stream):
     assert subscriber.group_lag() == 7
     publisher.close()
     subscriber.close()
+
+
+def test_the_message_queue_channel_is_per_deployment_database_and_stations():
+    assert socketio_channel("redis://127.0.0.1:6379/0", ["demo-station"]) == "crowdmap:-:db0:demo-station:socketio"
+    assert socketio_channel("redis://:pw@10.0.0.5:6379/3", ["b", "a"], "east") == "crowdmap:east:db3:a+b:socketio"
+    assert socketio_channel("redis://127.0.0.1:6379", ["a"]) == "crowdmap:-:db0:a:socketio"
+    assert socketio_channel("rediss://127.0.0.1:6380/2?ssl_cert_reqs=none", ["a"]) == "crowdmap:-:db2:a:socketio"
+
+
+@pytest.mark.parametrize(
+    ("stations", "deployment"), [([], ""), (["Demo"], ""), (["a"], "east site"), (["a:b"], ""), (["a"], "x\n")]
+)
+def test_a_channel_is_made_of_plain_ids_only(stations, deployment):
+    with pytest.raises(ValueError):
+        socketio_channel("redis://127.0.0.1:6379/0", stations, deployment)
