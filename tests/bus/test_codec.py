@@ -203,11 +203,25 @@ def test_each_rule_broken_alone_is_refused_with_its_reason(kind, path, value, re
     ],
 )
 def test_what_is_not_a_message_at_all_is_refused(raw: bytes | str, reason: str) -> None:
-    assert refusal(raw)[0] == reason
+    assert refusal(raw) == (reason, "")
 
 
 def test_only_bytes_or_text_are_decoded() -> None:
-    assert refusal({"type": "positions"})[0] == "wrong_type"  # type: ignore[arg-type]
+    assert refusal({"type": "positions"}) == ("wrong_type", "")  # type: ignore[arg-type]
+    with pytest.raises(MessageError, match=r"^expected bytes or text, got dict$"):
+        decode_message({"type": "positions"})  # type: ignore[arg-type]
+
+
+def test_a_refusal_reads_as_place_and_rule() -> None:
+    with pytest.raises(MessageError) as caught:
+        decode_message(changed("icon_frames", (*ZONE, "level"), 4))
+    assert str(caught.value) == "floors[0].zones[0].level: Input should be less than or equal to 3"
+    with pytest.raises(MessageError) as caught:
+        decode_message("x" * 20, max_bytes=10)
+    assert str(caught.value) == "message of 20 bytes exceeds the 10-byte limit"
+    with pytest.raises(MessageError) as caught:
+        decode_message(changed("positions", ("confidence",), [0.5]))
+    assert str(caught.value).startswith("positions: confidence must have shape (2,) to match xy_m")
 
 
 def test_the_size_bound_counts_bytes_and_is_inclusive() -> None:
@@ -329,6 +343,19 @@ def test_empty_positions_round_trip() -> None:
     assert isinstance(message, PositionsMessage) and message.positions.xy_m.shape == (0, 2)
 
 
+def test_status_round_trip() -> None:
+    status = CameraStatus("cam-1", 5.0, "stalled", fps=3.5, last_frame_age_s=4.25, error="no_new_frames")
+    message = decode_message(encode_camera_status("demo", status))
+    assert isinstance(message, StatusMessage) and message.station_id == "demo"
+    assert message.status == status
+
+
+def test_an_encoder_never_writes_nan() -> None:
+    # NaN is not JSON; a peer's parser may refuse or misread it. Timestamps are not checked by the type.
+    with pytest.raises(ValueError, match="JSON compliant"):
+        encode_positions("demo", FloorPositions("cam-1", "f", math.nan, [[1.0, 2.0]], [0.9], [0.2]))
+
+
 def test_status_round_trip_keeps_infinite_age() -> None:
     status = CameraStatus("cam-1", 5.0, "reconnecting", fps=3.5, error="stream_lost")
     message = decode_message(encode_camera_status("demo", status))
@@ -382,3 +409,11 @@ def test_a_refusal_names_the_rule_not_the_payload() -> None:
     with pytest.raises(MessageError) as caught:
         decode_message(changed("camera_status", ("state",), secret))
     assert secret[:20] not in str(caught.value)
+
+
+def test_the_documented_limits_hold() -> None:
+    # The wire contract (docs/DEPLOYMENT.md, PRIVACY.md P1): raising a bound is a decision, not an edit.
+    assert (MAX_MESSAGE_BYTES, MAX_POINTS, MAX_FLOORS, MAX_ZONES_PER_FLOOR) == (512 * 1024, 5000, 32, 256)
+    assert (MAX_FPS, MAX_DENSITY_PER_M2, MAX_LEVEL) == (1000.0, 100.0, 3)
+    assert CAMERA_STATES == ("live", "reconnecting", "stalled", "dead")
+    assert LOS_GRADES == ("A", "B", "C", "D", "E", "F")
