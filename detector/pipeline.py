@@ -8,13 +8,24 @@ crop; this module decides the crops from the scene hints and merges the results 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from detector.scene import SceneHints
-from detector.tiling import Tile, drop_cut_boxes, nms, plan_tiles, plausible, whole_frame
+from detector.temporal import TemporalFilter, TemporalSettings
+from detector.tiling import Tile, cut_at_top, drop_cut_boxes, nms, plan_tiles, plausible, whole_frame
 from detector.types import Detections
+
+
+@dataclass(frozen=True)
+class TileOutput:
+    """What the network found in one tile, before any threshold: boxes ``(n, 4)`` in frame pixels, scores ``(n,)``."""
+
+    tile: Tile
+    xyxy_px: np.ndarray
+    scores: np.ndarray
 
 
 class Network(Protocol):
@@ -58,6 +69,10 @@ class TiledDetector:
         whole_frame_pass: Also run the whole frame (finds people larger than the tiles expect).
         max_tiles: Upper bound on tiles per frame.
         filter_implausible: Drop boxes whose size does not fit their foot row, or whose foot is off the floor.
+        temporal: Confirm weak detections over consecutive frames and bridge short misses
+            (:mod:`detector.temporal`), per camera; None for frame-by-frame output.
+        weak_score_factor: With ``temporal``, candidates down to this fraction of their threshold
+            enter the association as weak ones (reported only when a recent frame confirms them).
     """
 
     def __init__(
@@ -72,6 +87,9 @@ class TiledDetector:
         whole_frame_pass: bool = True,
         max_tiles: int = 64,
         filter_implausible: bool = True,
+        temporal: TemporalSettings | None = None,
+        weak_score_factor: float = 0.6,
+        min_height_ratio: float = 0.45,
     ) -> None:
         if not 0.0 <= score_threshold <= 1.0:
             raise ValueError(f"score_threshold must lie in [0, 1], got {score_threshold}")
@@ -88,6 +106,12 @@ class TiledDetector:
         self.whole_frame_pass = whole_frame_pass
         self.max_tiles = max_tiles
         self.filter_implausible = filter_implausible
+        self.min_height_ratio = min_height_ratio
+        if not 0.0 < weak_score_factor <= 1.0:
+            raise ValueError(f"weak_score_factor must lie in (0, 1], got {weak_score_factor}")
+        self.temporal = temporal
+        self.weak_score_factor = weak_score_factor if temporal is not None else 1.0
+        self._filters: dict[str, TemporalFilter] = {}
         self._plans: dict[tuple[int, int], list[Tile]] = {}
 
     def tiles_for(self, image_wh: tuple[int, int]) -> list[Tile]:
@@ -109,37 +133,76 @@ class TiledDetector:
             self._plans[image_wh] = tiles
         return self._plans[image_wh]
 
-    def detect(self, frame_bgr: np.ndarray, *, camera_id: str, timestamp: float) -> Detections:
-        """Find the people in one BGR frame ``(H, W, 3)`` uint8; boxes in frame pixels."""
+    def run_network(self, frame_bgr: np.ndarray) -> list[TileOutput]:
+        """The network's raw output on every tile of this frame, boxes in frame pixels (no thresholds yet)."""
         if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
             raise ValueError(f"frame_bgr must have shape (H, W, 3), got shape {frame_bgr.shape}")
         height, width = frame_bgr.shape[:2]
-        image_wh = (width, height)
         if self.hints is not None and self.hints.height_rows != height:
             raise ValueError(f"scene hints describe {self.hints.height_rows} rows but the frame has {height}")
-        tiles = self.tiles_for(image_wh)
+        tiles = self.tiles_for((width, height))
         crops = [frame_bgr[t.y0 : t.y1, t.x0 : t.x1] for t in tiles]
-        boxes, scores = [], []
+        outputs = []
         for tile, (xyxy, score) in zip(tiles, self.network.infer(crops), strict=True):
+            offset = np.array([tile.x0, tile.y0, tile.x0, tile.y0], dtype=np.float64)
+            outputs.append(TileOutput(tile=tile, xyxy_px=np.asarray(xyxy, np.float64) + offset, scores=score))
+        return outputs
+
+    def merge(
+        self, outputs: Sequence[TileOutput], image_wh: tuple[int, int], *, weak_score_factor: float = 1.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Boxes ``(n, 4)``, scores ``(n,)`` and strong flags ``(n,)`` of one frame from its tiles' raw outputs.
+
+        Thresholds per tile, boxes cut by inner tile edges dropped, non-maximum suppression across
+        tiles, implausible sizes and feet off the floor removed. A box is *strong* when it passes its
+        tile's threshold; with ``weak_score_factor < 1`` boxes down to that fraction of the threshold
+        are kept too, as weak candidates for the temporal filter.
+        """
+        width, height = image_wh
+        boxes, scores, strong, whole_in_tile = [], [], [], []
+        for out in outputs:
+            tile, xyxy, score = out.tile, out.xyxy_px, out.scores
             whole = (tile.width, tile.height) == image_wh
-            keep = score >= (self.score_threshold if whole else self.tile_score_threshold)
-            xyxy = xyxy[keep] + np.array([tile.x0, tile.y0, tile.x0, tile.y0], dtype=np.float64)
-            score = score[keep]
+            threshold = self.score_threshold if whole else self.tile_score_threshold
+            keep = score >= threshold * weak_score_factor
+            xyxy, score = xyxy[keep], score[keep]
             if not whole:
                 cut = drop_cut_boxes(xyxy, tile, image_wh)
                 xyxy, score = xyxy[cut], score[cut]
             boxes.append(xyxy)
             scores.append(score)
+            strong.append(score >= threshold)
+            whole_in_tile.append(~cut_at_top(xyxy, tile))
         xyxy = np.concatenate(boxes) if boxes else np.zeros((0, 4))
         score = np.concatenate(scores) if scores else np.zeros(0)
+        is_strong = np.concatenate(strong) if strong else np.zeros(0, dtype=bool)
+        uncut = np.concatenate(whole_in_tile) if whole_in_tile else np.zeros(0, dtype=bool)
         xyxy[:, [0, 2]] = np.clip(xyxy[:, [0, 2]], 0, width)
         xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, height)
         valid = (xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1])
-        xyxy, score = xyxy[valid], score[valid]
+        xyxy, score, is_strong, uncut = xyxy[valid], score[valid], is_strong[valid], uncut[valid]
         if len(xyxy):
-            kept = nms(xyxy, score, iou_threshold=self.nms_iou, containment_threshold=0.85 if len(tiles) > 1 else 1.01)
-            xyxy, score = xyxy[kept], score[kept]
+            containment = 0.85 if len(outputs) > 1 else 1.01
+            # Ranking: strong before weak (a weak box never suppresses one that passes its threshold), then
+            # whole before cut by a tile's top edge (the tile above holds that person whole: a fragment of
+            # their legs must not suppress them), then score.
+            rank = score + 2.0 * is_strong + 1.0 * uncut
+            kept = nms(xyxy, rank, iou_threshold=self.nms_iou, containment_threshold=containment)
+            xyxy, score, is_strong = xyxy[kept], score[kept], is_strong[kept]
         if self.filter_implausible and self.hints is not None and len(xyxy):
-            ok = plausible(xyxy, self.hints)
-            xyxy, score = xyxy[ok], score[ok]
+            ok = plausible(xyxy, self.hints, min_ratio=self.min_height_ratio)
+            xyxy, score, is_strong = xyxy[ok], score[ok], is_strong[ok]
+        return xyxy, score, is_strong
+
+    def detect(self, frame_bgr: np.ndarray, *, camera_id: str, timestamp: float) -> Detections:
+        """Find the people in one BGR frame ``(H, W, 3)`` uint8; boxes in frame pixels.
+
+        With ``temporal`` set, successive calls for the same ``camera_id`` must come in capture order.
+        """
+        outputs = self.run_network(frame_bgr)
+        image_wh = (frame_bgr.shape[1], frame_bgr.shape[0])
+        xyxy, score, strong = self.merge(outputs, image_wh, weak_score_factor=self.weak_score_factor)
+        if self.temporal is not None:
+            temporal = self._filters.setdefault(camera_id, TemporalFilter(self.temporal))
+            xyxy, score = temporal.update(xyxy_px=xyxy, scores=score, strong=strong, timestamp=timestamp)
         return Detections(camera_id=camera_id, timestamp=timestamp, xyxy_px=xyxy, confidence=np.clip(score, 0.0, 1.0))

@@ -153,6 +153,21 @@ def drop_cut_boxes(xyxy_px: np.ndarray, tile: Tile, image_wh: tuple[int, int], m
     return keep
 
 
+def cut_at_top(xyxy_px: np.ndarray, tile: Tile, margin: float = 0.1) -> np.ndarray:
+    """Mask ``(n,)`` of boxes (frame pixels) whose top lies on the tile's top edge inside the frame.
+
+    :func:`drop_cut_boxes` keeps them (a taller person than expected may be whole in no tile), but
+    such a box is often the legs of a person whose head is above the tile and who is whole in the
+    band above; the merge ranks it below uncut boxes. A box counts as cut when its top is within
+    ``margin`` of its own height (at least 2 px) of the edge: the network does not place the top of
+    a cut person exactly on the edge.
+    """
+    if tile.y0 <= 0:
+        return np.zeros(len(xyxy_px), dtype=bool)
+    heights = xyxy_px[:, 3] - xyxy_px[:, 1]
+    return xyxy_px[:, 1] <= tile.y0 + np.maximum(2.0, margin * heights)
+
+
 def nms(
     xyxy_px: np.ndarray, scores: np.ndarray, *, iou_threshold: float, containment_threshold: float = 0.85
 ) -> np.ndarray:
@@ -186,13 +201,16 @@ def plausible(
     """Mask ``(n,)`` of boxes whose foot is on the floor and whose height fits the expected height there.
 
     Rows without an expected height (NaN) accept any size; a box whose foot point leaves the frame
-    is judged at the nearest row.
+    is judged at the nearest row. A box on the top or bottom edge of the frame shows only part of a
+    person, so it may be shorter than ``min_ratio`` allows (never taller than ``max_ratio``).
     """
     foot_x = (xyxy_px[:, 0] + xyxy_px[:, 2]) / 2.0
     foot_y = xyxy_px[:, 3]
     expected = hints.expected_height_px(foot_y)
     ratio = (xyxy_px[:, 3] - xyxy_px[:, 1]) / np.where(np.isfinite(expected), expected, 1.0)
-    keep = ~np.isfinite(expected) | ((ratio >= min_ratio) & (ratio <= max_ratio))
+    frame_edge_px = 2.0
+    cut_by_frame = (xyxy_px[:, 1] <= frame_edge_px) | (xyxy_px[:, 3] >= hints.height_rows - frame_edge_px)
+    keep = ~np.isfinite(expected) | (((ratio >= min_ratio) | cut_by_frame) & (ratio <= max_ratio))
     if hints.floor_mask is not None:
         mask = hints.floor_mask
         rows, cols = mask.shape

@@ -7,6 +7,7 @@ import pytest
 
 from detector.pipeline import TiledDetector
 from detector.scene import SceneHints
+from detector.tiling import Tile
 
 
 class OracleNetwork:
@@ -107,3 +108,87 @@ def test_invalid_thresholds(kwargs: dict, match: str) -> None:
     frame = np.zeros((10, 10, 3), np.uint8)
     with pytest.raises(ValueError, match=match):
         TiledDetector(network=OracleNetwork(frame, np.zeros((0, 4))), name="oracle", **kwargs)
+
+
+class ScriptedNetwork:
+    """Returns, for each crop, the boxes (frame pixels) and scores scripted for that crop (origin and size)."""
+
+    input_px = 416
+    target_person_px = 64.0
+    min_person_px = 51.2
+
+    def __init__(self, frame: np.ndarray, by_tile: dict[Tile, list[tuple[list[float], float]]]) -> None:
+        self.frame = frame
+        self.by_tile = by_tile
+
+    def infer(self, crops_bgr: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        out = []
+        row_bytes = self.frame.strides[0]
+        for crop in crops_bgr:
+            offset = crop.__array_interface__["data"][0] - self.frame.__array_interface__["data"][0]
+            y0, x0 = offset // row_bytes, (offset % row_bytes) // self.frame.strides[1]
+            found = self.by_tile.get(Tile(x0, y0, x0 + crop.shape[1], y0 + crop.shape[0]), [])
+            boxes = np.array([b for b, _ in found], float).reshape(-1, 4) - np.array([x0, y0, x0, y0])
+            out.append((boxes, np.array([s for _, s in found], float)))
+        return out
+
+
+def two_band_detector(by_tile: dict, **kwargs) -> tuple[TiledDetector, np.ndarray]:
+    hints = SceneHints(person_height_px=np.full(400, 40.0))
+    frame = np.zeros((400, 300, 3), np.uint8)
+    detector = TiledDetector(
+        network=ScriptedNetwork(frame, by_tile), name="scripted", hints=hints, whole_frame_pass=False, **kwargs
+    )
+    return detector, frame
+
+
+def test_a_fragment_on_a_tile_top_does_not_suppress_the_whole_person_above() -> None:
+    # Pick the two bands from the real plan, put a person whose legs reach into the second band.
+    detector, frame = two_band_detector({})
+    tiles = detector.tiles_for((300, 400))
+    upper, lower = tiles[0], next(t for t in tiles if t.y0 > tiles[0].y0)
+    person = [100.0, lower.y0 - 20.0, 116.0, lower.y0 + 20.0]  # 40 px, whole in the upper band
+    legs = [100.0, lower.y0 + 0.5, 116.0, lower.y0 + 20.0]  # its lower half, cut by the lower tile's top
+    detector.network.by_tile = {upper: [(person, 0.45)], lower: [(legs, 0.9)]}
+    found = detector.detect(frame, camera_id="c", timestamp=0.0)
+    np.testing.assert_allclose(found.xyxy_px, [person])
+
+
+def test_a_weak_box_never_suppresses_a_strong_one() -> None:
+    # The whole frame scores the person 0.45 (under its 0.5 threshold: weak); a tile scores them 0.35
+    # (over the tiles' 0.3: strong). The strong box must survive the merge whatever the raw scores say.
+    hints = SceneHints(person_height_px=np.full(400, 40.0))
+    frame = np.zeros((400, 300, 3), np.uint8)
+    detector = TiledDetector(
+        network=ScriptedNetwork(frame, {}), name="scripted", hints=hints, score_threshold=0.5, tile_score_threshold=0.3
+    )
+    whole, tile = detector.tiles_for((300, 400))[:2]
+    strong = [100.0, 60.0, 116.0, 100.0]
+    weak = [101.0, 61.0, 117.0, 101.0]
+    detector.network.by_tile = {whole: [(weak, 0.45)], tile: [(strong, 0.35)]}
+    xyxy, _, is_strong = detector.merge(detector.run_network(frame), (300, 400), weak_score_factor=0.8)
+    np.testing.assert_allclose(xyxy, [strong])
+    assert is_strong.tolist() == [True]
+
+
+def test_temporal_filter_runs_per_camera_and_only_when_asked() -> None:
+    from detector.temporal import TemporalSettings
+
+    plain, frame = two_band_detector({}, score_threshold=0.5, tile_score_threshold=0.5)
+    tile = plain.tiles_for((300, 400))[0]
+    person = [100.0, 60.0, 116.0, 100.0]
+    smoothed, _ = two_band_detector(
+        {}, score_threshold=0.5, tile_score_threshold=0.5, temporal=TemporalSettings(), weak_score_factor=0.6
+    )
+    for det in (plain, smoothed):
+        det.network.frame = frame
+    sequence = [0.8, 0.4, 0.8]  # the person scores under the threshold in the middle frame
+    found = {"plain": [], "smoothed": [], "other camera": []}
+    for number, score in enumerate(sequence):
+        for det in (plain, smoothed):
+            det.network.by_tile = {tile: [(person, score)]}
+        found["plain"].append(len(plain.detect(frame, camera_id="a", timestamp=number * 0.1)))
+        found["smoothed"].append(len(smoothed.detect(frame, camera_id="a", timestamp=number * 0.1)))
+        if number == 1:  # a second camera's first frame: nothing to confirm the weak box with
+            found["other camera"].append(len(smoothed.detect(frame, camera_id="b", timestamp=number * 0.1)))
+    assert found == {"plain": [1, 0, 1], "smoothed": [1, 1, 1], "other camera": [0]}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from detector.scene import SceneHints
-from detector.tiling import Tile, drop_cut_boxes, nms, plan_tiles, plausible
+from detector.tiling import Tile, cut_at_top, drop_cut_boxes, nms, plan_tiles, plausible
 
 
 def linear_hints(height: int = 1080, width: int = 960, far: float = 25.0, near: float = 45.0) -> SceneHints:
@@ -155,3 +155,34 @@ def test_implausible_sizes_and_off_floor_feet_are_dropped() -> None:
         float,
     )
     assert plausible(boxes, hints).tolist() == [True, False, False, False]
+
+
+@pytest.mark.parametrize(
+    ("box", "cut"),
+    [
+        ([150, 100, 180, 160], True),  # top on the tile's top edge
+        ([150, 104, 180, 160], True),  # within a tenth of its height (6 px) of it: the network's imprecision
+        ([150, 110, 180, 160], False),  # well inside
+        ([150, 150, 180, 250], False),
+    ],
+)
+def test_cut_at_top_marks_boxes_on_an_inner_top_edge(box, cut) -> None:
+    assert cut_at_top(np.array([box], float), Tile(100, 100, 300, 300))[0] == cut
+
+
+def test_nothing_is_cut_at_the_frame_top() -> None:
+    assert not cut_at_top(np.array([[150, 0, 180, 60]], float), Tile(100, 0, 300, 300))[0]
+
+
+@pytest.mark.parametrize(
+    ("box", "kept"),
+    [
+        ([100, 1050, 115, 1080], True),  # 30 px at the bottom edge: a person whose legs leave the frame
+        ([100, 0, 115, 10], True),  # 10 px at the top edge (23 px expected): the head leaves the frame
+        ([100, 1040, 115, 1070], False),  # 30 px inside the frame at row 1070 (44 px expected): a fragment
+        ([100, 900, 115, 1080], False),  # too tall even at the edge
+    ],
+)
+def test_boxes_cut_by_the_frame_may_be_short(box, kept) -> None:
+    hints = linear_hints()
+    assert plausible(np.array([box], float), hints, min_ratio=0.75)[0] == kept
