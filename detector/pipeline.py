@@ -90,6 +90,7 @@ class TiledDetector:
         temporal: TemporalSettings | None = None,
         weak_score_factor: float = 0.6,
         min_height_ratio: float = 0.45,
+        max_height_ratio: float = 2.0,
     ) -> None:
         if not 0.0 <= score_threshold <= 1.0:
             raise ValueError(f"score_threshold must lie in [0, 1], got {score_threshold}")
@@ -107,6 +108,7 @@ class TiledDetector:
         self.max_tiles = max_tiles
         self.filter_implausible = filter_implausible
         self.min_height_ratio = min_height_ratio
+        self.max_height_ratio = max_height_ratio
         if not 0.0 < weak_score_factor <= 1.0:
             raise ValueError(f"weak_score_factor must lie in (0, 1], got {weak_score_factor}")
         self.temporal = temporal
@@ -190,7 +192,7 @@ class TiledDetector:
             kept = nms(xyxy, rank, iou_threshold=self.nms_iou, containment_threshold=containment)
             xyxy, score, is_strong = xyxy[kept], score[kept], is_strong[kept]
         if self.filter_implausible and self.hints is not None and len(xyxy):
-            ok = plausible(xyxy, self.hints, min_ratio=self.min_height_ratio)
+            ok = plausible(xyxy, self.hints, min_ratio=self.min_height_ratio, max_ratio=self.max_height_ratio)
             xyxy, score, is_strong = xyxy[ok], score[ok], is_strong[ok]
         return xyxy, score, is_strong
 

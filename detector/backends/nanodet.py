@@ -21,6 +21,7 @@ from detector.graphs.lower import lower_tfjs
 from detector.graphs.tfjs import TfjsModule, load_tfjs_graph
 from detector.models import model_files
 from detector.pipeline import TiledDetector, scene_hints_from_options
+from detector.reliability import RELIABLE_HEIGHTS
 
 INPUT_PX = 416
 STRIDES = (8, 16, 32)
@@ -59,12 +60,10 @@ class NanoDetNetwork:
             uncompiled graph serves until then.
     """
 
-    # Tiles are sized so that an expected person is this tall in the input: measured on the Grand
-    # Central development view (48 / 64 / 96 px gave recall 0.68 / 0.75 / 0.63 at score 0.4).
-    target_person_px = 64.0
-    # Below about 30 px tall in the input the whole-frame pass misses most people (Grand Central:
-    # 19-29 px, recall 0.23); PETS people at 30-60 px are found at F1 0.90.
-    min_person_px = 30.0
+    # Tiles show the expected person at the middle of the measured reliable range, and rows whose
+    # people the whole frame shows below its lower end get tiles (detector/reliability.py).
+    target_person_px = RELIABLE_HEIGHTS["nanodet"].best_px
+    min_person_px = RELIABLE_HEIGHTS["nanodet"].min_px
 
     def __init__(
         self,
