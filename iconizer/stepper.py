@@ -9,6 +9,7 @@ coarsened, shuffled dots with a moving flag, and per-zone counts and levels.
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ import numpy as np
 import shapely
 
 from homography.types import FloorPositions
-from iconizer.coarsen import COARSEN_METHODS, CoarsenMethod, coarsen_positions, shuffled
+from iconizer.coarsen import COARSEN_METHODS, CoarsenMethod, coarsen_positions, jitter_key, shuffled
 from iconizer.fusion import fuse as fuse_cameras
 from iconizer.levels import DEFAULT_HYSTERESIS_PER_M2, FloorGrader
 from iconizer.motion import MotionWindow, PairingMethod
@@ -84,7 +85,7 @@ class Iconizer:
         coverage: Floor polygon (metres) each camera sees, by camera id. A zone is covered by the
             cameras whose polygon overlaps it; a camera without an entry (or every camera, when
             ``coverage`` is None) covers every zone of its floor.
-        rng: Randomness for shuffling and jitter; a fresh unseeded generator by default.
+        rng: Randomness for shuffling and the jitter key's secret; a fresh unseeded generator by default.
         fuse: Merges the positions of the live cameras of one floor into one set of people;
             ``iconizer.fusion.fuse`` by default.
         coarsen_m: Coarsening cell in metres; ``layout.publishing.coarsen_m`` by default, which
@@ -96,6 +97,7 @@ class Iconizer:
         speed_threshold_m_s: Speed above which a dot is marked moving.
         motion_pairing: How positions are paired across the motion window (see ``iconizer.motion``).
         default_hysteresis_per_m2: Hysteresis band for zones that set none.
+        jitter_secret: Secret of the ``jitter`` method's rotating key; random by default.
     """
 
     def __init__(
@@ -111,6 +113,7 @@ class Iconizer:
         speed_threshold_m_s: float = 0.5,
         motion_pairing: PairingMethod = "nearest",
         default_hysteresis_per_m2: float = DEFAULT_HYSTERESIS_PER_M2,
+        jitter_secret: int | None = None,
     ) -> None:
         if coarsen_method is None:
             coarsen_method = layout.publishing.coarsen_method
@@ -129,6 +132,9 @@ class Iconizer:
         self.coarsen_method: CoarsenMethod = coarsen_method
         self.stale_after_s = layout.publishing.stale_after_s
         self._rng = rng if rng is not None else np.random.default_rng()
+        # This aggregator's own secret: the jitter of a cell cannot be predicted from outside.
+        # Not drawn from ``rng``, whose stream seeded runs replay.
+        self._jitter_secret = secrets.randbits(63) if jitter_secret is None else int(jitter_secret)
         self._fuse: FuseFunction = fuse if fuse is not None else fuse_cameras
         self._camera_floor = {camera.id: camera.floor for camera in layout.cameras}
         coverage = dict(coverage or {})
@@ -254,7 +260,11 @@ class Iconizer:
 
         moving = floor.motion.update(now_s, xy_m)
         dots_m = coarsen_positions(
-            xy_m, cell_m=self.coarsen_m, method=self.coarsen_method, rng=self._rng, size_m=floor.size_m
+            xy_m,
+            cell_m=self.coarsen_m,
+            method=self.coarsen_method,
+            key=jitter_key(self._jitter_secret, now_s),
+            size_m=floor.size_m,
         )
         dots_m, moving = shuffled(self._rng, dots_m, moving)
         return IconFrame(self.station_id, floor.floor_id, now_s, dots_m, moving, zones)

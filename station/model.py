@@ -62,6 +62,21 @@ class Notice(_Strict):
     contact: Text
 
 
+# PRIVACY.md P2: published positions are coarsened to about half a metre. A finer cell is allowed
+# only where the notice tells the public so (its ``captured`` text names the cell, both languages),
+# and never below the public payload's own 0.1 m rounding.
+MIN_COARSEN_M = 0.5
+MIN_DECLARED_COARSEN_M = 0.1
+
+
+def notice_states_cell(text: Text, cell_m: float) -> bool:
+    """Whether both languages of ``text`` name ``cell_m``, in metres or centimetres (``0.3 m``, ``30 cm``)."""
+    metres, centimetres = f"{cell_m:g}", f"{cell_m * 100:g}"
+    forms = [f"{metres} m", f"{metres}m", f"{metres} メートル", f"{metres}メートル"]
+    forms += [f"{centimetres} cm", f"{centimetres}cm", f"{centimetres} センチ", f"{centimetres}センチ"]
+    return all(any(form in language for form in forms) for language in (text.ja, text.en))
+
+
 class Publishing(_Strict):
     coarsen_m: float = Field(default=0.5, ge=0.0, le=5.0)
     coarsen_method: Literal["grid", "jitter"] = "grid"
@@ -319,6 +334,15 @@ class StationLayout(_Strict):
             walkable = zone.polygon.intersection(floors[zone.floor].walkable).area
             if walkable <= 0:
                 raise ValueError(f"zone {zone.id!r} has no walkable area on floor {zone.floor!r}")
+        cell_m = self.publishing.coarsen_m
+        if cell_m < MIN_COARSEN_M and (
+            cell_m < MIN_DECLARED_COARSEN_M or not notice_states_cell(self.notice.captured, cell_m)
+        ):
+            raise ValueError(
+                f"publishing.coarsen_m is {cell_m:g} m: positions are published coarsened to at least "
+                f"{MIN_COARSEN_M:g} m (PRIVACY.md P2); a cell down to {MIN_DECLARED_COARSEN_M:g} m needs the "
+                f"notice's 'captured' text to state it in both languages (e.g. '{cell_m:g} m')"
+            )
         return self
 
     def floor(self, floor_id: str) -> Floor:

@@ -8,6 +8,7 @@ from shapely.geometry import box
 
 from bus.codec import encode_station_frames
 from homography.types import FloorPositions
+from iconizer.coarsen import max_coarsen_shift_m
 from iconizer.stepper import Iconizer, fuse_single_camera
 from iconizer.types import CameraStatus, CrowdingLevel, IconFrame, ZoneState
 
@@ -84,7 +85,7 @@ def test_raw_positions_never_leave(toy_layout, make_positions, method):
     dots = iconizer.step(1.0)[0].dots_m
     distances = np.linalg.norm(dots[:, None, :] - west[None, :, :], axis=2)
     assert distances.min() > 1e-6  # no raw position is published
-    assert distances.min(axis=1).max() <= 0.5 * np.sqrt(2) / 2 + 1e-9  # and each dot stays near one
+    assert distances.min(axis=1).max() <= max_coarsen_shift_m(0.5, method) + 1e-9  # and each dot stays near one
     if method == "grid":
         np.testing.assert_allclose((dots / 0.5) % 1.0, 0.5)
 

@@ -174,3 +174,40 @@ def test_plan_image_must_exist_beside_the_layout(tmp_path: Path) -> None:
     (tmp_path / "plans" / "f1.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', encoding="utf-8")
     layout = load_layout(tmp_path)
     assert plan_image_path(tmp_path, layout.floor("f1")) == tmp_path / "plans" / "f1.svg"
+
+
+def with_cell(cell_m: float, captured: dict | None = None) -> dict:
+    data = changed(["publishing"], {"coarsen_m": cell_m})
+    if captured is not None:
+        data["notice"]["captured"] = captured
+    return data
+
+
+@pytest.mark.parametrize(
+    ("mapping", "expectation"),
+    [
+        (with_cell(0.5), does_not_raise()),
+        (with_cell(2.0), does_not_raise()),
+        (with_cell(0.0), pytest.raises(LayoutError, match=r"coarsen_m is 0 m.*at least 0.5 m")),
+        (with_cell(0.3), pytest.raises(LayoutError, match=r"coarsen_m is 0.3 m.*notice's 'captured' text")),
+        (
+            with_cell(
+                0.3, {"ja": "位置は30cm単位に丸めて表示します。", "en": "Positions are shown to the nearest 0.3 m."}
+            ),
+            does_not_raise(),
+        ),
+        (
+            with_cell(0.3, {"ja": "位置は丸めて表示します。", "en": "Positions are shown to the nearest 0.3 m."}),
+            pytest.raises(LayoutError, match="both languages"),
+        ),
+        (
+            with_cell(0.05, {"ja": "5cm", "en": "0.05 m"}),
+            pytest.raises(LayoutError, match=r"down to 0.1 m"),
+        ),
+    ],
+    ids=["default", "coarser", "zero", "finer-unannounced", "finer-announced", "one-language", "below-rounding"],
+)
+def test_coarsening_has_a_floor_unless_the_notice_states_a_finer_cell(mapping: dict, expectation) -> None:
+    """Issue 11 item 3: a layout asking for (nearly) raw positions is refused at load."""
+    with expectation:
+        parse_layout(mapping, source="toy.yaml")
