@@ -7,6 +7,7 @@ injected, so tests and the runtime compose the same app differently.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -22,13 +23,16 @@ from accounts.security import install_proxy_fix
 from accounts.users import UserStore
 from bus.redis_link import socketio_channel
 from station import StationLayout
+from webmap import internals
 from webmap.acks import RedisAckStore
 from webmap.backpressure import BoundedManager, BoundedRedisManager
 from webmap.checks import StationCheck, checks_by_station
+from webmap.emit_guard import EmitGuard
 from webmap.history import HistorySource
 from webmap.hub import OPERATOR_NAMESPACE, PUBLIC_NAMESPACE, STAFF_NAMESPACE, Hub
 from webmap.metrics import WebMetrics
 from webmap.namespaces import OperatorNamespace, PublicNamespace, StaffNamespace
+from webmap.packet_guard import install_packet_guard
 from webmap.plan import plan_document
 from webmap.settings import WebSettings
 from webmap.store import LatestFrameStore, MemoryLatestStore, RedisLatestStore
@@ -143,6 +147,10 @@ def create_app(
     def on_drop() -> None:
         metrics.frames_dropped.inc()
 
+    guard = EmitGuard(lambda namespace, reason: metrics.emits_refused.labels(namespace=namespace, reason=reason).inc())
+    # The private library parts (webmap.internals) only where asked for and where their contracts hold.
+    private = settings.private_library_access and internals.usable()
+
     if settings.message_queue:
         # One channel per deployment, database and station set: pub/sub ignores database numbers.
         manager: BoundedManager = BoundedRedisManager(
@@ -153,10 +161,16 @@ def create_app(
             max_backlog=settings.max_backlog,
             on_drop=on_drop,
             direct_writes=settings.direct_writes,
+            guard=guard.allows,
+            private=private,
         )
     else:
         manager = BoundedManager(
-            max_backlog=settings.max_backlog, on_drop=on_drop, direct_writes=settings.direct_writes
+            max_backlog=settings.max_backlog,
+            on_drop=on_drop,
+            direct_writes=settings.direct_writes,
+            guard=guard.allows,
+            private=private,
         )
     # client_manager is always passed: the module-level socketio keeps options between init_app
     # calls, and a manager left over from a previous app must never serve this one.
@@ -164,7 +178,18 @@ def create_app(
     server = socketio.server
 
     acks = None if shared is None else RedisAckStore(shared)
-    hub = Hub(layouts, store, server, metrics, alert_level=settings.alert_level, clock=clock, acks=acks)
+    # Every web process derives the same jitter secret from the shared secret key.
+    jitter_secret = hashlib.blake2b(str(settings.secret_key).encode("utf-8"), person=b"crowdmap-jitter").digest()
+    hub = Hub(
+        layouts,
+        store,
+        server,
+        metrics,
+        alert_level=settings.alert_level,
+        clock=clock,
+        acks=acks,
+        jitter_secret=jitter_secret,
+    )
     app.extensions.update(
         crowdmap_hub=hub,
         crowdmap_settings=settings,
@@ -188,21 +213,20 @@ def create_app(
             response.headers["Access-Control-Max-Age"] = "86400"
         return response
 
-    # Registered on this app's server only: Flask-SocketIO's on_namespace would also remember
-    # the handlers for every later app built from the module-level object.
-    namespaces = (
-        PublicNamespace(PUBLIC_NAMESPACE, hub, metrics),
+    # After init_app the server exists, so on_namespace registers on this app's server only
+    # (before it, Flask-SocketIO would remember the handlers for every later app).
+    for namespace in (
+        PublicNamespace(PUBLIC_NAMESPACE, hub, metrics, guard),
         StaffNamespace(STAFF_NAMESPACE, hub, metrics, accounts),
         OperatorNamespace(OPERATOR_NAMESPACE, hub, metrics, accounts),
-    )
-    for namespace in namespaces:
-        namespace._set_socketio(socketio)
-        server.register_namespace(namespace)
+    ):
+        socketio.on_namespace(namespace)
 
     @socketio.on_error_default
     def _log_socket_error(error: Exception) -> None:
         logger.warning("Socket.IO handler error, event dropped: %s", error)
 
+    install_packet_guard(app, server, metrics, private=private)
     # Last: the outermost layer, so that pages and websockets see the same client address.
     install_proxy_fix(app, settings.proxy_hops)
     return app, socketio

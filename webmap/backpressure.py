@@ -12,7 +12,13 @@ frame is dropped the same way.
 
 ``BoundedRedisManager`` puts the same rule under Flask-SocketIO's Redis message queue: its
 method resolution order is RedisManager -> PubSubManager -> BoundedManager -> RoomIndex -> Manager, so
-frames published by any process are fanned out locally through ``BoundedManager.emit``.
+frames published by any process are fanned out locally through ``BoundedManager.emit``. That is
+also where every emit meets the ``guard`` (:class:`webmap.emit_guard.EmitGuard`): whatever its
+source, nothing leaves that the guard refuses.
+
+Reading a client's backlog and writing to its socket need private parts of python-engineio and
+gevent-websocket, all in :mod:`webmap.internals`; where those do not hold, every packet takes
+Engine.IO's public ``send_packet`` and no client is skipped.
 """
 
 from __future__ import annotations
@@ -26,8 +32,11 @@ import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
-from webmap import direct_send
+from webmap import direct_send, internals
 from webmap.room_index import RoomIndex
+
+# ``guard(event, data, namespace, room, callback) -> bool``: whether an emit may go out.
+Guard = Callable[[Any, Any, Any, Any, Any], bool]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +58,10 @@ class BoundedManager(RoomIndex):
         direct_writes: Write broadcasts straight to gevent-websocket sockets (see
             :mod:`webmap.direct_send`); off, every packet takes python-socketio's queue.
         send_buffer_bytes: Socket send buffer of a directly written connection.
+        guard: Decides whether each emit may go out; everything goes out without one.
+        private: Use the private library parts of :mod:`webmap.internals` (direct writes, backlog
+            bounds); off, every packet takes Engine.IO's public ``send_packet`` and no client is
+            skipped. Always off when their contracts do not hold.
     """
 
     def __init__(
@@ -58,48 +71,48 @@ class BoundedManager(RoomIndex):
         on_drop: Callable[[], None] | None = None,
         direct_writes: bool = True,
         send_buffer_bytes: int = direct_send.DEFAULT_SEND_BUFFER_BYTES,
+        guard: Guard | None = None,
+        private: bool = True,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
-        self._configure(max_backlog, on_drop, direct_writes, send_buffer_bytes)
+        self._configure(max_backlog, on_drop, direct_writes, send_buffer_bytes, guard, private)
 
     def _configure(
-        self, max_backlog: int, on_drop: Callable[[], None] | None, direct_writes: bool, send_buffer_bytes: int
+        self,
+        max_backlog: int,
+        on_drop: Callable[[], None] | None,
+        direct_writes: bool,
+        send_buffer_bytes: int,
+        guard: Guard | None,
+        private: bool,
     ) -> None:
         if max_backlog < 1:
             raise ValueError(f"max_backlog must be >= 1, got {max_backlog}")
+        self.private = private and internals.usable()
         self.max_backlog = max_backlog
         self.on_drop = on_drop
-        self.direct_writes = direct_writes
+        self.direct_writes = direct_writes and self.private
         self.send_buffer_bytes = send_buffer_bytes
+        self.guard = guard
 
     def pre_connect(self, eio_sid, namespace):
         # The first namespace a client connects to comes straight after the Engine.IO handshake,
         # when nothing but the handshake has been written: the moment to guard its writes.
         result = super().pre_connect(eio_sid, namespace)
         if self.direct_writes:
-            environ = self.server.environ.get(eio_sid)
+            environ = internals.client_environ(self.server, eio_sid)
             if environ is not None:
                 direct_send.attach(environ, send_buffer_bytes=self.send_buffer_bytes)
         return result
 
     def _direct(self, eio_sid: str) -> direct_send.DirectSocket | None:
-        environ = self.server.environ.get(eio_sid)
+        environ = internals.client_environ(self.server, eio_sid)
         return None if environ is None else environ.get(direct_send.ENVIRON_KEY)
 
     def _dropped(self) -> None:
         if self.on_drop is not None:
             self.on_drop()
-
-    def _backlog(self, eio_sid: str) -> int:
-        socket = self.server.eio.sockets.get(eio_sid)
-        return 0 if socket is None else socket.queue.qsize()
-
-    def _has_participants(self, namespace: str, room: Any) -> bool:
-        # python-socketio deletes a room with its last member, so a room present is a room in use.
-        rooms = self.rooms.get(namespace, {})
-        wanted = room if hasattr(room, "__len__") and not isinstance(room, str) else [room]
-        return any(r in rooms for r in wanted)
 
     def prepare(self, event: str, data: Any, namespace: str) -> Prepared:
         """Encode one event once, for any number of :meth:`send_prepared` calls."""
@@ -118,8 +131,11 @@ class BoundedManager(RoomIndex):
 
         A client whose socket buffer or queue is full is skipped and counted as a drop.
         """
+        self._send_to(list(self.get_participants(namespace, room)), prepared, skip_sid)
+
+    def _send_to(self, participants: list[tuple[str, str]], prepared: Prepared, skip_sid: Any) -> None:
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
-        for sid, eio_sid in self.get_participants(namespace, room):
+        for sid, eio_sid in participants:
             if sid in skip:
                 continue
             direct = None if prepared.frame is None else self._direct(eio_sid)
@@ -129,20 +145,24 @@ class BoundedManager(RoomIndex):
                     self._dropped()
                 if outcome is not direct_send.Outcome.QUEUE:
                     continue
-            if self._backlog(eio_sid) >= self.max_backlog:
+            backlog = internals.backlog(self.server, eio_sid) if self.private else None  # None: never skip
+            if backlog is not None and backlog >= self.max_backlog:
                 self._dropped()
                 continue
             for pkt in prepared.eio_packets:
-                self.server._send_eio_packet(eio_sid, pkt)
+                internals.send_eio_packet(self.server, eio_sid, pkt, private=self.private)
 
     def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
         room = to or room
-        if callback or namespace not in self.rooms:
+        if self.guard is not None and not self.guard(event, data, namespace, room, callback):
+            return None
+        if callback:
             # Acknowledged messages are one-to-one replies: never drop those.
             return super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs)
-        if not self._has_participants(namespace, room):
+        participants = list(self.get_participants(namespace, room))
+        if not participants:
             return None  # nobody in the room: do not even encode
-        self.send_prepared(self.prepare(event, data, namespace), namespace, room, skip_sid)
+        self._send_to(participants, self.prepare(event, data, namespace), skip_sid)
         return None
 
 
@@ -157,7 +177,9 @@ class BoundedRedisManager(socketio.RedisManager, BoundedManager):
         on_drop: Callable[[], None] | None = None,
         direct_writes: bool = True,
         send_buffer_bytes: int = direct_send.DEFAULT_SEND_BUFFER_BYTES,
+        guard: Guard | None = None,
+        private: bool = True,
         **kwargs: Any,
     ):
         socketio.RedisManager.__init__(self, url, **kwargs)
-        self._configure(max_backlog, on_drop, direct_writes, send_buffer_bytes)
+        self._configure(max_backlog, on_drop, direct_writes, send_buffer_bytes, guard, private)

@@ -7,7 +7,8 @@ Here a broadcast builds the WebSocket frame once and hands it to every client's 
 non-blocking ``send`` in the broadcasting greenlet.
 
 One writer at a time per socket, so frames never interleave: :class:`DirectSocket` wraps the
-connection's own write function (gevent-websocket's ``raw_write``) in a lock, and a direct
+connection's own write function (gevent-websocket's ``raw_write``, a private part fenced in
+:mod:`webmap.internals`) in a lock, and a direct
 write is tried only while that lock is free and Engine.IO's queue for the client is empty;
 otherwise the caller falls back to the queue, which keeps the order. When the socket buffer
 fills in the middle of a frame, the lock stays held until a greenlet has written the rest.
@@ -23,8 +24,9 @@ from __future__ import annotations
 import enum
 import socket
 import struct
-from collections.abc import Callable
 from typing import Any
+
+from webmap import internals
 
 # Where a connection's DirectSocket lives: in its WSGI environ, which python-socketio drops
 # when the client disconnects, so nothing else has to be cleaned up.
@@ -62,6 +64,9 @@ class DirectSocket:
     Args:
         websocket: gevent-websocket's ``WebSocket`` of the connection.
         send_buffer_bytes: Socket send buffer (``SO_SNDBUF``); bounds what a stalled client holds.
+
+    Raises:
+        ValueError: if the connection does not offer what :mod:`webmap.internals` needs.
     """
 
     def __init__(self, websocket: Any, *, send_buffer_bytes: int = DEFAULT_SEND_BUFFER_BYTES):
@@ -71,23 +76,17 @@ class DirectSocket:
         if send_buffer_bytes < 4096:
             raise ValueError(f"send_buffer_bytes must be >= 4096, got {send_buffer_bytes}")
         self._websocket = websocket
-        self._socket = websocket.handler.socket
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_bytes)
         self._lock = Semaphore()
         self._spawn = gevent.spawn
-        write: Callable[[bytes], None] = websocket.raw_write
-
-        def locked_write(data: bytes) -> None:
-            with self._lock:
-                write(data)
-
-        # Every write gevent-websocket makes (Engine.IO's writer greenlet, pings, close) now takes
-        # the same lock as the direct writes.
-        websocket.raw_write = locked_write
+        sock = internals.lock_websocket_writes(websocket, self._lock)
+        if sock is None:
+            raise ValueError("this connection cannot be written directly")
+        self._socket = sock
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_bytes)
 
     def try_send(self, frame: bytes) -> Outcome:
         """Write one complete WebSocket frame now, without waiting, or say why not."""
-        if self._websocket.closed:
+        if internals.websocket_closed(self._websocket):
             return Outcome.CLOSED
         if self._lock.locked():
             return Outcome.QUEUE
@@ -128,11 +127,11 @@ def attach(environ: dict[str, Any], *, send_buffer_bytes: int = DEFAULT_SEND_BUF
     if direct is not None:
         return direct
     websocket = environ.get("wsgi.websocket")
-    if websocket is None or not hasattr(websocket, "raw_write") or not hasattr(websocket, "handler"):
+    if websocket is None:
         return None
     try:
         direct = DirectSocket(websocket, send_buffer_bytes=send_buffer_bytes)
-    except OSError:
-        return None  # the connection closed under us: it keeps the queued path until it is gone
+    except (OSError, ValueError):
+        return None  # closed under us, or not a connection we can write: it keeps the queued path
     environ[ENVIRON_KEY] = direct
     return direct

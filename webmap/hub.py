@@ -4,13 +4,22 @@ The runtime hands raw bus messages to :meth:`Hub.receive` (embedded bus) or runs
 :meth:`Hub.pump` as a background task over a queue. Only ``icon_frames`` and ``camera_status``
 messages are accepted; anything else, including floor positions, is dropped, logged and counted
 (PRIVACY.md P1).
+
+The hub does not trust the aggregator's coarsening either: before it publishes a frame it
+coarsens every dot again to the station's own grid (``publishing.coarsen_m`` and
+``coarsen_method``; :mod:`iconizer.coarsen`), which leaves an honest frame as it was and puts any
+finer position back on the grid (PRIVACY.md P2, defence in depth). The latest frame read back from
+the store is checked against the public schema before it is served, since a shared store is
+another way in.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import queue
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -18,12 +27,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bus.codec import MessageError, StationFramesMessage, StatusMessage, decode_message
+from iconizer.coarsen import coarsen_positions, jitter_key
 from iconizer.types import CameraStatus, IconFrame
 from station import StationLayout
 from webmap.acks import AckStore, MemoryAckStore
 from webmap.alerts import Alert, AlertBook
 from webmap.metrics import WebMetrics
 from webmap.payload import broadcast_targets, public_payload
+from webmap.schemas import Crowding, check
 from webmap.store import LatestFrameStore
 from webmap.trend import RecentTrend
 
@@ -81,6 +92,8 @@ class Hub:
         alert_level: Public level (1-3) that raises a staff alert.
         clock: Wall clock, unix seconds (tests pass a fixed one).
         acks: Alert acknowledgements shared with the other web processes; in memory by default.
+        jitter_secret: Secret of the jitter key for stations coarsened by ``jitter``; the same in
+            every web process (the app derives it from its secret key), random by default.
     """
 
     def __init__(
@@ -93,8 +106,10 @@ class Hub:
         alert_level: int = 2,
         clock: Callable[[], float] = time.time,
         acks: AckStore | None = None,
+        jitter_secret: bytes | None = None,
     ) -> None:
         self.acks: AckStore = MemoryAckStore() if acks is None else acks
+        self.jitter_secret = secrets.token_bytes(32) if jitter_secret is None else jitter_secret
         self.stations: dict[str, StationState] = {}
         for layout in layouts:
             sid = layout.station.id
@@ -152,7 +167,7 @@ class Hub:
                     return self._reject(
                         "unknown-zone", f"zone {zone.zone_id!r} is not on floor {frame.floor_id!r} of {station_id!r}"
                     )
-        payload = public_payload(station_id, timestamp, frames)
+        payload = public_payload(station_id, timestamp, self._coarsened(state.layout, timestamp, frames))
         with self.metrics.broadcast_seconds.time():
             with self._lock:
                 self.store.put(station_id, payload)
@@ -173,6 +188,36 @@ class Hub:
                     self.emitter.emit("alert", alert.to_dict(), namespace=STAFF_NAMESPACE, to=station_id)
         self.metrics.messages_received.labels(type="icon_frames").inc()
         return True
+
+    def _coarsened(self, layout: StationLayout, timestamp: float, frames: tuple[IconFrame, ...]) -> list[IconFrame]:
+        publishing = layout.publishing
+        key = jitter_key(self.jitter_secret, timestamp)
+        out = []
+        for frame in frames:
+            dots_m = coarsen_positions(
+                frame.dots_m,
+                cell_m=publishing.coarsen_m,
+                method=publishing.coarsen_method,
+                key=key,
+                size_m=layout.floor(frame.floor_id).size_m,
+            )
+            out.append(dataclasses.replace(frame, dots_m=dots_m))
+        return out
+
+    def latest(self, station_id: str) -> dict[str, Any] | None:
+        """The station's latest public payload, or ``None`` before the first (or when it fails the schema).
+
+        The store may be shared (Redis): what it returns is checked like anything else that
+        reaches the public.
+        """
+        payload = self.store.get(station_id)
+        if payload is None:
+            return None
+        problem = check(Crowding, payload)
+        if problem is None and payload.get("station") == station_id:
+            return payload
+        self._reject("latest-invalid", f"the stored latest frame of {station_id!r} fails the public schema: {problem}")
+        return None
 
     def receive_status(self, station_id: str, status: CameraStatus) -> bool:
         """Record one camera's health report."""

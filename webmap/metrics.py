@@ -19,6 +19,8 @@ class WebMetrics:
         camera_live: 1 when a camera's last status said live, else 0.
         forged_events: Client-sent events named like the server's own (``connect``, ``disconnect``), ignored.
         malformed_packets: Engine.IO or Socket.IO packets from clients that could not be decoded, dropped.
+        emits_refused: Socket.IO emits refused where they are sent (:mod:`webmap.emit_guard`), by
+            namespace and reason.
     """
 
     def __init__(self) -> None:
@@ -56,6 +58,12 @@ class WebMetrics:
         self.malformed_packets = Counter(
             "crowdmap_web_malformed_packets",
             "Packets from Socket.IO clients that could not be decoded, dropped",
+            registry=self.registry,
+        )
+        self.emits_refused = Counter(
+            "crowdmap_web_emits_refused",
+            "Socket.IO emits refused where they are sent, whatever their source (PRIVACY.md P1)",
+            ["namespace", "reason"],
             registry=self.registry,
         )
         self.camera_live = Gauge(

@@ -22,6 +22,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_r
 
 from accounts.login import EPOCH_KEY, TOKEN_KEY, Accounts
 from webmap.backpressure import BoundedManager, Prepared
+from webmap.emit_guard import EmitGuard
 from webmap.hub import CROWDING_EVENT, Hub
 from webmap.metrics import WebMetrics
 from webmap.payload import ENCODINGS, encoded, floor_room, station_room
@@ -62,9 +63,11 @@ class PublicNamespace(_Counted):
     (:mod:`webmap.payload`); the default ``"json"`` is the stable payload of the REST API.
     """
 
-    def __init__(self, namespace: str, hub: Hub, metrics: WebMetrics) -> None:
+    def __init__(self, namespace: str, hub: Hub, metrics: WebMetrics, guard: EmitGuard) -> None:
         super().__init__(namespace, hub, metrics)
-        self._prepared: dict[str, tuple[float, Prepared]] = {}  # room -> (frame timestamp, encoded frame)
+        self.guard = guard
+        # room -> (frame timestamp, encoded frame, or None when the guard refused it)
+        self._prepared: dict[str, tuple[float, Prepared | None]] = {}
 
     def on_connect(self, auth: Any = None) -> None:
         """Count the client; anyone may watch the public map."""
@@ -96,7 +99,7 @@ class PublicNamespace(_Counted):
         else:
             room = floor_room(station_id, floor_id, encoding)
         join_room(room)
-        latest = self.hub.store.get(station_id)
+        latest = self.hub.latest(station_id)
         if latest is not None:
             self._send_latest(room, latest, encoding, floor_id)
         return {"ok": True, "room": room}
@@ -104,16 +107,17 @@ class PublicNamespace(_Counted):
     def _send_latest(self, room: str, latest: dict[str, Any], encoding: str, floor_id: str | None) -> None:
         # Thousands of clients join within seconds (a ramp, a reconnect after a network blip), all
         # wanting the same frame: encode it once per room and frame, not once per client.
-        manager: BoundedManager = self.socketio.server.manager  # create_app always installs one
+        manager: BoundedManager = self.socketio.server.manager
         cached = self._prepared.get(room)
         if cached is None or cached[0] != latest["timestamp"]:
-            cached = (
-                latest["timestamp"],
-                manager.prepare(CROWDING_EVENT, encoded(latest, encoding, floor_id), self.namespace),
-            )
+            data = encoded(latest, encoding, floor_id)
+            # The same check as a broadcast's: the latest frame goes out only as the public schema allows.
+            allowed = self.guard.allows(CROWDING_EVENT, data, self.namespace, room)
+            cached = (latest["timestamp"], manager.prepare(CROWDING_EVENT, data, self.namespace) if allowed else None)
             self._prepared[room] = cached
-        # Flask-SocketIO adds ``sid`` to the request of a Socket.IO event; Flask's type does not know it.
-        manager.send_prepared(cached[1], self.namespace, request.sid)  # type: ignore[attr-defined]
+        if cached[1] is not None:
+            # Flask-SocketIO adds ``sid`` to the request of a Socket.IO event; Flask's type does not know it.
+            manager.send_prepared(cached[1], self.namespace, request.sid)  # type: ignore[attr-defined]
 
     def on_leave(self, data: Any = None) -> None:
         """Stop receiving frames."""

@@ -9,7 +9,8 @@ The public payload is the stable interface of issue 2, served both by
                  "zones": [{"id": "gates", "count": 14, "density_per_m2": 0.42,
                             "level": 1, "los": "B", "stale": false}, ...]}]}
 
-Every field is copied by name from an allow list; nothing else of the frame is ever read.
+Every field is copied by name from an allow list; nothing else of the frame is ever read. The
+payloads' schemas, from which the OpenAPI document is generated, are :mod:`webmap.schemas`.
 Dots are rounded to ``DOT_STEP_M`` (0.1 m), far finer than the iconizer's coarsening (about
 0.5 m), and whole metres are written as integers: 300 coarsened dots on an 80 m floor are about
 3.6 KB of JSON, 4.3 KB with the demo station's 8 zones (``bench/fanout.py`` prints it).
@@ -36,12 +37,11 @@ from typing import Any
 import numpy as np
 
 from iconizer.types import IconFrame
+from webmap.schemas import COMPACT_ENCODING, PACKED_PER_M
 
 DOT_STEP_M = 0.1
 PUBLIC_ZONE_FIELDS = ("id", "count", "density_per_m2", "level", "los", "stale")
 ENCODINGS = ("json", "compact")
-COMPACT_ENCODING = "compact-1"
-PACKED_PER_M = 10  # packed units per metre: DOT_STEP_M, so packing loses nothing
 _PACKED_MAX = 0xFFFF  # uint16: 6,553.5 m, beyond any plan (layouts allow 5 km)
 
 

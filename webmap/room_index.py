@@ -8,7 +8,9 @@ for seconds, long enough for the remaining clients to miss their pings and disco
 
 :class:`RoomIndex` keeps ``(namespace, sid) -> rooms`` beside python-socketio's own tables,
 updated in the two functions every change goes through (``basic_enter_room`` and
-``basic_leave_room``), and answers the two scans from it.
+``basic_leave_room``), and answers the two scans from it. What a disconnect clears besides the
+rooms is python-socketio's private state, cleared through :mod:`webmap.internals`; where that
+is not possible, the library's own scanning ``basic_disconnect`` runs.
 """
 
 from __future__ import annotations
@@ -17,9 +19,19 @@ from typing import Any
 
 import socketio
 
+from webmap import internals
+
 
 class RoomIndex(socketio.Manager):
-    """A client manager that knows each client's rooms without scanning all of them."""
+    """A client manager that knows each client's rooms without scanning all of them.
+
+    Attributes:
+        private: Whether a disconnect may clear python-socketio's private state directly
+            (subclasses set it from :func:`webmap.internals.usable`); off, the library's own
+            ``basic_disconnect`` scans.
+    """
+
+    private = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -43,14 +55,7 @@ class RoomIndex(socketio.Manager):
 
     def basic_disconnect(self, sid, namespace, **kwargs):
         # python-socketio's own version, with the scan over all rooms replaced by the index.
-        if namespace not in self.rooms:
-            return
         for room in list(self.rooms_of.get((namespace, sid), ())):
             self.basic_leave_room(sid, namespace, room)  # the last one removes the index entry
-        self.callbacks.pop(sid, None)
-        for pending in (self.pending_connect, self.pending_disconnect):
-            sids = pending.get(namespace)
-            if sids is not None and sid in sids:
-                sids.remove(sid)
-                if not sids:
-                    del pending[namespace]
+        if not self.private or not internals.clear_client(self, sid, namespace):
+            super().basic_disconnect(sid, namespace, **kwargs)

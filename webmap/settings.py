@@ -16,6 +16,8 @@ variable                       meaning                                          
 ``CROWDMAP_ALERT_LEVEL``       public level 1-3 at which staff get an alert                2
 ``CROWDMAP_MAX_BACKLOG``       frames queued for one client before it starts dropping      4
 ``CROWDMAP_DIRECT_WRITES``     ``0``: broadcasts take python-socketio's per-client queue   1
+``CROWDMAP_PRIVATE_LIBRARY_    ``0``: no private library parts (:mod:`webmap.internals`):  1
+ACCESS``                       no direct writes, no backlog bound, public paths only
 =============================  ==========================================================  ==========
 """
 
@@ -55,6 +57,8 @@ class WebSettings:
         max_backlog: Crowding frames queued for one client before new ones are dropped for it.
         direct_writes: Under gevent, write each broadcast frame straight to every client's socket
             (framed once) instead of through python-socketio's per-client queue and greenlet.
+        private_library_access: Use the private library parts fenced in :mod:`webmap.internals`
+            (they are also turned off when their contracts fail).
     """
 
     host: str = "127.0.0.1"
@@ -72,6 +76,7 @@ class WebSettings:
     proxy_hops: int = 0
     max_backlog: int = 4
     direct_writes: bool = True
+    private_library_access: bool = True
 
     def __post_init__(self) -> None:
         if self.async_mode not in ASYNC_MODES:
@@ -114,6 +119,10 @@ class WebSettings:
             found["max_backlog"] = env_int(env["CROWDMAP_MAX_BACKLOG"], "CROWDMAP_MAX_BACKLOG", 1, 1000)
         if "CROWDMAP_DIRECT_WRITES" in env:
             found["direct_writes"] = env_flag(env["CROWDMAP_DIRECT_WRITES"], "CROWDMAP_DIRECT_WRITES")
+        if "CROWDMAP_PRIVATE_LIBRARY_ACCESS" in env:
+            found["private_library_access"] = env_flag(
+                env["CROWDMAP_PRIVATE_LIBRARY_ACCESS"], "CROWDMAP_PRIVATE_LIBRARY_ACCESS"
+            )
         return cls(**found)  # type: ignore[arg-type]
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -133,10 +134,19 @@ def free_port() -> int:
 class LiveServer:
     """``tests/webmap/live_server.py`` in a subprocess; ``send`` injects one bus message."""
 
-    def __init__(self, port: int, data_dir: Path, history_url: str | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        data_dir: Path,
+        history_url: str | None = None,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+    ) -> None:
         self.port = port
         self.data_dir = data_dir
         self.history_url = history_url
+        self.env = env
+        self.log = log  # the server's standard error goes here when given
         self.url = f"http://localhost:{port}"
         self.process: subprocess.Popen | None = None
 
@@ -151,6 +161,8 @@ class LiveServer:
             ],
             cwd=ROOT,
             stdin=subprocess.PIPE,
+            env=None if self.env is None else {**os.environ, **self.env},
+            stderr=None if self.log is None else open(self.log, "wb"),  # closed with the process
         )
         for _ in range(600):  # bounded wait for the port to answer (the camera checks run first)
             if self.process.poll() is not None:

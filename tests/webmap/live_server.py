@@ -2,7 +2,7 @@
 
 Run as ``python tests/webmap/live_server.py PORT DATA_DIR [HISTORY_URL]``. Each line on standard input is one
 raw bus message; it goes to ``hub.receive`` exactly as the runtime's embedded bus delivers it.
-The line ``quit`` stops the server.
+The line ``quit`` stops the server. ``CROWDMAP_*`` variables apply (``webmap.settings``).
 """
 
 from gevent import monkey
@@ -10,6 +10,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import sys  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from gevent.fileobject import FileObjectPosix  # noqa: E402
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def main() -> None:
     port, data_dir = int(sys.argv[1]), Path(sys.argv[2])
-    settings = WebSettings(host="127.0.0.1", port=port, data_dir=data_dir, async_mode="gevent")
+    settings = replace(WebSettings.from_env(), host="127.0.0.1", port=port, data_dir=data_dir, async_mode="gevent")
     # Every bundled station, the demo first (the map's default), each with its camera check
     # fitted in a child process as the runtime does.
     folders = [ROOT / "station_layouts" / name for name in ("demo-station", "pets2009", "grand-central")]

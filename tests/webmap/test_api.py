@@ -36,7 +36,7 @@ def test_every_documented_path_answers_as_documented(web, wm, demo_layout, spec)
         wm.frames_message(
             demo_layout,
             [
-                wm.make_frame(demo_layout, "concourse", dots=[[1, 2]], moving=[False]),
+                wm.make_frame(demo_layout, "concourse", dots=[[1.25, 2.75]], moving=[False]),
                 wm.make_frame(demo_layout, "platform"),
             ],
         )
@@ -48,7 +48,7 @@ def test_every_documented_path_answers_as_documented(web, wm, demo_layout, spec)
     path = "/api/v1/stations/{station_id}/crowding"
     crowding = check(spec, client.get("/api/v1/stations/demo-station/crowding"), path)
     assert crowding == hub.store.get("demo-station")
-    assert crowding["floors"][0]["dots"] == [[1.0, 2.0, 0]]
+    assert crowding["floors"][0]["dots"] == [[1.2, 2.8, 0]]  # a cell centre, to 0.1 m
     check(spec, client.get("/api/v1/stations/pets2009/crowding"), path)  # no frame yet
     check(spec, client.get("/api/v1/stations/nowhere/crowding"), path, 404)
     plan = check(spec, client.get("/api/v1/stations/demo-station/plan"), "/api/v1/stations/{station_id}/plan")

@@ -64,8 +64,9 @@ def circles(page, floor: str) -> list[tuple[float, float, str]]:
 
 
 def test_public_map_shows_exactly_the_payload(server, page, wm, demo_layout):
-    concourse_dots = [[10.0, 5.0], [12.5, 6.5], [47.0, 15.0], [70.5, 25.0]]
-    platform_dots = [[30.0, 10.0], [55.5, 12.0], [90.0, 8.0]]
+    # On the station's 0.5 m grid (cell centres), as the aggregator sends them; drawn to 0.1 m.
+    concourse_dots = [[10.25, 5.25], [12.75, 6.75], [47.25, 15.25], [70.75, 25.25]]
+    platform_dots = [[30.25, 10.25], [55.75, 12.25], [90.25, 8.25]]
     frames = [
         wm.make_frame(
             demo_layout,
@@ -89,7 +90,7 @@ def test_public_map_shows_exactly_the_payload(server, page, wm, demo_layout):
     server.send(wm.frames_message(demo_layout, frames, timestamp=time.time()))
     page.wait_for_function("() => document.querySelectorAll('#dots-concourse circle').length === 4", timeout=WAIT_MS)
     expected = {
-        (x, y, "dot moving" if m else "dot stopped")
+        (round(x, 1), round(y, 1), "dot moving" if m else "dot stopped")
         for (x, y), m in zip(concourse_dots, [True, False, True, True], strict=True)
     }
     assert set(map(tuple, circles(page, "concourse"))) == expected
@@ -107,7 +108,7 @@ def test_public_map_shows_exactly_the_payload(server, page, wm, demo_layout):
     page.keyboard.press("ArrowRight")
     assert page.get_attribute("#tab-platform", "aria-selected") == "true"
     assert page.is_visible("#plan-platform") and not page.is_visible("#plan-concourse")
-    assert {(x, y) for x, y, _ in circles(page, "platform")} == {tuple(d) for d in platform_dots}
+    assert {(x, y) for x, y, _ in circles(page, "platform")} == {(round(x, 1), round(y, 1)) for x, y in platform_dots}
     shot(page, "public-map-en-platform")
 
 

@@ -89,10 +89,27 @@ def live(tmp_path_factory, wm):
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def public_paths_only(tmp_path_factory, wm):
+    """The server as it runs when a private library part's contract failed (webmap/internals.py)."""
+    server = wm.LiveServer(
+        wm.free_port(), tmp_path_factory.mktemp("public-paths"), env={"CROWDMAP_PRIVATE_LIBRARY_ACCESS": "0"}
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
 def dots_of(n: int, seed: int) -> tuple[list[list[float]], list[bool]]:
+    """Dots on the demo station's 0.5 m grid (cell centres), as the aggregator sends them."""
     rng = np.random.default_rng(seed)
-    xy = np.round(rng.uniform([0, 0], [80, 30], size=(n, 2)) * 2) / 2
+    xy = (np.floor(rng.uniform([0, 0], [80, 30], size=(n, 2)) * 2) + 0.5) / 2
     return xy.tolist(), (rng.random(n) < 0.7).tolist()
+
+
+def published(xy: list[list[float]]) -> list[list[float]]:
+    """The dots as the public payload writes them: to 0.1 m."""
+    return np.round(np.asarray(xy), 1).tolist()
 
 
 def dropped_total(port: int) -> float:
@@ -103,7 +120,9 @@ def dropped_total(port: int) -> float:
     raise AssertionError("no dropped-frames counter in /metrics")
 
 
-def test_every_client_gets_every_frame_whole_and_in_order(live, wm, demo_layout):
+@pytest.mark.parametrize("server", ["live", "public_paths_only"])
+def test_every_client_gets_every_frame_whole_and_in_order(server, wm, demo_layout, request):
+    live = request.getfixturevalue(server)
     clients = [RawClient(live.port) for _ in range(6)]
     for i, client in enumerate(clients):
         client.join(station="demo-station", **({"encoding": "compact"} if i % 2 else {}))
@@ -122,7 +141,7 @@ def test_every_client_gets_every_frame_whole_and_in_order(live, wm, demo_layout)
             if i % 2:
                 assert payload["encoding"] == "compact-1"
                 dots = unpack_dots(dots)
-            assert [[x, y] for x, y, _ in dots] == xy and [bool(m) for *_, m in dots] == moving
+            assert [[x, y] for x, y, _ in dots] == published(xy) and [bool(m) for *_, m in dots] == moving
         client.close()
 
 

@@ -22,12 +22,15 @@ def test_valid_frames_are_stored_and_published(web, wm, demo_layout):
     app, sio, hub = web
     client = sio.test_client(app, namespace="/public")
     assert client.emit("join", {"station": "demo-station"}, namespace="/public", callback=True)["ok"]
-    frames = [wm.make_frame(demo_layout, "concourse", dots=[[1, 2], [3, 4]]), wm.make_frame(demo_layout, "platform")]
+    frames = [
+        wm.make_frame(demo_layout, "concourse", dots=[[1.25, 2.25], [3.75, 4.75]]),
+        wm.make_frame(demo_layout, "platform"),
+    ]
     assert hub.receive(wm.frames_message(demo_layout, frames)) is True
     [event] = client.get_received("/public")
     assert event["name"] == "crowding"
     assert event["args"][0] == hub.store.get("demo-station")
-    assert event["args"][0]["floors"][0]["dots"] == [[1.0, 2.0, 1], [3.0, 4.0, 1]]
+    assert event["args"][0]["floors"][0]["dots"] == [[1.2, 2.2, 1], [3.8, 4.8, 1]]
 
 
 def _positions(station):
@@ -158,3 +161,47 @@ def test_alerts_sent_to_staff_carry_acknowledgements_made_through_another_hub(wm
         (alert["id"], 2, None),
         (alert["id"], 3, "sam"),
     ]
+
+
+def with_dots(wm, layout, floor_id, dots):
+    """A frames message whose dots are exactly ``dots`` (the codec's encoder would round them)."""
+    message = json.loads(wm.frames_message(layout, [wm.make_frame(layout, floor_id)]))
+    message["floors"][0]["dots"] = [[x, y, 1] for x, y in dots]
+    return json.dumps(message).encode()
+
+
+def test_a_frame_with_fine_dots_is_published_on_the_stations_grid(web, wm, demo_layout):
+    """Issue 11 item 5: an injected frame with 4-decimal dots was published with one decimal."""
+    app, sio, hub = web
+    client = sio.test_client(app, namespace="/public")
+    client.emit("join", {"station": "demo-station"}, namespace="/public", callback=True)
+    fine = [[12.3456, 7.8912], [40.0001, 0.2499], [79.9999, 29.9]]
+    assert hub.receive(with_dots(wm, demo_layout, "concourse", fine))
+    [event] = client.get_received("/public")
+    dots = event["args"][0]["floors"][0]["dots"]
+    # demo-station: grid, 0.5 m; each dot is the centre of its cell, written to 0.1 m.
+    assert dots == [[12.2, 7.8, 1], [40.2, 0.2, 1], [79.8, 29.8, 1]]
+    assert hub.latest("demo-station")["floors"][0]["dots"] == dots
+
+
+def test_a_jitter_station_publishes_a_point_of_each_cell_whatever_the_position_within_it(wm, demo_layout):
+    layout = demo_layout.model_copy(
+        update={"publishing": demo_layout.publishing.model_copy(update={"coarsen_method": "jitter"})}
+    )
+    hub = Hub([layout], MemoryLatestStore(), None, WebMetrics(), clock=lambda: wm.NOW, jitter_secret=b"k" * 32)
+    published = []
+    for dots in ([[12.2601, 7.5112]], [[12.4999, 7.9876]]):  # two positions in one 0.5 m cell
+        assert hub.receive(with_dots(wm, layout, "concourse", dots))
+        published.append(hub.latest("demo-station")["floors"][0]["dots"])
+    assert published[0] == published[1], "the position within the cell is not published"
+    [[x, y, _]] = published[0]
+    assert 12.0 <= x <= 12.5 and 7.5 <= y <= 8.0
+
+
+def test_a_latest_frame_that_fails_the_schema_is_never_served(web, wm, demo_layout):
+    app, _, hub = web
+    hub.store.put("demo-station", {"station": "demo-station", "timestamp": wm.NOW, "floors": [], "image": "b64"})
+    assert hub.latest("demo-station") is None
+    assert rejected(hub, "latest-invalid") == 1
+    crowding = app.test_client().get("/api/v1/stations/demo-station/crowding").get_json()
+    assert "image" not in crowding and crowding["timestamp"] is None

@@ -1,5 +1,6 @@
 """Two web processes' worth of apps on a real Redis: a frame received by one reaches clients of the other."""
 
+import base64
 import json
 import time
 import uuid
@@ -67,7 +68,7 @@ def test_a_frame_received_by_one_process_reaches_clients_of_another(tmp_path, re
     app_a, _ = create_app(settings, layouts=[run_layout], users=users, clock=lambda: wm.NOW)
     app_b, _ = create_app(settings, layouts=[run_layout], users=users, clock=lambda: wm.NOW)
     http, url = polling_client(app_b, station)
-    frame = wm.make_frame(run_layout, "platform", dots=[[42.5, 7]], timestamp=wm.NOW)
+    frame = wm.make_frame(run_layout, "platform", dots=[[42.75, 7.25]], timestamp=wm.NOW)
     # B subscribes to the queue in a thread once its first client connected: retry, bounded,
     # until that subscription is live and A's broadcast arrives (the long-poll GET waits for it).
     body = ""
@@ -76,11 +77,11 @@ def test_a_frame_received_by_one_process_reaches_clients_of_another(tmp_path, re
         body = http.get(url).get_data(as_text=True)
         if '"crowding"' in body:
             break
-    assert '"dots":[[42.5,7,1]]' in body
+    assert '"dots":[[42.8,7.2,1]]' in body
     # Both apps share the latest frame through Redis: B answers REST with what A received.
     try:
         crowding = app_b.test_client().get(f"/api/v1/stations/{station}/crowding").get_json()
-        assert crowding["floors"][0]["dots"] == [[42.5, 7, 1]]
+        assert crowding["floors"][0]["dots"] == [[42.8, 7.2, 1]]
     finally:
         redis.Redis.from_url(redis_url).delete(f"crowdmap:latest:{station}")
 
@@ -187,3 +188,84 @@ def test_two_deployments_sharing_a_redis_never_see_each_others_frames(
     finally:
         redis.Redis.from_url(redis_url).delete(f"crowdmap:latest:{station}")
         client.close()
+
+
+def queue_message(event, data, room, namespace="/public", binary=False):
+    """A message as python-socketio's pub/sub managers publish it, from another host."""
+    return json.dumps(
+        {
+            "method": "emit",
+            "event": event,
+            "data": data,
+            "binary": binary,
+            "namespace": namespace,
+            "room": room,
+            "skip_sid": None,
+            "callback": None,
+            "host_id": "not-a-web-process",
+        }
+    )
+
+
+JPEG_B64 = base64.b64encode(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00 a camera still").decode()
+
+
+def test_a_publish_on_the_message_queue_never_reaches_public_clients_unchecked(
+    tmp_path, redis_url, wm, run_layout, users
+):
+    """Issue 11 item 2: a PUBLISH put extra keys and a JPEG attachment into /public clients."""
+    station = run_layout.station.id
+    settings = WebSettings(data_dir=tmp_path, async_mode="threading", message_queue=redis_url)
+    app, sio = create_app(settings, layouts=[run_layout], users=users, clock=lambda: wm.NOW)
+    manager = sio.server.manager
+    http, url = polling_client(app, station)
+    client = redis.Redis.from_url(redis_url)
+    room = f"station:{station}"
+    valid = {"station": station, "timestamp": wm.NOW, "floors": []}
+    attacks = {
+        "extra key": queue_message("crowding", [{**valid, "image": JPEG_B64}], room),
+        "extra floor key": queue_message(
+            "crowding", [{**valid, "floors": [{"floor": "concourse", "dots": [], "zones": [], "note": "x"}]}], room
+        ),
+        "binary attachment": queue_message(
+            "crowding", [[{**valid, "still": {"_placeholder": True, "num": 0}}], JPEG_B64], room, binary=True
+        ),
+        "binary alone": queue_message("crowding", [[{"_placeholder": True, "num": 0}], JPEG_B64], room, binary=True),
+        "another event": queue_message("message", ["see https://evil.example"], room),
+        "every client": queue_message("crowding", [valid], None),
+        "another station's room": queue_message("crowding", [{**valid, "station": "pets2009"}], room),
+        "the root namespace": queue_message("crowding", [valid], room, namespace="/"),
+        "binary to staff": queue_message(
+            "camera", [[{"_placeholder": True, "num": 0}], JPEG_B64], station, namespace="/staff", binary=True
+        ),
+    }  # fmt: skip
+    body = ""
+    for _ in range(20):  # the app subscribes in a thread once its first client connected
+        for message in attacks.values():
+            client.publish(manager.channel, message)
+        # Redis delivers a channel's messages in order: once this one arrives, the attacks came before it.
+        client.publish(manager.channel, queue_message("crowding", [{**valid, "timestamp": wm.NOW + 1}], room))
+        body = http.get(url).get_data(as_text=True)
+        if '"crowding"' in body:
+            break
+    assert f'"timestamp":{wm.NOW + 1}' in body, "a frame that passes the schema goes through"
+    assert body.count('"crowding"') == 1, body[:300]
+    assert "image" not in body and "JFIF" not in body and JPEG_B64[:20] not in body and "evil" not in body
+    metrics = app.test_client().get("/metrics").get_data(as_text=True)
+    for namespace, reason in [("/public", "schema"), ("/public", "event"), ("/public", "room"), ("other", "namespace"),
+                              ("/staff", "schema")]:  # fmt: skip
+        assert f'crowdmap_web_emits_refused_total{{namespace="{namespace}",reason="{reason}"}}' in metrics
+
+
+def test_a_latest_frame_written_into_redis_by_someone_else_is_not_served(tmp_path, redis_url, wm, run_layout, users):
+    station = run_layout.station.id
+    settings = WebSettings(data_dir=tmp_path, async_mode="threading", message_queue=redis_url)
+    app, _ = create_app(settings, layouts=[run_layout], users=users, clock=lambda: wm.NOW)
+    client = redis.Redis.from_url(redis_url)
+    forged = {"station": station, "timestamp": wm.NOW, "floors": [], "still": JPEG_B64}
+    client.set(f"crowdmap:latest:{station}", json.dumps(forged), ex=30)
+    try:
+        crowding = app.test_client().get(f"/api/v1/stations/{station}/crowding").get_json()
+        assert "still" not in crowding and crowding["timestamp"] is None
+    finally:
+        client.delete(f"crowdmap:latest:{station}")

@@ -51,7 +51,7 @@ def test_compact_clients_get_the_same_frames_with_packed_dots(web, wm, demo_layo
     ack = compact.emit("join", {**join, "encoding": "compact"}, namespace="/public", callback=True)
     assert ack["ok"] and ack["room"].endswith(":compact")
     plain.emit("join", join, namespace="/public", callback=True)
-    dots = [[10, 2.5], [40.5, 12], [79.5, 0.5]]
+    dots = [[10.25, 2.75], [40.75, 12.25], [79.75, 0.25]]
     hub.receive(
         wm.frames_message(
             demo_layout,
@@ -68,7 +68,7 @@ def test_compact_clients_get_the_same_frames_with_packed_dots(web, wm, demo_layo
         assert [f["floor"] for f in packed["floors"]] == [f["floor"] for f in stable["floors"]]
         for a, b in zip(packed["floors"], stable["floors"], strict=True):
             assert unpack_dots(a["dots"]) == b["dots"] and a["zones"] == b["zones"]
-    assert unpack_dots(got[-1]["floors"][0]["dots"]) == [[10, 2.5, 1], [40.5, 12, 0], [79.5, 0.5, 1]]
+    assert unpack_dots(got[-1]["floors"][0]["dots"]) == [[10.2, 2.8, 1], [40.8, 12.2, 0], [79.8, 0.2, 1]]
 
 
 def test_joining_another_station_leaves_the_first(web, wm, demo_layout):

@@ -125,7 +125,7 @@ def _no_data_payload(layout: StationLayout) -> dict[str, Any]:
 def crowding(station_id: str) -> Response:
     """The latest public payload; every zone stale (and no dots) once the feed is older than ``stale_after_s``."""
     layout = _layout(station_id)
-    latest = _hub().store.get(station_id)
+    latest = _hub().latest(station_id)
     if latest is None:
         payload = _no_data_payload(layout)
     else:
@@ -209,7 +209,7 @@ def healthz() -> Response:
     now = current_app.extensions["crowdmap_clock"]()
     ages = {}
     for station_id in _hub().stations:
-        latest = _hub().store.get(station_id)
+        latest = _hub().latest(station_id)
         ages[station_id] = None if latest is None else round(now - latest["timestamp"], 1)
     response = jsonify({"status": "ok", "frame_age_s": ages, "time": round(time.time(), 3)})
     response.headers["Cache-Control"] = "no-store"

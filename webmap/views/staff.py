@@ -102,7 +102,7 @@ def station_state(station_id: str) -> Response:
     return jsonify(
         {
             "station": station_id,
-            "latest": hub.store.get(station_id),
+            "latest": hub.latest(station_id),
             "stale_after_s": layout.publishing.stale_after_s,
             "zones": zones,
             "alerts": hub.alerts(station_id),
