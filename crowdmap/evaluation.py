@@ -7,13 +7,14 @@ the calibration, the detector and the iconizer, as the composition root does for
 ``evaluate_station`` (``crowdmap eval station``) runs a recorded camera through the whole pipeline
 the way it runs at the edge and in the aggregator: the camera source (:mod:`detector.sources`),
 the camera's detector with its scene hints (:func:`camera_setup`), the foot points onto the floor
-(:func:`homography.positions.foot_points_to_floor`) and the station's production iconizer
-(:func:`crowdmap.wiring.build_iconizer`: coverage, fusion, smoothing, hysteresis, coarsening),
-stepped at each frame's time. The truth is the same computation with the detector replaced by the
-ground truth of the same frame: each true box becomes a detection (confidence 1) whose bottom
-centre goes through the same calibration into a second iconizer built the same way. Whatever the
-iconizer does to the published numbers (smoothing lag, hysteresis, coarsening) it does to both,
-so the scores measure what detection and projection lose, as the public sees it.
+(:func:`homography.positions.foot_points_to_floor`), the bus codec, and the station's production
+iconizer (:func:`crowdmap.wiring.build_iconizer`: coverage, fusion, smoothing, hysteresis,
+coarsening), stepped at each frame's time. The truth is the same computation with the detector
+replaced by the ground truth of the same frame: each true box becomes a detection (confidence 1)
+whose bottom centre goes through the same calibration and codec into a second iconizer built the
+same way. Whatever the iconizer does to the published numbers (smoothing lag, hysteresis,
+coarsening) it does to both, so the scores measure what detection and projection lose, as the
+public sees it.
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ def evaluate_station(
         ValueError: an unknown camera or backend, a recording that ends early.
         detector.sources.SourceError: the recording cannot be opened.
     """
+    from bus.codec import PositionsMessage, decode_message, encode_positions
     from crowdmap.wiring import build_iconizer
     from detector import DEFAULT_BACKEND
     from detector.sources import open_source
@@ -149,7 +151,7 @@ def evaluate_station(
     score = StationScore(radius_m=DOT_MATCH_RADIUS_M)
 
     def to_floor(found: Detections) -> FloorPositions:
-        return foot_points_to_floor(
+        positions = foot_points_to_floor(
             foot_px=found.foot_px,
             confidence=found.confidence,
             calib=calib,
@@ -158,6 +160,11 @@ def evaluate_station(
             timestamp=found.timestamp,
             pixel_sigma_px=camera.pixel_sigma_px,
         )
+        # What the aggregator's iconizer gets is what the bus carries (positions rounded for the wire).
+        message = decode_message(encode_positions(layout.station.id, positions))
+        if not isinstance(message, PositionsMessage):  # the codec gives back what it was given
+            raise TypeError(f"the bus codec turned positions into {type(message).__name__}")
+        return message.positions
 
     source = open_source(str(video), target_fps=camera.target_fps, realtime=False, resolution_wh=camera.resolution_wh)
     # Frames are as far apart as the recording says; a source that does not say runs at the camera's rate.
