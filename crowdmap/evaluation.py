@@ -19,6 +19,7 @@ public sees it.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -146,8 +147,10 @@ def evaluate_station(
     floor = layout.floor(camera.floor)
     backend_name = backend or setup.backend or DEFAULT_BACKEND
     detector = build_detector(backend_name, {**setup.detector_options, **(detector_options or {})}, threads=threads)
-    pipeline = build_iconizer(station, seed=seed)
-    truth = build_iconizer(station, seed=seed + 1)
+    # One jitter secret for both: the same position gives the same dot on both sides (coarsened alike).
+    jitter_secret = secrets.randbits(63)
+    pipeline = build_iconizer(station, seed=seed, jitter_secret=jitter_secret)
+    truth = build_iconizer(station, seed=seed + 1, jitter_secret=jitter_secret)
     score = StationScore(radius_m=DOT_MATCH_RADIUS_M)
 
     def to_floor(found: Detections) -> FloorPositions:
@@ -206,6 +209,6 @@ def evaluate_station(
         camera=camera.id,
         coarsen_m=pipeline.coarsen_m,
         coarsen_method=pipeline.coarsen_method,
-        dot_match_radius_covers_coarsening=dot_match_radius_covers(pipeline.coarsen_m),
+        dot_match_radius_covers_coarsening=dot_match_radius_covers(pipeline.coarsen_m, pipeline.coarsen_method),
     )
     return result

@@ -24,9 +24,14 @@ def camera_coverage(station: Station) -> dict:
     }
 
 
-def build_iconizer(station: Station, *, seed: int | None = None) -> Iconizer:
-    """The station's iconizer, with each camera's coverage."""
-    return Iconizer(station.layout, coverage=camera_coverage(station), rng=np.random.default_rng(seed))
+def build_iconizer(station: Station, *, seed: int | None = None, jitter_secret: int | None = None) -> Iconizer:
+    """The station's iconizer, with each camera's coverage (a random jitter secret unless one is given)."""
+    return Iconizer(
+        station.layout,
+        coverage=camera_coverage(station),
+        rng=np.random.default_rng(seed),
+        jitter_secret=jitter_secret,
+    )
 
 
 def open_history_sink(station: Station, history_url: str | None) -> FrameSink | None:

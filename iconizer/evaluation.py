@@ -15,19 +15,29 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from homography.floor_metrics import match_points
-from iconizer.coarsen import max_coarsen_shift_m
+from iconizer.coarsen import CoarsenMethod
 from iconizer.types import IconFrame
 
-# Two dots match when at most this far apart. Both sides are coarsened on the same 0.5 m grid:
-# a person placed a few centimetres across a cell line lands one cell away, up to one cell
-# diagonal (0.71 m) for 0.5 m cells, and with 0.5 m jitter two dots of one spot can lie
-# 2 x 0.35 m apart. 0.75 m covers both, so a perfect pipeline always scores 1.
+# Two dots match when at most this far apart. Both sides are coarsened alike (same grid, same
+# jitter key), so one position gives one dot on both; a position a few centimetres across a cell
+# line from the truth's lands in the neighbouring cell, whose centre is at most one cell diagonal
+# away (0.71 m for the default 0.5 m grid). 0.75 m accepts that and nothing two cells off.
 DOT_MATCH_RADIUS_M = 0.75
 
 
-def dot_match_radius_covers(coarsen_m: float, radius_m: float = DOT_MATCH_RADIUS_M) -> bool:
-    """Whether two dots of the same true position, each coarsened by ``coarsen_m``, always match."""
-    return bool(2.0 * max_coarsen_shift_m(coarsen_m) < radius_m)
+def dot_match_radius_covers(
+    coarsen_m: float, method: CoarsenMethod = "grid", radius_m: float = DOT_MATCH_RADIUS_M
+) -> bool:
+    """Whether the dots of two positions in neighbouring cells, coarsened alike, always match.
+
+    Grid: neighbouring cell centres lie at most a cell diagonal apart. Jitter: the published points
+    of two neighbouring cells may lie at opposite corners of the pair, two cell diagonals apart; with
+    0.5 m cells a person a few centimetres across a cell line can be published 1.41 m from the
+    truth's dot, so dot figures then charge some of the jitter to the pipeline.
+    """
+    diagonal_m = float(coarsen_m) * float(np.sqrt(2.0))
+    farthest_m = diagonal_m if method == "grid" else 2.0 * diagonal_m
+    return bool(farthest_m < radius_m)
 
 
 @dataclass(frozen=True)

@@ -127,8 +127,11 @@ def test_nothing_to_count_gives_null_not_nan() -> None:
 
 def _iconizer(toy_layout, method: str, seed: int) -> Iconizer:
     # One camera sees the whole hall; the platform's camera sends nothing, so its zone is stale (not scored).
+    # Both sides are coarsened alike: one jitter secret, as crowdmap eval station does.
     coverage = {"cam-w": box(0, 0, 20, 10), "cam-e": box(10, 0, 20, 10), "cam-p": box(0, 0, 30, 5)}
-    return Iconizer(toy_layout, coverage=coverage, rng=np.random.default_rng(seed), coarsen_method=method)
+    return Iconizer(
+        toy_layout, coverage=coverage, rng=np.random.default_rng(seed), coarsen_method=method, jitter_secret=42
+    )
 
 
 def _step(iconizer: Iconizer, make_positions, t: float, xy) -> list[IconFrame]:
@@ -168,5 +171,14 @@ def test_a_perfect_pipeline_scores_one_whatever_the_coarsening(toy_layout, make_
     result = score.summary()
     assert (result["dot_precision"], result["dot_recall"], result["zone_count_mae"]) == (1.0, 1.0, 0.0)
     assert result["level_agreement"] == 1.0
-    assert dot_match_radius_covers(toy_layout.publishing.coarsen_m)
-    assert not dot_match_radius_covers(1.0)  # 1 m cells: two dots of one spot can lie 1.41 m apart
+    assert result["dot_error_m_median"] == 0.0  # one position, one dot on both sides
+
+
+@pytest.mark.parametrize(
+    ("cell_m", "method", "covers"),
+    [(0.5, "grid", True), (0.52, "grid", True), (0.54, "grid", False), (1.0, "grid", False), (0.5, "jitter", False)],
+)
+def test_the_radius_covers_a_one_cell_slip(cell_m: float, method: str, covers: bool) -> None:
+    # Grid: neighbouring cell centres are at most a cell diagonal apart (0.71 m for 0.5 m cells).
+    # Jitter: points of two neighbouring cells may be two diagonals apart (1.41 m).
+    assert dot_match_radius_covers(cell_m, method) is covers
