@@ -34,7 +34,8 @@ import numpy as np
 import shapely
 from shapely.geometry import Point
 
-from homography.calibration import calibrate_camera, to_floor
+from homography.fitting import calibrate_camera
+from homography.projection import to_floor
 from homography.types import FloorPositions
 from iconizer.motion import MotionWindow
 from iconizer.stepper import Iconizer, fuse_single_camera

@@ -5,7 +5,7 @@ Run from the project root::
     .venv/bin/python bench/projection.py [--points 200000] [--repeats 7]
 
 Projects random pixels of WILDTRACK camera CVLab1 (1920x1080) onto the floor with
-``homography.calibration.to_floor`` (vectorised numpy + OpenCV), with and without lens
+``homography.projection.to_floor`` (vectorised numpy + OpenCV), with and without lens
 distortion, and with the plan bounds check; the baseline, measured in the same run, projects one
 point at a time in a Python loop (``cv2.undistortPoints`` per point when distorted, then the 3x3
 homography and the horizon test by hand). Reports median points per second and the ratio.
@@ -25,7 +25,9 @@ if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import cv2
 import numpy as np
 
-from homography.calibration import Calibration, calibration_from_model, to_floor
+from homography.calibration import Calibration
+from homography.fitting import calibration_from_model
+from homography.projection import to_floor
 from homography.wildtrack import WILDTRACK_RESOLUTION_WH, load_wildtrack_camera, wildtrack_floor
 
 WILDTRACK = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wildtrack"

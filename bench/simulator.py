@@ -31,7 +31,7 @@ if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 
 import numpy as np
 
-from homography.calibration import calibrate_camera
+from homography.fitting import calibrate_camera
 from simulator import Simulation, SimulationConfig, forces, observe
 from simulator.plan import build_plan
 from simulator.simulation import plan_for

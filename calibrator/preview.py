@@ -1,7 +1,7 @@
 """Fit preview: what the operator sees after each click, as plain numbers.
 
 Given the point pairs clicked so far, fit the camera's homography with
-:func:`homography.calibration.fit_calibration` and report, per pair, the residual and the
+:func:`homography.fitting.fit_calibration` and report, per pair, the residual and the
 leave-one-out error in metres, where each image point lands on the plan, a grid of the floor
 drawn back onto the raw image, and the camera's coverage on the plan. A fit that cannot be
 trusted is reported with the calibration module's own message instead of a matrix.
@@ -20,16 +20,10 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from homography.calibration import (
-    MIN_POINT_PAIRS,
-    Calibration,
-    CalibrationError,
-    fit_calibration,
-    to_floor,
-    to_image,
-    undistort_px,
-)
+from homography.calibration import Calibration, CalibrationError
 from homography.coverage import coverage_polygon
+from homography.fitting import MIN_POINT_PAIRS, fit_calibration
+from homography.projection import to_floor, to_image, undistort_px
 from station import Camera, Floor
 
 # Grid spacings offered to the operator, metres; the finest that keeps the drawing readable wins.

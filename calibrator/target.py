@@ -17,7 +17,9 @@ import numpy as np
 from calibrator.audit import AuditEntry, AuditLog
 from calibrator.camera_file import SavedCameraFile, round_pairs, save_point_pairs
 from calibrator.preview import FitPreview, preview_fit
-from homography.calibration import Calibration, CalibrationError, calibrate_camera, to_floor
+from homography.calibration import Calibration, CalibrationError
+from homography.fitting import calibrate_camera
+from homography.projection import to_floor
 from station import Camera, Floor, LayoutError, StationLayout, load_layout
 
 

@@ -55,7 +55,7 @@ class CameraSetup:
 
     def to_floor(self, points_px: np.ndarray) -> np.ndarray:
         """Pixel points ``(n, 2)`` of this camera -> floor points ``(n, 2)`` in metres, NaN off the floor."""
-        from homography.calibration import to_floor
+        from homography.projection import to_floor
 
         xy_m, valid = to_floor(points_px=points_px, calib=self.calib)
         return np.where(valid[:, None], xy_m, np.nan)

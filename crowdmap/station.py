@@ -39,7 +39,7 @@ def load_station(name_or_path: str | None) -> Station:
         LayoutError: the layout is missing or invalid.
         CalibrationError: a camera's calibration cannot be trusted.
     """
-    from homography.calibration import calibrate_camera
+    from homography.fitting import calibrate_camera
 
     path = resolve_station_path(name_or_path)
     layout = load_layout(path)

@@ -12,7 +12,8 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
-from homography.calibration import Calibration, apply_homography, local_scale_m_per_px, undistort_px
+from homography.calibration import Calibration
+from homography.projection import apply_homography, local_scale_m_per_px, undistort_px
 from station import Floor, Zone
 
 # Beyond this many floor metres per pixel a foot point error of a few pixels spans metres: the

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from homography.calibration import Calibration, floor_sigma_m, to_floor, undistort_px
+from homography.calibration import Calibration
+from homography.projection import floor_sigma_m, to_floor, undistort_px
 from homography.types import FloorPositions
 from station import Floor
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from homography.calibration import Calibration, distort_px, to_floor
+from homography.calibration import Calibration
 from homography.pose import (
     MAX_PLAUSIBLE_ROLL_DEG,
     FocalEstimate,
@@ -25,6 +25,7 @@ from homography.pose import (
     projection_from_homography,
     roll_deg,
 )
+from homography.projection import distort_px, to_floor
 from station import Floor
 
 NOMINAL_PERSON_HEIGHT_M = 1.7

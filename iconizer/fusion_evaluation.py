@@ -15,14 +15,12 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from homography.calibration import (
-    Calibration,
-    calibration_from_model,
-    to_image,
-)
+from homography.calibration import Calibration
 from homography.coverage import coverage_polygon
+from homography.fitting import calibration_from_model
 from homography.floor_metrics import DEFAULT_MATCH_DISTANCE_M, score_frames
 from homography.positions import foot_points_to_floor
+from homography.projection import to_image
 from homography.types import FloorPositions
 from homography.wildtrack import (
     WILDTRACK_CAMERAS,

@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 
 from detector.types import Detections
-from homography.calibration import Calibration, apply_homography, distort_px, to_floor, to_image, undistort_px
+from homography.calibration import Calibration
+from homography.projection import apply_homography, distort_px, to_floor, to_image, undistort_px
 from simulator.simulation import Simulation
 from station import Camera
 
@@ -230,7 +231,7 @@ def observe(
         sim: The station's simulation (advanced to ``t_s`` here).
         camera: The camera, from the layout (its floor, resolution, pixel noise and, when given,
             its camera model for the height of people in the image).
-        calib: Its calibration (``homography.calibration.calibrate_camera(camera)``).
+        calib: Its calibration (``homography.fitting.calibrate_camera(camera)``).
         t_s: Capture time; also the timestamp of the detections.
         rng: Source of the detector's noise (misses, pixel noise, false positives).
         model: How good the detector is.

@@ -112,8 +112,9 @@ def check_layout(path: Path) -> tuple[list[dict[str, Any]], str | None]:
         error when it does not load (then no rows).
     """
     from calibrator.target import calibration_kind
-    from homography.calibration import CalibrationError, calibrate_camera
+    from homography.calibration import CalibrationError
     from homography.coverage import coverage_polygon
+    from homography.fitting import calibrate_camera
     from station import LayoutError, load_layout
 
     try:

@@ -6,7 +6,8 @@ import pytest
 import shapely
 import yaml
 
-from homography.calibration import calibrate_camera, to_floor
+from homography.fitting import calibrate_camera
+from homography.projection import to_floor
 from station import load_layout
 
 OPERATOR = ("olga", "operator-password-1")

@@ -8,7 +8,8 @@ import pytest
 import yaml
 from werkzeug.serving import make_server
 
-from homography.calibration import calibrate_camera, to_floor
+from homography.fitting import calibrate_camera
+from homography.projection import to_floor
 from station import load_layout
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -10,7 +10,8 @@ from calibrator.preview import (
     preview_fit,
     preview_to_json,
 )
-from homography.calibration import calibrate_camera, to_floor, to_image
+from homography.fitting import calibrate_camera
+from homography.projection import to_floor, to_image
 from station import Camera, Floor, load_layout
 
 PETS_LAYOUT = "station_layouts/pets2009"

@@ -2,9 +2,11 @@ import numpy as np
 import pytest
 import shapely
 
-from homography.calibration import Calibration, calibrate_camera, to_floor
+from homography.calibration import Calibration
 from homography.coverage import coverage_polygon, floor_coverage, zone_coverage_fraction
+from homography.fitting import calibrate_camera
 from homography.pose import PoseError, camera_centre_m, estimate_focal_px, projection_from_homography, roll_deg
+from homography.projection import to_floor
 from homography.scene import floor_mask_px, floor_projection, person_height_px_per_row
 from homography.wildtrack import WILDTRACK_CAMERAS, load_wildtrack_frames, wildtrack_floor
 from station import load_layout

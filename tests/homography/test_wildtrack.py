@@ -3,8 +3,8 @@ from contextlib import nullcontext as does_not_raise
 import numpy as np
 import pytest
 
-from homography.calibration import to_floor
 from homography.opencv_xml import OpenCvXmlError, read_opencv_node, read_opencv_xml
+from homography.projection import to_floor
 from homography.wildtrack import (
     WILDTRACK_CAMERAS,
     WildtrackError,

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import shapely
 
-from homography.calibration import calibrate_camera, to_floor
+from homography.fitting import calibrate_camera
+from homography.projection import to_floor
 from homography.types import FloorPositions
 from iconizer.coarsen import max_coarsen_shift_m
 from iconizer.motion import MotionWindow

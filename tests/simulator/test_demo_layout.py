@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import shapely
 
-from homography.calibration import calibrate_camera, to_floor, to_image
+from homography.fitting import calibrate_camera
+from homography.projection import to_floor, to_image
 from simulator.rig import Pose, camera_depth_m
 from station import StationLayout
 

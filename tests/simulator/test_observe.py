@@ -4,7 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from homography.calibration import calibrate_camera, floor_sigma_m, to_floor
+from homography.fitting import calibrate_camera
+from homography.projection import floor_sigma_m, to_floor
 from simulator import DetectorModel, Simulation, SimulationConfig, observe, observe_with_truth
 from station import StationLayout
 
