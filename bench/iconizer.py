@@ -40,7 +40,7 @@ from homography.types import FloorPositions
 from iconizer.motion import MotionWindow
 from iconizer.stepper import Iconizer, fuse_single_camera
 from iconizer.zones import ZoneIndex
-from station import load_layout, parse_layout
+from station import NOTICE_TEXT_FIELDS, load_layout, parse_layout
 
 
 def bench_layout(n_zones: int, rng: np.random.Generator):
@@ -71,7 +71,10 @@ def bench_layout(n_zones: int, rng: np.random.Generator):
     mapping = {
         "format_version": 1,
         "station": {"id": "bench", "name": {"ja": "ベンチ", "en": "Bench"}},
-        "notice": {k: {"ja": "x", "en": "x"} for k in ("operator", "purpose", "captured", "retention", "contact")},
+        "notice": {
+            **{k: {"ja": "x", "en": "x"} for k in NOTICE_TEXT_FIELDS},
+            "contact_details": {"email": "privacy@bench.example"},
+        },
         "floors": [
             {
                 "id": "f",

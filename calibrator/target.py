@@ -44,10 +44,7 @@ class SaveResult:
 
 def calibration_kind(camera: Camera) -> str:
     """How a camera is calibrated: ``point_pairs``, ``image_to_floor`` or ``camera_model``."""
-    spec = camera.calibration
-    if spec.point_pairs is not None:
-        return "point_pairs"
-    return "image_to_floor" if spec.image_to_floor is not None else "camera_model"
+    return camera.calibration.kind
 
 
 def _rms_distance(a_m: np.ndarray, b_m: np.ndarray) -> float | None:

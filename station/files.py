@@ -18,19 +18,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from station.errors import LayoutError, describe
 from station.model import FORMAT_VERSION, Camera, Floor, StationLayout
-
-
-class LayoutError(ValueError):
-    """A layout file is missing, unreadable or invalid; the message names file and field."""
-
-
-def _describe(error: ValidationError) -> str:
-    lines = []
-    for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"{field}: {item['msg']}")
-    return "; ".join(lines)
 
 
 def parse_layout(
@@ -52,7 +41,7 @@ def parse_layout(
     try:
         return StationLayout.model_validate(data)
     except ValidationError as error:
-        raise LayoutError(f"{source}: {_describe(error)}") from None
+        raise LayoutError(f"{source}: {describe(error, data)}") from None
 
 
 def _read_yaml(path: Path) -> Any:
@@ -60,8 +49,14 @@ def _read_yaml(path: Path) -> Any:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise LayoutError(f"{path}: cannot read: {error.strerror}") from None
+    except yaml.MarkedYAMLError as error:
+        # PyYAML's own text spans several lines with a quoted excerpt; one line with the place is enough.
+        mark = error.problem_mark or error.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        what = ", ".join(part for part in (error.context, error.problem) if part)
+        raise LayoutError(f"{where}: not valid YAML: {what}") from None
     except yaml.YAMLError as error:
-        raise LayoutError(f"{path}: not valid YAML: {error}") from None
+        raise LayoutError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
 
 
 def load_layout(path: str | Path) -> StationLayout:
@@ -78,10 +73,12 @@ def load_layout(path: str | Path) -> StationLayout:
     cameras = []
     for camera_file in sorted((folder / "cameras").glob("*.yaml")):
         camera = _read_yaml(camera_file)
+        if not isinstance(camera, dict):
+            raise LayoutError(f"{camera_file}: expected a mapping at the top level, got {type(camera).__name__}")
         try:
             Camera.model_validate(camera)
         except ValidationError as error:
-            raise LayoutError(f"{camera_file}: {_describe(error)}") from None
+            raise LayoutError(f"{camera_file}: {describe(error, camera)}") from None
         if camera["id"] != camera_file.stem:
             raise LayoutError(f"{camera_file}: id: expected {camera_file.stem!r} (the file name), got {camera['id']!r}")
         cameras.append(camera)

@@ -8,13 +8,16 @@ projection or the web. Reading them from files is ``station.files``; the format 
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from shapely.geometry import Polygon
 
+from station.errors import FieldError
 from station.ids import Id
 
 FORMAT_VERSION = 1
@@ -34,8 +37,8 @@ Point = Annotated[tuple[float, float], Field(description="x, y")]
 class Text(_Strict):
     """A text in both public languages."""
 
-    ja: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+    ja: str
+    en: str
 
     @field_validator("ja", "en")
     @classmethod
@@ -52,14 +55,86 @@ class StationInfo(_Strict):
     timezone: str = "Asia/Tokyo"
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_PHONE = re.compile(r"\+?[0-9][0-9 ()./-]*")
+MIN_PHONE_DIGITS = 6
+# Domains reserved for examples (RFC 2606, RFC 6761): a contact there reaches nobody.
+PLACEHOLDER_DOMAINS = ("example.com", "example.net", "example.org", ".example", ".invalid", ".test", "localhost")
+
+
+class ContactDetails(_Strict):
+    """How a member of the public reaches whoever answers for the cameras: at least one way."""
+
+    url: str | None = Field(default=None, description="a web page or form, https:// or http://")
+    email: str | None = None
+    phone: str | None = Field(default=None, description="digits, spaces, +, -, (, ), . or /; at least 6 digits")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname or any(c.isspace() for c in value):
+            raise ValueError(f"must be a web address starting with https:// or http://, got {value!r}")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.fullmatch(value):
+            raise ValueError(f"must be an e-mail address such as privacy@station.example, got {value!r}")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        digits = sum(c.isdigit() for c in value)
+        if not _PHONE.fullmatch(value) or digits < MIN_PHONE_DIGITS:
+            raise ValueError(
+                f"must be a phone number of at least {MIN_PHONE_DIGITS} digits (spaces, +, -, ( and ) allowed), "
+                f"got {value!r}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> ContactDetails:
+        if self.url is None and self.email is None and self.phone is None:
+            raise ValueError("give at least one of url, email or phone: the public must be able to reach you")
+        return self
+
+    def placeholders(self) -> list[str]:
+        """The fields that point at a domain reserved for examples (they reach nobody)."""
+        found = []
+        for name, host in (("url", urlsplit(self.url).hostname if self.url else None),
+                           ("email", self.email.rpartition("@")[2] if self.email else None)):  # fmt: skip
+            host = (host or "").lower().rstrip(".")
+            if host and any(host == d.lstrip(".") or host.endswith("." + d.lstrip(".")) for d in PLACEHOLDER_DOMAINS):
+                found.append(name)
+        return found
+
+
 class Notice(_Strict):
-    """The notice to the public required by PRIVACY.md P4; every field is mandatory."""
+    """The notice to the public required by PRIVACY.md P4; every field is mandatory.
+
+    Where the cameras are is not written here: it follows from the layout's cameras (their floors
+    and what each one covers), so the notice can never disagree with the cameras actually running.
+    """
 
     operator: Text
     purpose: Text
     captured: Text
     retention: Text
-    contact: Text
+    contact: Text = Field(description="who answers questions about the cameras: an office, a team")
+    contact_details: ContactDetails
+    open_data: Text = Field(description="that the crowding data is public and other sites may reuse it")
+    data_requests: Text = Field(description="how to ask about data concerning oneself")
+
+
+# The notice's texts, in the order a notice page shows them.
+NOTICE_TEXT_FIELDS = ("operator", "purpose", "captured", "retention", "contact", "open_data", "data_requests")
 
 
 # PRIVACY.md P2: published positions are coarsened to about half a metre. A finer cell is allowed
@@ -86,15 +161,25 @@ class Publishing(_Strict):
     history_retention_days: int = Field(default=90, ge=1, le=3650)
 
 
-def _polygon(points: list[tuple[float, float]], what: str) -> Polygon:
+def _polygon(points: list[tuple[float, float]]) -> Polygon:
+    """The polygon of ``points``, refused with a message when it encloses no area or crosses itself."""
     if len(points) < 3:
-        raise ValueError(f"{what} needs at least 3 points, got {len(points)}")
+        raise ValueError(f"needs at least 3 points, got {len(points)}")
     polygon = Polygon(points)
+    # Checked before validity: shapely calls points on one line invalid, which hides the plain cause.
+    # (A bow tie also has zero signed area, but its hull does not: it is reported as invalid.)
+    if polygon.convex_hull.area <= 0:
+        raise ValueError(f"has zero area: its {len(points)} points lie on one line")
     if not polygon.is_valid:
-        raise ValueError(f"{what} is not a valid polygon: {shapely.is_valid_reason(polygon)}")
-    if polygon.area <= 0:
-        raise ValueError(f"{what} has zero area")
+        raise ValueError(f"is not a valid polygon: {shapely.is_valid_reason(polygon)}")
     return polygon
+
+
+def _polygon_field(points: list[tuple[float, float]], path: str) -> Polygon:
+    try:
+        return _polygon(points)
+    except ValueError as error:
+        raise FieldError(path, str(error)) from None
 
 
 class Feature(_Strict):
@@ -107,7 +192,7 @@ class Feature(_Strict):
     @field_validator("polygon_m")
     @classmethod
     def _valid(cls, value: list[tuple[float, float]]) -> list[tuple[float, float]]:
-        _polygon(value, "polygon_m")
+        _polygon(value)
         return value
 
 
@@ -123,6 +208,12 @@ class Landmark(_Strict):
 
     label: Text
     point_m: Point
+
+
+def _within(polygon: Polygon, size_m: tuple[float, float]) -> bool:
+    """Whether ``polygon`` lies on a plan of ``size_m`` (its edges included)."""
+    x0, y0, x1, y1 = polygon.bounds
+    return x0 >= 0 and y0 >= 0 and x1 <= size_m[0] and y1 <= size_m[1]
 
 
 # No station floor is 5 km across; the bound also keeps published coordinates within what the
@@ -168,15 +259,14 @@ class Floor(_Strict):
         width, height = self.size_m
         for kind in ("walkable_m", "obstacles_m"):
             for i, points in enumerate(getattr(self, kind)):
-                polygon = _polygon(points, f"{kind}[{i}]")
-                x0, y0, x1, y1 = polygon.bounds
-                if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
-                    raise ValueError(f"{kind}[{i}] extends beyond the plan (0..{width} x 0..{height} m)")
+                polygon = _polygon_field(points, f"{kind}[{i}]")
+                if not _within(polygon, self.size_m):
+                    raise FieldError(f"{kind}[{i}]", f"extends beyond the plan (0..{width} x 0..{height} m)")
         for i, landmark in enumerate(self.landmarks):
             x, y = landmark.point_m
             if not (0 <= x <= width and 0 <= y <= height):
-                raise ValueError(
-                    f"landmarks[{i}] {landmark.label.en!r} lies outside the plan (0..{width} x 0..{height} m)"
+                raise FieldError(
+                    f"landmarks[{i}]", f"{landmark.label.en!r} lies outside the plan (0..{width} x 0..{height} m)"
                 )
         return self
 
@@ -217,7 +307,7 @@ class Zone(_Strict):
     @field_validator("polygon_m")
     @classmethod
     def _valid(cls, value: list[tuple[float, float]]) -> list[tuple[float, float]]:
-        _polygon(value, "polygon_m")
+        _polygon(value)
         return value
 
     @property
@@ -275,13 +365,22 @@ class CalibrationSpec(_Strict):
     dist_coeffs: list[float] | None = Field(default=None, max_length=14)
     max_error_m: float = Field(default=0.5, gt=0.0)
 
+    @property
+    def kind(self) -> Literal["point_pairs", "image_to_floor", "camera_model"]:
+        """Which of the three sources this calibration gives."""
+        if self.point_pairs is not None:
+            return "point_pairs"
+        return "image_to_floor" if self.image_to_floor is not None else "camera_model"
+
     @model_validator(mode="after")
     def _exactly_one(self) -> CalibrationSpec:
         given = [k for k in ("point_pairs", "image_to_floor", "camera_model") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of point_pairs, image_to_floor or camera_model, got {given or 'none'}")
-        if (self.dist_coeffs is not None) != (self.camera_matrix is not None):
-            raise ValueError("dist_coeffs and camera_matrix must be given together")
+        if self.dist_coeffs is not None and self.camera_matrix is None:
+            raise FieldError("dist_coeffs", "needs camera_matrix: lens distortion is relative to the intrinsics")
+        if self.camera_matrix is not None and self.dist_coeffs is None:
+            raise FieldError("camera_matrix", "needs dist_coeffs (all zeros for a lens without distortion)")
         return self
 
 
@@ -322,26 +421,36 @@ class StationLayout(_Strict):
             ids = [item.id for item in getattr(self, kind)]
             duplicates = sorted({i for i in ids if ids.count(i) > 1})
             if duplicates:
-                raise ValueError(f"{kind} ids must be unique, got duplicates {duplicates}")
+                raise FieldError(kind, f"ids must be unique, got duplicates {duplicates}")
         floors = {floor.id: floor for floor in self.floors}
         for kind in ("zones", "cameras"):
             for item in getattr(self, kind):
                 if item.floor not in floors:
-                    raise ValueError(
-                        f"{kind[:-1]} {item.id!r} is on floor {item.floor!r}, expected one of {sorted(floors)}"
+                    raise FieldError(
+                        f"{kind}[{item.id}].floor",
+                        f"{kind[:-1]} {item.id!r} is on floor {item.floor!r}, expected one of {sorted(floors)}",
                     )
         for zone in self.zones:
-            walkable = zone.polygon.intersection(floors[zone.floor].walkable).area
-            if walkable <= 0:
-                raise ValueError(f"zone {zone.id!r} has no walkable area on floor {zone.floor!r}")
+            floor = floors[zone.floor]
+            if not _within(zone.polygon, floor.size_m):
+                width, height = floor.size_m
+                raise FieldError(
+                    f"zones[{zone.id}].polygon_m",
+                    f"zone {zone.id!r} extends beyond its floor {floor.id!r} (0..{width} x 0..{height} m)",
+                )
+            if zone.polygon.intersection(floor.walkable).area <= 0:
+                raise FieldError(
+                    f"zones[{zone.id}].polygon_m", f"zone {zone.id!r} has no walkable area on floor {zone.floor!r}"
+                )
         cell_m = self.publishing.coarsen_m
         if cell_m < MIN_COARSEN_M and (
             cell_m < MIN_DECLARED_COARSEN_M or not notice_states_cell(self.notice.captured, cell_m)
         ):
-            raise ValueError(
-                f"publishing.coarsen_m is {cell_m:g} m: positions are published coarsened to at least "
+            raise FieldError(
+                "publishing.coarsen_m",
+                f"{cell_m:g} m is finer than allowed: positions are published coarsened to at least "
                 f"{MIN_COARSEN_M:g} m (PRIVACY.md P2); a cell down to {MIN_DECLARED_COARSEN_M:g} m needs the "
-                f"notice's 'captured' text to state it in both languages (e.g. '{cell_m:g} m')"
+                f"notice's 'captured' text to state it in both languages (e.g. '{cell_m:g} m')",
             )
         return self
 

@@ -22,7 +22,7 @@ from accounts.login import install as install_accounts
 from accounts.security import install_proxy_fix
 from accounts.users import UserStore
 from bus.redis_link import socketio_channel
-from station import StationLayout
+from station import NOTICE_TEXT_FIELDS, StationLayout
 from webmap import internals
 from webmap.acks import RedisAckStore
 from webmap.backpressure import BoundedManager, BoundedRedisManager
@@ -64,11 +64,14 @@ def check_notice(layout: StationLayout) -> None:
         NoticeError: naming the station and the empty fields.
     """
     empty = []
-    for field in ("operator", "purpose", "captured", "retention", "contact"):
+    for field in NOTICE_TEXT_FIELDS:
         text = getattr(layout.notice, field, None)
         for lang in ("ja", "en"):
             if text is None or not str(getattr(text, lang, "") or "").strip():
                 empty.append(f"notice.{field}.{lang}")
+    details = getattr(layout.notice, "contact_details", None)
+    if details is None or not any((details.url, details.email, details.phone)):
+        empty.append("notice.contact_details")
     if empty:
         raise NoticeError(f"station {layout.station.id!r} cannot start: empty notice fields {empty} (PRIVACY.md P4)")
 

@@ -8,9 +8,12 @@ import numpy as np
 import pytest
 
 from homography.types import FloorPositions
-from station import StationLayout, parse_layout
+from station import NOTICE_TEXT_FIELDS, StationLayout, parse_layout
 
-NOTICE = {key: {"ja": "テスト", "en": "test"} for key in ("operator", "purpose", "captured", "retention", "contact")}
+NOTICE = {
+    **{key: {"ja": "テスト", "en": "test"} for key in NOTICE_TEXT_FIELDS},
+    "contact_details": {"email": "privacy@toy.example"},
+}
 
 
 def toy_layout_mapping() -> dict[str, Any]:

@@ -5,7 +5,7 @@ import pytest
 
 from iconizer.levels import DEFAULT_HYSTERESIS_PER_M2, FloorGrader, HysteresisGrades, raw_grades
 from iconizer.types import CrowdingLevel
-from station import parse_layout
+from station import NOTICE_TEXT_FIELDS, parse_layout
 
 WALKWAY = (0.31, 0.43, 0.72, 1.08, 2.17)
 QUEUING = (0.83, 1.08, 1.54, 3.57, 5.26)
@@ -86,7 +86,10 @@ def _zone(**thresholds):
     mapping = {
         "format_version": 1,
         "station": {"id": "s", "name": {"ja": "駅", "en": "S"}},
-        "notice": {k: {"ja": "x", "en": "x"} for k in ("operator", "purpose", "captured", "retention", "contact")},
+        "notice": {
+            **{k: {"ja": "x", "en": "x"} for k in NOTICE_TEXT_FIELDS},
+            "contact_details": {"phone": "+81 3 0000 0000"},
+        },
         "floors": [
             {
                 "id": "f",

@@ -8,7 +8,7 @@ import shapely
 from homography.fitting import calibrate_camera
 from homography.projection import to_floor, to_image
 from simulator.rig import Pose, camera_depth_m
-from station import StationLayout
+from station import NOTICE_TEXT_FIELDS, StationLayout
 
 # For each camera, the zones it is placed to watch and the share of each zone's walkable
 # floor it must see (feet in the image, in front of the camera, a person at least 40 px tall).
@@ -50,7 +50,7 @@ def test_demo_station_is_a_simulated_two_floor_station(demo_layout: StationLayou
     assert len(demo_layout.zones) >= 6
     assert {zone.kind for zone in demo_layout.zones} == {"walkway", "queuing"}
     assert {zone.floor for zone in demo_layout.zones} == {"concourse", "platform"}
-    for field in ("operator", "purpose", "captured", "retention", "contact"):
+    for field in NOTICE_TEXT_FIELDS:
         text = getattr(demo_layout.notice, field)
         assert text.ja and text.en
 

@@ -240,6 +240,19 @@ def test_hub_of_and_the_notice_check(settings, demo_layout, users):
     )
     with pytest.raises(NoticeError, match=r"empty notice fields \['notice.contact.en'\]"):
         create_app(settings, layouts=[broken], users=users)
+    unreachable = demo_layout.model_copy(
+        update={
+            "notice": demo_layout.notice.model_copy(
+                update={
+                    "contact_details": demo_layout.notice.contact_details.model_copy(
+                        update={"url": None, "email": None}
+                    )
+                }
+            )
+        }
+    )
+    with pytest.raises(NoticeError, match=r"empty notice fields \['notice.contact_details'\]"):
+        create_app(settings, layouts=[unreachable], users=users)
     with pytest.raises(ValueError, match="at least one station"):
         create_app(settings, layouts=[], users=users)
     app, _ = create_app(settings, layouts=[demo_layout], users=users)

@@ -2,6 +2,8 @@ import re
 
 import pytest
 
+from station import NOTICE_TEXT_FIELDS
+
 
 @pytest.mark.parametrize(
     ("query", "headers", "cookie", "lang"),
@@ -45,9 +47,13 @@ def test_privacy_notice_shows_every_field_of_every_station(web, demo_layout, pet
     app, _, _ = web
     html = app.test_client().get(f"/privacy?lang={lang}").get_data(as_text=True)
     for layout in (demo_layout, pets_layout):
-        for field in ("operator", "purpose", "captured", "retention", "contact"):
+        for field in NOTICE_TEXT_FIELDS:
             text = getattr(getattr(layout.notice, field), lang)
             assert text.replace("'", "&#39;") in html, (layout.station.id, field)
+        details = layout.notice.contact_details
+        for way in (details.url, details.email, details.phone):
+            if way is not None:
+                assert f">{way}</a>" in html, (layout.station.id, way)
 
 
 def test_simulated_station_is_labelled(web):
