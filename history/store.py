@@ -298,11 +298,18 @@ class HistoryStore:
         return len(minutes)
 
 
-def open_store(url: str, *, table: str = DEFAULT_TABLE) -> HistoryStore:
+def open_store(url: str, *, table: str = DEFAULT_TABLE, create: bool = True) -> HistoryStore:
     """Open (and create if needed) the history store at ``url`` (see the module docstring).
+
+    Args:
+        url: A SQLite path, ``sqlite:///...`` or ``postgresql://...``.
+        table: The table of zone minutes.
+        create: False to refuse a SQLite file that does not exist yet (a command that only reads or
+            purges must not create an empty store because a path was mistyped).
 
     Raises:
         ValueError: for an unknown URL scheme.
+        FileNotFoundError: ``create`` is False and the SQLite file does not exist.
     """
     if url.startswith(("postgresql://", "postgres://")):
         import psycopg  # only sites that use PostgreSQL need the driver loaded
@@ -315,6 +322,8 @@ def open_store(url: str, *, table: str = DEFAULT_TABLE) -> HistoryStore:
         raise ValueError(f"unknown history store URL scheme in {url!r}; expected sqlite:/// or postgresql://")
     else:
         path = url
+    if path != ":memory:" and not create and not Path(path).is_file():
+        raise FileNotFoundError(f"no history store at {path}")
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     # The store serialises access itself, so a web server's threads may share it.

@@ -9,6 +9,7 @@ across the 7 cameras by :func:`iconizer.fusion.fuse` and compared with the true 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,6 +157,8 @@ def evaluate_fusion(
     settings: FusionSettings | None = None,
     max_distance_m: float = DEFAULT_MATCH_DISTANCE_M,
     use_coverage: bool = True,
+    on_frames: Callable[[int], object] | None = None,
+    on_frame: Callable[[], object] | None = None,
 ) -> dict[str, float | int]:
     """Run the WILDTRACK fusion evaluation over frames ``first..last`` (inclusive).
 
@@ -169,6 +172,8 @@ def evaluate_fusion(
         max_distance_m: Matching radius for the scores.
         use_coverage: Give fusion each camera's coverage, so silent covering cameras lower a
             dot's confidence (what drops most false boxes).
+        on_frames: Called once with the number of annotated frames to score (progress display).
+        on_frame: Called after each scored frame.
 
     Returns:
         The scores (``moda``, ``modp``, ``precision``, ``recall``, ``count_mae``,
@@ -180,6 +185,8 @@ def evaluate_fusion(
     frames = load_wildtrack_frames(dataset_dir, first, last)
     rng = np.random.default_rng(perturbation.seed)
     pairs = []
+    if on_frames is not None:
+        on_frames(len(frames))
     for frame in frames:
         timestamp = frame.frame * _SECONDS_PER_FRAME
         positions = [
@@ -201,6 +208,8 @@ def evaluate_fusion(
             coverage=dict(zip(WILDTRACK_CAMERAS, rig.coverages, strict=True)) if use_coverage else None,
         )
         pairs.append((fused.xy_m, truth_on_plan(frame)))
+        if on_frame is not None:
+            on_frame()
     report: dict[str, float | int] = dict(score_frames(pairs, max_distance_m=max_distance_m).as_dict())
     report.update(
         first_frame=frames[0].frame,

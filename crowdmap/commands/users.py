@@ -16,6 +16,11 @@ from typing import Any
 from accounts.settings import AccountSettings
 from accounts.users import ROLES, UserError, UserStore
 
+DESCRIPTION = (
+    "Staff and operator accounts of the dashboard and the calibration tool. They live in "
+    "$CROWDMAP_DATA_DIR/users.sqlite3 (or --db), with argon2id password hashes."
+)
+
 
 def _store(args: argparse.Namespace) -> UserStore:
     return UserStore(args.db or AccountSettings.from_env().users_db)
@@ -79,26 +84,31 @@ def _logout(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``crowdmap users``."""
-    parser = subparsers.add_parser(
-        "users", help="manage staff and operator accounts", description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    parser = subparsers.add_parser("users", help="manage staff and operator accounts", description=DESCRIPTION)
     parser.add_argument("--db", metavar="PATH", help="user database (default: $CROWDMAP_DATA_DIR/users.sqlite3)")
     actions = parser.add_subparsers(dest="action", required=True)
-    add = actions.add_parser("add", help="create an account")
-    add.add_argument("name")
-    add.add_argument("--role", required=True, choices=ROLES)
+    add = actions.add_parser(
+        "add",
+        help="create an account",
+        description=(
+            "Create a staff or operator account. Staff see the dashboard; operators also calibrate cameras. "
+            "The password is asked twice on the terminal (not shown), or read from standard input with "
+            "--password-stdin, never from the command line."
+        ),
+    )
+    add.add_argument("name", help="the login name")
+    add.add_argument("--role", required=True, choices=ROLES, help="staff: the dashboard; operator: also calibration")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(handler=_add)
     listing = actions.add_parser("list", help="list accounts and roles")
     listing.set_defaults(handler=_list)
     remove = actions.add_parser("remove", help="delete an account (its sessions and sockets end within seconds)")
-    remove.add_argument("name")
+    remove.add_argument("name", help="the login name")
     remove.set_defaults(handler=_remove)
     passwd = actions.add_parser("passwd", help="change an account's password (its sessions end)")
-    passwd.add_argument("name")
+    passwd.add_argument("name", help="the login name")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     passwd.set_defaults(handler=_passwd)
     logout = actions.add_parser("logout", help="end every session of an account, e.g. after a lost device")
-    logout.add_argument("name")
+    logout.add_argument("name", help="the login name")
     logout.set_defaults(handler=_logout)

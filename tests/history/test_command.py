@@ -74,3 +74,49 @@ def test_errors(db, capsys, argv, message):
         err = capsys.readouterr().err
     assert code != 0
     assert message in err + capsys.readouterr().err
+
+
+def test_export_into_a_pipe_that_closes_early_ends_quietly(tmp_path):
+    """``crowdmap history export | head -1``: no BrokenPipeError traceback, the exit of a process killed by SIGPIPE."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path}/long.db"
+    start = datetime(2026, 11, 20, 0, 0, tzinfo=TOKYO)
+    with open_store(url) as store:
+        # 4,000 rows of ~90 bytes: far more than a pipe buffer, so the writer outlives the reader.
+        store.write([_minute(datetime.fromtimestamp(start.timestamp() + 60 * i, TOKYO)) for i in range(4000)])
+    command = (
+        f"{sys.executable} -m crowdmap.cli history export --station pets2009 --history {url} "
+        '--since 2026-11-19T00:00 --until 2026-11-24T00:00 | head -1; echo "status=${PIPESTATUS[0]}" >&2'
+    )
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+    assert result.stdout.startswith("minute_utc,station_id,") and result.stdout.count("\n") == 1
+    assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr, result.stderr
+    assert "status=141" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["export", "purge"])
+def test_a_mistyped_data_folder_is_an_error_naming_it_and_creates_nothing(tmp_path, capsys, command):
+    missing = tmp_path / "dta"  # the real folder would be "data"
+    with pytest.raises(SystemExit) as exit_:
+        main(["history", command, "--station", "pets2009", "--data-dir", str(missing)])
+    assert exit_.value.code == 2
+    assert f"--data-dir {missing}: no such folder" in capsys.readouterr().err
+    assert not missing.exists()
+
+
+@pytest.mark.parametrize("command", ["export", "purge"])
+def test_a_history_file_that_does_not_exist_is_an_error_and_is_not_created(tmp_path, capsys, command):
+    (tmp_path / "data").mkdir()
+    with pytest.raises(SystemExit) as exit_:
+        main(["history", command, "--station", "pets2009", "--data-dir", str(tmp_path / "data")])
+    assert exit_.value.code == 2
+    assert f"no history of station 'pets2009' at {tmp_path / 'data' / 'history-pets2009.sqlite3'}" in (
+        capsys.readouterr().err
+    )
+    assert list((tmp_path / "data").iterdir()) == []
+    typo = tmp_path / "histroy.db"
+    with pytest.raises(SystemExit):
+        main(["history", command, "--station", "pets2009", "--history", str(typo)])
+    assert not typo.exists()
