@@ -12,7 +12,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,11 @@ from detector.types import Detections
 from homography.calibration import Calibration
 from iconizer.types import CameraStatus
 from station import Camera, StationLayout
+
+if TYPE_CHECKING:
+    from crowdmap.tiers.edge import Observer
+    from detector import Detector
+    from detector.sources import CameraSource
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +81,8 @@ class CameraObserver:
     """Reads the newest frame of a real camera and runs the detector on it."""
 
     camera: Camera
-    source: Any
-    detector: Any
+    source: CameraSource
+    detector: Detector
 
     def observe(self, now_s: float) -> Detections | None:
         frame = self.source.read()
@@ -119,7 +124,7 @@ def scene_options(camera: Camera, calib: Calibration, layout: StationLayout) -> 
     return options
 
 
-def make_observer_factory(options: dict[str, Any]) -> Callable[[StationLayout, Camera, Calibration], Any]:
+def make_observer_factory(options: dict[str, Any]) -> Callable[[StationLayout, Camera, Calibration], Observer]:
     """A factory building the right observer for each camera of a layout.
 
     Options: ``video`` replaces a ``{video}`` source; ``backend`` overrides the camera's
@@ -128,7 +133,7 @@ def make_observer_factory(options: dict[str, Any]) -> Callable[[StationLayout, C
     ``realtime`` (default True) paces file sources like a live camera.
     """
 
-    def build(layout: StationLayout, camera: Camera, calib: Calibration) -> Any:
+    def build(layout: StationLayout, camera: Camera, calib: Calibration) -> Observer:
         if camera.source == "sim":
             first_train = options.get("first_train_after_s")
             return SimulatedObserver(

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
@@ -85,6 +85,23 @@ class SourceHealth:
     def __post_init__(self) -> None:
         if self.error_code not in SOURCE_ERROR_CODES:
             raise ValueError(f"error_code must be one of {SOURCE_ERROR_CODES}, got {self.error_code!r}")
+
+
+@runtime_checkable
+class CameraSource(Protocol):
+    """What an edge worker reads a camera through (:class:`FrameSource`, or a test's own source)."""
+
+    def read(self) -> Frame | None:
+        """The newest frame not read before, or None when none arrived."""
+        ...
+
+    def health(self) -> SourceHealth:
+        """How the camera is doing right now."""
+        ...
+
+    def close(self) -> None:
+        """Stop reading and release the camera."""
+        ...
 
 
 class _Capture:

@@ -8,19 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-
-def _readonly(array: npt.ArrayLike, dtype: type, name: str, shape_tail: tuple[int, ...]) -> np.ndarray:
-    """Copy ``array`` into a read-only array of ``dtype`` after checking its trailing shape."""
-    out: np.ndarray = np.array(array, dtype=dtype, copy=True)
-    if out.size == 0:
-        out = out.reshape((0, *shape_tail))
-    if out.ndim != 1 + len(shape_tail) or out.shape[1:] != shape_tail:
-        expected = "(n" + "".join(f", {d}" for d in shape_tail) + ")"
-        raise ValueError(f"{name} must have shape {expected}, got shape {out.shape}")
-    if not np.all(np.isfinite(out)):
-        raise ValueError(f"{name} must be finite, got NaN or infinity")
-    out.flags.writeable = False
-    return out
+from arrays import readonly_array
 
 
 @dataclass(frozen=True)
@@ -40,8 +28,8 @@ class Detections:
     confidence: np.ndarray
 
     def __post_init__(self) -> None:
-        xyxy = _readonly(self.xyxy_px, np.float64, "xyxy_px", (4,))
-        conf = _readonly(self.confidence, np.float64, "confidence", ())
+        xyxy = readonly_array(self.xyxy_px, "xyxy_px", (4,))
+        conf = readonly_array(self.confidence, "confidence", ())
         if len(conf) != len(xyxy):
             raise ValueError(f"confidence must have shape ({len(xyxy)},) to match xyxy_px, got shape {conf.shape}")
         if np.any((conf < 0) | (conf > 1)):

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
+
+from arrays import readonly_array
 
 # Below this normalised determinant (|det| over the product of row norms, after centring the
 # image and the floor), the matrix squeezes the image towards a line: a degenerate calibration.
@@ -20,12 +21,6 @@ MIN_HADAMARD_RATIO = 1e-9
 
 class CalibrationError(ValueError):
     """A calibration cannot be trusted: too few or degenerate points, too large an error."""
-
-
-def _readonly(array: npt.ArrayLike) -> np.ndarray:
-    out: np.ndarray = np.array(array, dtype=np.float64, copy=True)
-    out.flags.writeable = False
-    return out
 
 
 @dataclass(frozen=True)
@@ -81,15 +76,18 @@ class Calibration:
             coeffs = np.asarray(self.dist_coeffs, dtype=np.float64).ravel()
             if coeffs.size not in (4, 5, 8, 12, 14) or not np.all(np.isfinite(coeffs)):
                 raise CalibrationError(f"dist_coeffs must hold 4, 5, 8, 12 or 14 finite values, got {coeffs.size}")
-            object.__setattr__(self, "camera_matrix", _readonly(intrinsics))
-            object.__setattr__(self, "dist_coeffs", _readonly(coeffs))
+            object.__setattr__(self, "camera_matrix", readonly_array(intrinsics, "camera_matrix", (3,)))
+            object.__setattr__(self, "dist_coeffs", readonly_array(coeffs, "dist_coeffs", ()))
         if self.floor_to_image_3d is not None:
             projection = np.asarray(self.floor_to_image_3d, dtype=np.float64)
             if projection.shape != (3, 4) or not np.all(np.isfinite(projection)):
                 raise CalibrationError(f"floor_to_image_3d must be a finite 3x4 matrix, got shape {projection.shape}")
-            object.__setattr__(self, "floor_to_image_3d", _readonly(projection))
-        object.__setattr__(self, "residuals_m", _readonly(np.asarray(self.residuals_m, dtype=np.float64).ravel()))
-        object.__setattr__(self, "loo_errors_m", _readonly(np.asarray(self.loo_errors_m, dtype=np.float64).ravel()))
+            object.__setattr__(self, "floor_to_image_3d", readonly_array(projection, "floor_to_image_3d", (4,)))
+        residuals = np.asarray(self.residuals_m, dtype=np.float64).ravel()
+        object.__setattr__(self, "residuals_m", readonly_array(residuals, "residuals_m", (), finite=False))
+        # NaN marks a pair whose leave-one-out fit failed.
+        loo = np.asarray(self.loo_errors_m, dtype=np.float64).ravel()
+        object.__setattr__(self, "loo_errors_m", readonly_array(loo, "loo_errors_m", (), finite=False))
 
     @property
     def floor_to_image(self) -> np.ndarray:

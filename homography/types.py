@@ -8,25 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-
-def readonly_array(
-    array: npt.ArrayLike, name: str, shape_tail: tuple[int, ...], dtype: type = np.float64
-) -> np.ndarray:
-    """A finite, read-only copy of ``array`` with shape ``(n, *shape_tail)``.
-
-    Raises:
-        ValueError: naming ``name`` with the expected and the actual shape.
-    """
-    out: np.ndarray = np.array(array, dtype=dtype, copy=True)
-    if out.size == 0:
-        out = out.reshape((0, *shape_tail))
-    if out.ndim != 1 + len(shape_tail) or out.shape[1:] != shape_tail:
-        expected = "(n" + "".join(f", {d}" for d in shape_tail) + ")"
-        raise ValueError(f"{name} must have shape {expected}, got shape {out.shape}")
-    if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
-        raise ValueError(f"{name} must be finite, got NaN or infinity")
-    out.flags.writeable = False
-    return out
+from arrays import readonly_array
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from arrays import readonly_array
 from homography.opencv_xml import read_opencv_node
-from homography.types import readonly_array
 from station import CameraModel, Floor, Text
 
 # viewNum 0..6 in the annotations, in the dataset's camera order (C1..C7).

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from homography.types import FloorPositions, readonly_array
+from arrays import readonly_array
+from homography.types import FloorPositions
 
 # The foot point (bottom centre of a box) lies on the body's near side, not its centre: an error
 # of about a body radius that no pixel accuracy removes, different for each camera's viewpoint.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from homography.types import readonly_array
+from arrays import readonly_array
 
 LOS_GRADES = ("A", "B", "C", "D", "E", "F")
 

@@ -9,6 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = {
+    "arrays",
     "station",
     "bus",
     "accounts",
@@ -26,6 +27,7 @@ PROJECT = {
 # Which project packages each package may import (itself always).
 # The station model sits below every stage: each may read it, it reads none of them.
 ALLOWED = {
+    "arrays": set(),
     "accounts": set(),
     "station": {"station_layouts"},
     "detector": set(),
@@ -42,6 +44,9 @@ ALLOWED = {
 # backoff lives in the bus (most retries are bus reconnects), yet the detector's camera reconnects
 # and the runtime's restarts use it too.
 LEAF_MODULES = {"bus.backoff"}
+# Below everything, like the station model: the one validator of the stages' numpy arrays. Every
+# package may import it; it imports numpy and the standard library only.
+BASE_PACKAGES = {"arrays"}
 # Third-party modules a package must never import.
 FORBIDDEN = {
     "station": {"cv2", "torch", "torchvision", "flask", "socketio", "redis", "PIL", "numpy"},
@@ -71,7 +76,7 @@ def imported_modules(package: str) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize("package", sorted(ALLOWED))
 def test_imports_point_one_way(package: str) -> None:
-    allowed = ALLOWED[package] | {package}
+    allowed = ALLOWED[package] | {package} | BASE_PACKAGES
     forbidden = FORBIDDEN.get(package, set())
     problems = []
     for path, names in imported_modules(package).items():
@@ -113,6 +118,12 @@ def test_a_leaf_module_imports_the_standard_library_only(module: str) -> None:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module.split(".")[0])
     assert names - {"__future__"} <= set(sys.stdlib_module_names)
+
+
+@pytest.mark.parametrize("package", sorted(BASE_PACKAGES))
+def test_a_base_package_imports_numpy_and_the_standard_library_only(package: str) -> None:
+    names = set().union(*imported_modules(package).values())
+    assert names - {"__future__", "numpy"} <= set(sys.stdlib_module_names)
 
 
 def test_every_retry_loop_uses_the_one_backoff() -> None:

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from detector.sources import SourceError, open_source, redact
+from detector.sources import CameraSource, SourceError, open_source, redact
 
 ROOT = Path(__file__).resolve().parents[2]
 PETS_VIDEO = ROOT.parent / "shared" / "data" / "pets2009_s2l1" / "vtest.avi"
@@ -73,3 +73,9 @@ def test_unopenable_sources_are_named(spec: str, message: str) -> None:
 
 def test_credentials_never_appear_in_texts() -> None:
     assert redact("cannot open rtsp://admin:secret@10.0.0.5/stream") == "cannot open rtsp://***@10.0.0.5/stream"
+
+
+def test_a_frame_source_is_what_an_edge_reads_cameras_through() -> None:
+    with open_source(str(PETS_VIDEO), realtime=False, target_fps=10) as source:
+        assert isinstance(source, CameraSource)
+    assert not isinstance(object(), CameraSource)
