@@ -182,6 +182,12 @@ BROKEN = {
         "toy.yaml: notice.contact_details.phone: must be a phone number of at least 6 digits (spaces, +, -, ( and ) "
         "allowed), got 'call the office'",
     ),
+    "contact phone with words": (
+        # Enough digits, but a number is dialled, not read: words around it belong in notice.contact.
+        changed(["notice", "contact_details"], {"phone": "03 1234 5678 (weekdays)"}),
+        "toy.yaml: notice.contact_details.phone: must be a phone number of at least 6 digits (spaces, +, -, ( and ) "
+        "allowed), got '03 1234 5678 (weekdays)'",
+    ),
     "contact phone too short": (
         changed(["notice", "contact_details"], {"phone": "+81 123"}),
         "toy.yaml: notice.contact_details.phone: must be a phone number of at least 6 digits (spaces, +, -, ( and ) "
