@@ -38,9 +38,9 @@ def check_station(path: str | Path, *, clock: float | None = None) -> StationChe
     """
     import shapely
 
-    from calibrator.target import calibration_kind
-    from homography.calibration import CalibrationError, calibrate_camera
+    from homography.calibration import CalibrationError
     from homography.coverage import coverage_polygon, floor_coverage
+    from homography.fitting import calibrate_camera
     from station import load_layout
     from webmap.plan_geometry import polygons_to_rings
 
@@ -56,7 +56,7 @@ def check_station(path: str | Path, *, clock: float | None = None) -> StationChe
                 CameraCheck(
                     camera_id=camera.id,
                     floor_id=camera.floor,
-                    kind=calibration_kind(camera),
+                    kind=spec.kind,
                     pairs=len(spec.point_pairs or []),
                     rms_error_m=None,
                     max_residual_m=None,
@@ -74,7 +74,7 @@ def check_station(path: str | Path, *, clock: float | None = None) -> StationChe
             CameraCheck(
                 camera_id=camera.id,
                 floor_id=camera.floor,
-                kind=calibration_kind(camera),
+                kind=spec.kind,
                 pairs=len(spec.point_pairs or []),
                 rms_error_m=_finite(calib.rms_error_m) if fitted else None,
                 max_residual_m=_finite(calib.max_error_m) if fitted else None,

@@ -23,39 +23,42 @@ def _fmt(value: float | None, unit: str = " m") -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     """Handler of ``crowdmap layout check``."""
-    from crowdmap.layout_check import check_layout
-    from station import LayoutError, resolve_station_path
+    from crowdmap.station_check import check_station
+    from station import LayoutError, load_layout, resolve_station_path
 
     try:
         path = resolve_station_path(args.layout)
+        layout = load_layout(path)
     except LayoutError as error:
         print(f"crowdmap layout check: {error}", file=sys.stderr)
         return 2
-    check = check_layout(path)
-    if check.error is not None:
-        print(f"crowdmap layout check: {check.error}", file=sys.stderr)
-        return 2
-    for warning in check.warnings:
-        print(f"crowdmap layout check: warning: {warning}", file=sys.stderr)
+    details = layout.notice.contact_details
+    for name in details.placeholders():
+        print(
+            f"crowdmap layout check: warning: notice.contact_details.{name} {getattr(details, name)!r} is on a "
+            "domain reserved for examples: it reaches nobody; put the station's real contact there before going live",
+            file=sys.stderr,
+        )
+    check = check_station(path)
     print(
         f"{'camera':<16} {'floor':<12} {'calibration':<15} {'pairs':>5} {'rms':>9} {'max':>9} {'loo rms':>9} "
         f"{'coverage':>12}  status"
     )
-    for row in check.rows:
-        status = "ok" if row["error"] is None else f"FAILED: {row['error']}"
+    for camera in check.cameras:
+        status = "ok" if camera.error is None else f"FAILED: {camera.error}"
         print(
-            f"{row['camera']:<16} {row['floor']:<12} {row['kind']:<15} {row['pairs']:>5} "
-            f"{_fmt(row['rms_error_m']):>9} {_fmt(row['max_residual_m']):>9} {_fmt(row['loo_rms_error_m']):>9} "
-            f"{_fmt(row['coverage_m2'], ' m2'):>12}  {status}"
+            f"{camera.camera_id:<16} {camera.floor_id:<12} {camera.kind:<15} {camera.pairs:>5} "
+            f"{_fmt(camera.rms_error_m):>9} {_fmt(camera.max_residual_m):>9} {_fmt(camera.loo_rms_error_m):>9} "
+            f"{_fmt(camera.coverage_m2, ' m2'):>12}  {status}"
         )
-    failed = check.failed_cameras
+    failed = [camera.camera_id for camera in check.cameras if camera.error is not None]
     if failed:
         print(
-            f"crowdmap layout check: {len(failed)} of {len(check.rows)} cameras failed: {', '.join(failed)}",
+            f"crowdmap layout check: {len(failed)} of {len(check.cameras)} cameras failed: {', '.join(failed)}",
             file=sys.stderr,
         )
         return 1
-    print(f"{len(check.rows)} cameras ok")
+    print(f"{len(check.cameras)} cameras ok")
     return 0
 
 
