@@ -144,3 +144,19 @@ def test_the_calibrator_never_imports_the_publishing_tier() -> None:
     probe = "import sys; import calibrator.app, calibrator.views; print('webmap' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+STAGES = {"detector", "homography", "iconizer", "webmap"}
+
+
+def test_only_the_composition_root_imports_every_stage() -> None:
+    """DESIGN.md: the thin runtime is the only code that imports every stage; no other package wires them."""
+    wiring = []
+    for package in sorted(PROJECT - {"crowdmap"}):
+        if not (ROOT / package).is_dir():
+            continue
+        imported = set().union(*imported_modules(package).values())
+        if STAGES <= imported | {package}:
+            wiring.append(package)
+    assert wiring == []
+    assert STAGES <= set().union(*imported_modules("crowdmap").values())
