@@ -44,8 +44,8 @@ from crowdmap.evaluation import build_detector, camera_setup  # noqa: E402
 from crowdmap.station import load_station  # noqa: E402
 from detector.evaluation import iou_matrix  # noqa: E402
 from detector.sources import open_source  # noqa: E402
-from homography.calibration import to_floor as project  # noqa: E402
 from homography.floor_metrics import match_points  # noqa: E402
+from homography.projection import to_floor as project  # noqa: E402
 from homography.scene import person_height_px_per_row  # noqa: E402
 from iconizer.evaluation import DOT_MATCH_RADIUS_M  # noqa: E402
 from iconizer.zones import ZoneIndex  # noqa: E402

@@ -18,7 +18,7 @@ from crowdmap.tiers.aggregate import Aggregator
 from crowdmap.tiers.edge import build_worker
 from crowdmap.wiring import build_iconizer
 from detector.evaluation import foot_points, load_mot_boxes
-from homography.calibration import to_floor
+from homography.projection import to_floor
 from iconizer.evaluation import DOT_MATCH_RADIUS_M, match_dots
 from webmap import WebSettings, create_app, hub_of
 
