@@ -43,7 +43,8 @@ def evaluate_video(
         on_frame: Called after each scored frame (progress display).
 
     Returns:
-        :meth:`BoxScore.summary` plus ``frames_range``, ``ms_per_frame_median`` and ``fps_per_camera``.
+        :meth:`BoxScore.summary` plus ``frames_range``, ``ms_per_frame_median``, ``fps_per_camera`` and
+        ``temporal`` (whether the detector confirmed detections over frames).
 
     Raises:
         ValueError: OpenCV cannot open the video, or it ends before the last frame.
@@ -54,6 +55,10 @@ def evaluate_video(
     capture = cv2.VideoCapture(str(video))
     if not capture.isOpened():
         raise ValueError(f"--video {video}: OpenCV cannot open it")
+    # Frames carry their capture time in seconds (a temporal filter's clock); a file that states no
+    # frame rate is taken as 25 frames per second.
+    video_fps = capture.get(cv2.CAP_PROP_FPS)
+    frame_period_s = 1.0 / video_fps if video_fps and video_fps > 0 else 1.0 / 25.0
     # Ground-truth frame k is video frame k - 1.
     capture.set(cv2.CAP_PROP_POS_FRAMES, start - 1)
     score = BoxScore()
@@ -64,7 +69,7 @@ def evaluate_video(
             if not ok:
                 raise ValueError(f"--video {video} ends before ground-truth frame {number}")
             began = time.perf_counter()
-            found = detector.detect(frame, camera_id=camera_id, timestamp=float(number))
+            found = detector.detect(frame, camera_id=camera_id, timestamp=(number - 1) * frame_period_s)
             times_ms.append((time.perf_counter() - began) * 1000.0)
             gt = truth.get(number, np.zeros((0, 4)))
             feet = (to_floor(found.foot_px), to_floor(foot_points(gt))) if to_floor is not None else (None, None)
@@ -79,6 +84,7 @@ def evaluate_video(
         frames_range=[start, stop],
         ms_per_frame_median=float(np.median(times_ms)),
         fps_per_camera=1000.0 / float(np.median(times_ms)),
+        temporal=getattr(detector, "temporal", None) is not None,
     )
     return result
 
@@ -102,6 +108,7 @@ def evaluate_image(
     result: dict[str, Any] = point_score(found.xyxy_px, points_px)
     result.update(
         frames=1,
+        temporal=getattr(detector, "temporal", None) is not None,
         ms_per_frame_median=elapsed_ms,
         tiles=len(tiles((image_bgr.shape[1], image_bgr.shape[0]))) if tiles else None,
     )

@@ -37,9 +37,18 @@ class Network(Protocol):
     """Person height in input pixels that this network finds most reliably."""
     min_person_px: float
     """Smallest person height in input pixels that this network still finds reliably."""
+    any_input_size: bool
+    """True if the network takes inputs of any size (multiples of 32): tiles may be strips at their own
+    scale (``infer``'s ``input_wh``); False or absent: square tiles resized the network's way."""
 
-    def infer(self, crops_bgr: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per crop: boxes ``(n, 4)`` xyxy in that crop's pixels and scores ``(n,)`` in [0, 1]."""
+    def infer(
+        self, crops_bgr: Sequence[np.ndarray], input_wh: Sequence[tuple[int, int] | None] | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per crop: boxes ``(n, 4)`` xyxy in that crop's pixels and scores ``(n,)`` in [0, 1].
+
+        ``input_wh`` (only for ``any_input_size`` networks): per crop, the input size to resize it to,
+        or None for the network's own choice.
+        """
         ...
 
 
@@ -73,6 +82,11 @@ class TiledDetector:
             (:mod:`detector.temporal`), per camera; None for frame-by-frame output.
         weak_score_factor: With ``temporal``, candidates down to this fraction of their threshold
             enter the association as weak ones (reported only when a recent frame confirms them).
+        min_height_ratio: With height hints, boxes shorter than this fraction of the expected height at
+            their foot row are dropped (unless the frame's top or bottom edge cuts them): 0.6 keeps a
+            1.0 m child under a 1.7 m nominal height, and drops a standing person's head-and-shoulders
+            or legs, whose foot point would land metres away.
+        max_height_ratio: Boxes taller than this multiple of the expected height are dropped.
     """
 
     def __init__(
@@ -89,7 +103,7 @@ class TiledDetector:
         filter_implausible: bool = True,
         temporal: TemporalSettings | None = None,
         weak_score_factor: float = 0.6,
-        min_height_ratio: float = 0.45,
+        min_height_ratio: float = 0.6,
         max_height_ratio: float = 2.0,
     ) -> None:
         if not 0.0 <= score_threshold <= 1.0:
@@ -109,11 +123,17 @@ class TiledDetector:
         self.filter_implausible = filter_implausible
         self.min_height_ratio = min_height_ratio
         self.max_height_ratio = max_height_ratio
+        if not 0.0 <= min_height_ratio < max_height_ratio:
+            raise ValueError(
+                f"need 0 <= min_height_ratio < max_height_ratio, got {min_height_ratio}, {max_height_ratio}"
+            )
         if not 0.0 < weak_score_factor <= 1.0:
             raise ValueError(f"weak_score_factor must lie in (0, 1], got {weak_score_factor}")
         self.temporal = temporal
         self.weak_score_factor = weak_score_factor if temporal is not None else 1.0
         self._filters: dict[str, TemporalFilter] = {}
+        # Strips need a network that takes any input size; others get overlapping square tiles.
+        self.strips = bool(getattr(network, "any_input_size", False))
         self._plans: dict[tuple[int, int], list[Tile]] = {}
 
     def tiles_for(self, image_wh: tuple[int, int]) -> list[Tile]:
@@ -129,6 +149,7 @@ class TiledDetector:
                     target_person_px=self.network.target_person_px,
                     min_person_px=getattr(self.network, "min_person_px", None),
                     max_tiles=self.max_tiles,
+                    strips=self.strips,
                 )
             if self.whole_frame_pass or not tiles:
                 tiles = whole_frame(image_wh) + tiles
@@ -144,8 +165,12 @@ class TiledDetector:
             raise ValueError(f"scene hints describe {self.hints.height_rows} rows but the frame has {height}")
         tiles = self.tiles_for((width, height))
         crops = [frame_bgr[t.y0 : t.y1, t.x0 : t.x1] for t in tiles]
+        if self.strips:
+            found = self.network.infer(crops, input_wh=[t.input_wh for t in tiles])
+        else:
+            found = self.network.infer(crops)
         outputs = []
-        for tile, (xyxy, score) in zip(tiles, self.network.infer(crops), strict=True):
+        for tile, (xyxy, score) in zip(tiles, found, strict=True):
             offset = np.array([tile.x0, tile.y0, tile.x0, tile.y0], dtype=np.float64)
             outputs.append(TileOutput(tile=tile, xyxy_px=np.asarray(xyxy, np.float64) + offset, scores=score))
         return outputs

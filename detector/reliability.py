@@ -28,6 +28,8 @@ class ReliableHeights:
         max_px: Largest such height.
         best_px: Height where recall peaks; tiles are sized to show the expected person at it.
         source: Where the numbers come from.
+        strips: The detector runs this network on one strip per band of rows (it takes any input
+            size) rather than on overlapping squares.
     """
 
     input_px: int
@@ -35,6 +37,7 @@ class ReliableHeights:
     max_px: float
     best_px: float
     source: str
+    strips: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.min_px <= self.best_px <= self.max_px:
@@ -49,7 +52,12 @@ class ReliableHeights:
 # middle of that range on a log scale (sqrt(40 x 112) = 67, rounded to the 64 px it was before).
 RELIABLE_HEIGHTS: dict[str, ReliableHeights] = {
     "nanodet": ReliableHeights(
-        input_px=416, min_px=40.0, max_px=112.0, best_px=64.0, source="bench/detector_scale.py --step 40"
+        input_px=416,
+        min_px=40.0,
+        max_px=112.0,
+        best_px=64.0,
+        source="bench/detector_scale.py --step 40",
+        strips=True,
     ),
 }
 
@@ -119,6 +127,7 @@ def plan_for(
         target_person_px=heights.best_px * side / heights.input_px,
         min_person_px=heights.min_px * side / heights.input_px,
         max_tiles=max_tiles,
+        strips=heights.strips,
     )
     return whole_frame(image_wh) + tiles
 
@@ -168,7 +177,7 @@ def reliable_rows(
         input_px=input_px,
         max_tiles=max_tiles,
     ):
-        scale = side / max(tile.width, tile.height)
+        scale = tile.input_wh[1] / tile.height if tile.input_wh else side / max(tile.width, tile.height)
         shown = np.where(finite, person, 0.0) * scale
         # The person's feet lie in the tile and their head too (or the tile starts at the frame top).
         whole = finite & (rows >= tile.y0) & (rows < tile.y1) & ((rows - person >= tile.y0) | (tile.y0 == 0))

@@ -35,6 +35,9 @@ class TemporalSettings:
     Attributes:
         confirm_hits: Frames (this one included) a weak candidate's box must have been seen in before
             it is reported.
+        strong_hits_to_report: Frames (this one included) a box must have been seen in before even a
+            strong detection of it is reported: 2 confirms every new person over two frames (and
+            reports them one frame late); 1 reports strong detections at once.
         confirm_strong: Frames in which that box must have been strong (passed its single-frame
             threshold); 0 lets a box made only of weak candidates be confirmed.
         bridge_frames: Missed frames a box is carried over at its predicted place (0: never).
@@ -53,6 +56,7 @@ class TemporalSettings:
     """
 
     confirm_hits: int = 2
+    strong_hits_to_report: int = 1
     confirm_strong: int = 1
     bridge_frames: int = 1
     bridge_min_hits: int = 3
@@ -66,6 +70,8 @@ class TemporalSettings:
     def __post_init__(self) -> None:
         if self.confirm_hits < 1:
             raise ValueError(f"confirm_hits must be >= 1, got {self.confirm_hits}")
+        if self.strong_hits_to_report < 1:
+            raise ValueError(f"strong_hits_to_report must be >= 1, got {self.strong_hits_to_report}")
         if self.confirm_strong < 0:
             raise ValueError(f"confirm_strong must be >= 0, got {self.confirm_strong}")
         if self.bridge_frames < 0:
@@ -188,7 +194,7 @@ class TemporalFilter:
             box.strong_hits += int(strong[d])
             # Hysteresis: a weak candidate is reported only as the continuation of a box that was strong
             # before and has been seen in enough frames; weak clutter that never passes a threshold stays out.
-            box.reported = bool(strong[d]) or (
+            box.reported = (bool(strong[d]) and box.hits >= settings.strong_hits_to_report) or (
                 box.strong_hits >= settings.confirm_strong and box.hits >= settings.confirm_hits
             )
             if box.reported:
@@ -256,3 +262,24 @@ def _iou(box_xyxy: np.ndarray, others_xyxy: np.ndarray) -> np.ndarray:
     area = (box_xyxy[2] - box_xyxy[0]) * (box_xyxy[3] - box_xyxy[1])
     areas = (others_xyxy[:, 2] - others_xyxy[:, 0]) * (others_xyxy[:, 3] - others_xyxy[:, 1])
     return inter / np.maximum(area + areas - inter, 1e-12)
+
+
+def temporal_settings(value: object) -> TemporalSettings | None:
+    """A detector's ``temporal`` option as settings: False/None off, True the defaults, a mapping of fields.
+
+    Raises:
+        ValueError: Any other value, or a mapping with unknown or invalid fields.
+    """
+    if value is None or value is False:
+        return None
+    if value is True:
+        return TemporalSettings()
+    if isinstance(value, TemporalSettings):
+        return value
+    if isinstance(value, dict):
+        fields = set(TemporalSettings.__dataclass_fields__)
+        unknown = sorted(set(value) - fields)
+        if unknown:
+            raise ValueError(f"temporal: unknown settings {unknown}; expected some of {sorted(fields)}")
+        return TemporalSettings(**value)
+    raise ValueError(f"temporal must be true, false or a mapping of settings, got {value!r}")

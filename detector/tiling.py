@@ -19,12 +19,17 @@ from detector.scene import SceneHints
 
 @dataclass(frozen=True)
 class Tile:
-    """A crop of the frame, ``x0 <= x < x1``, ``y0 <= y < y1`` in frame pixels."""
+    """A crop of the frame, ``x0 <= x < x1``, ``y0 <= y < y1`` in frame pixels.
+
+    ``input_wh`` is the network input size the plan chose for the crop (a strip keeps its scale, not
+    a fixed input side); None lets the network resize it its own way.
+    """
 
     x0: int
     y0: int
     x1: int
     y1: int
+    input_wh: tuple[int, int] | None = None
 
     @property
     def width(self) -> int:
@@ -50,11 +55,15 @@ def plan_tiles(
     target_person_px: float,
     min_person_px: float | None = None,
     max_tiles: int = 64,
+    strips: bool = False,
 ) -> list[Tile]:
-    """Square tiles whose resize to ``input_px`` makes an expected person about ``target_person_px`` tall.
+    """Tiles whose resize to ``input_px`` rows makes an expected person about ``target_person_px`` tall.
 
     Rows whose expected people are already large enough in the whole frame are left to the whole-frame
-    pass (the caller adds it); only rows with small people get tiles.
+    pass (the caller adds it); only rows with small people get tiles. Each band of rows gets square
+    tiles overlapping sideways (for networks with a fixed input side), or with ``strips`` one strip
+    over the band's floor columns at the band's scale (for fully convolutional networks: no
+    sideways overlap, so fewer input pixels for the same people; the tile's ``input_wh`` says the size).
 
     Args:
         hints: Expected person heights per row and the floor mask.
@@ -64,6 +73,7 @@ def plan_tiles(
         min_person_px: Smallest person height, in input pixels, the network still finds reliably;
             rows whose people reach it in the whole-frame pass get no tiles (default 0.8 x target).
         max_tiles: Upper bound on the number of tiles; the plan coarsens (larger tiles) to meet it.
+        strips: One strip per band instead of overlapping squares.
 
     Returns:
         Tiles in frame pixels, top to bottom, left to right; empty if the whole frame suffices.
@@ -77,14 +87,16 @@ def plan_tiles(
     factor = 1.0
     for _ in range(8):
         floor_px = 0.8 * target_person_px if min_person_px is None else min_person_px
-        tiles = _plan(hints, width, height, input_px, target_person_px * factor, floor_px)
+        tiles = _plan(hints, width, height, input_px, target_person_px * factor, floor_px, strips)
         if len(tiles) <= max_tiles:
             return tiles
         factor *= 0.8  # accept smaller people in the input rather than too many tiles
     return tiles[:max_tiles]
 
 
-def _plan(hints: SceneHints, width: int, height: int, input_px: int, target_px: float, min_px: float) -> list[Tile]:
+def _plan(
+    hints: SceneHints, width: int, height: int, input_px: int, target_px: float, min_px: float, strips: bool
+) -> list[Tile]:
     heights = hints.person_height_px
     mask = hints.floor_mask
     whole_scale = input_px / max(width, height)
@@ -103,7 +115,7 @@ def _plan(hints: SceneHints, width: int, height: int, input_px: int, target_px: 
         side = int(np.ceil(min(input_px * h / target_px, max(width, height))))
         side = max(side, int(np.ceil(2.5 * h)))  # room for a person and a band of feet below them
         y0 = max(0, int(y - 1.15 * h))
-        if y0 + side > height:  # the last band: slide up rather than cut the tile short
+        if y0 + side > height and not strips:  # the last square: slide up rather than cut it short
             y0 = max(0, height - side)
         y1 = min(height, y0 + side)
         # Columns that hold floor on the feet rows of this band, widened by half a person.
@@ -115,9 +127,18 @@ def _plan(hints: SceneHints, width: int, height: int, input_px: int, target_px: 
             x_lo, x_hi = max(0, int(cols[0] - 0.5 * h)), min(width, int(cols[-1] + 0.5 * h) + 1)
         else:
             x_lo, x_hi = 0, width
-        bottom_h = heights[min(y1 - 1, height - 1)]
-        overlap = int(np.ceil(0.8 * (bottom_h if np.isfinite(bottom_h) else h)))
-        tiles.extend(Tile(x0, y0, x1, y1) for x0, x1 in _spans(x_lo, x_hi, side, overlap))
+        if strips:
+            # The band's scale (input_px for its side) over its whole width, in multiples of 32.
+            scale = input_px / side
+            input_wh = (
+                max(32, round((x_hi - x_lo) * scale / 32.0) * 32),
+                max(32, round((y1 - y0) * scale / 32.0) * 32),
+            )
+            tiles.append(Tile(x_lo, y0, x_hi, y1, input_wh=input_wh))
+        else:
+            bottom_h = heights[min(y1 - 1, height - 1)]
+            overlap = int(np.ceil(0.8 * (bottom_h if np.isfinite(bottom_h) else h)))
+            tiles.extend(Tile(x0, y0, x1, y1) for x0, x1 in _spans(x_lo, x_hi, side, overlap))
         if y1 >= height:
             break
         y = y1  # feet below this tile's bottom are whole in the next band, which starts a person higher

@@ -236,6 +236,8 @@ def _detect_image(args: argparse.Namespace) -> dict[str, Any]:
             near_height_px=near_px,
         )
         options["person_height_px"] = hints.person_height_px
+    # One still image: nothing to confirm a detection with over time, whatever the camera's setting.
+    options["temporal"] = False
     detector, backend = _build_detector(args, options, camera_backend)
     camera_id = setup.camera.id if setup else args.image.stem
     result = evaluate_image(detector, image_bgr=image, points_px=points, camera_id=camera_id)

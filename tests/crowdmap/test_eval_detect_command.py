@@ -8,6 +8,7 @@ import pytest
 
 from crowdmap.cli import main
 from detector.evaluation import load_mot_boxes, load_points_csv
+from detector.types import Detections
 
 ROOT = Path(__file__).parents[2]
 PETS = ROOT / "../shared/data/pets2009_s2l1"
@@ -107,3 +108,53 @@ def test_image_mode_counts_points_inside_boxes(capsys: pytest.CaptureFixture[str
 def test_bad_arguments_exit_2_with_a_message(argv, message, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "detect", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+class _ClockDetector:
+    """Records the timestamps it is given and finds nobody; claims temporal settings, as a temporal detector."""
+
+    temporal = "on"
+
+    def __init__(self, **options: object) -> None:
+        self.options = options
+        self.timestamps: list[float] = []
+        _BUILT.append(self)
+
+    def detect(self, frame_bgr, *, camera_id: str, timestamp: float) -> Detections:
+        self.timestamps.append(timestamp)
+        return Detections.empty(camera_id, timestamp)
+
+
+_BUILT: list[_ClockDetector] = []
+
+
+@pytest.fixture
+def clock_backend(monkeypatch: pytest.MonkeyPatch) -> list[_ClockDetector]:
+    import detector
+
+    _BUILT.clear()
+    monkeypatch.setitem(detector.BACKENDS, "clock", f"{__name__}:_ClockDetector")
+    return _BUILT
+
+
+def test_video_frames_carry_their_capture_time_in_seconds(capsys, clock_backend) -> None:
+    # The temporal filter's clock: vtest.avi states 10 frames per second, so frames 3-5 are 0.2-0.4 s in.
+    result = run_json(
+        capsys,
+        "--video", str(PETS / "vtest.avi"),
+        "--gt", str(PETS / "ground_truth/gt_full_mot_dev.txt"),
+        "--frames", "3:5",
+        "--backend", "clock",
+    )  # fmt: skip
+    assert clock_backend[0].timestamps == pytest.approx([0.2, 0.3, 0.4])
+    assert result["temporal"] is True
+
+
+def test_image_mode_turns_the_temporal_filter_off(capsys, clock_backend) -> None:
+    run_json(
+        capsys,
+        "--image", str(GC / "frame0_left.jpg"),
+        "--gt-points", str(GC / "frame0_left_points.csv"),
+        "--backend", "clock",
+    )  # fmt: skip
+    assert clock_backend[0].options["temporal"] is False

@@ -192,3 +192,35 @@ def test_temporal_filter_runs_per_camera_and_only_when_asked() -> None:
         if number == 1:  # a second camera's first frame: nothing to confirm the weak box with
             found["other camera"].append(len(smoothed.detect(frame, camera_id="b", timestamp=number * 0.1)))
     assert found == {"plain": [1, 0, 1], "smoothed": [1, 1, 1], "other camera": [0]}
+
+
+class StripOracle(OracleNetwork):
+    """The perfect network, taking any input size: the detector hands it strips with their sizes."""
+
+    any_input_size = True
+
+    def __init__(self, frame: np.ndarray, people_xyxy: np.ndarray) -> None:
+        super().__init__(frame, people_xyxy)
+        self.sizes: list[tuple[int, int] | None] = []
+
+    def infer(self, crops_bgr, input_wh=None):
+        self.sizes.extend(input_wh)
+        return super().infer(crops_bgr)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_strips_merge_to_each_person_exactly_once(seed: int) -> None:
+    hints = SceneHints.from_near_far(
+        image_wh=(960, 1080), far_row_px=175, far_height_px=30, near_row_px=1079, near_height_px=60
+    )
+    frame = np.zeros((1080, 960, 3), np.uint8)
+    people = crowd(hints, 960, np.random.default_rng(seed), 40)
+    network = StripOracle(frame, people)
+    detector = TiledDetector(
+        network=network, name="oracle", hints=hints, whole_frame_pass=False, filter_implausible=False
+    )
+    found = detector.detect(frame, camera_id="c", timestamp=0.0)
+    tiles = detector.tiles_for((960, 1080))
+    assert all(t.input_wh is not None and (t.x0, t.x1) == (0, 960) for t in tiles)
+    assert network.sizes == [t.input_wh for t in tiles]
+    assert len(found) == len(people)

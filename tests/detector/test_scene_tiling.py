@@ -186,3 +186,40 @@ def test_nothing_is_cut_at_the_frame_top() -> None:
 def test_boxes_cut_by_the_frame_may_be_short(box, kept) -> None:
     hints = linear_hints()
     assert plausible(np.array([box], float), hints, min_ratio=0.75)[0] == kept
+
+
+def test_strips_are_one_crop_per_band_at_the_band_scale() -> None:
+    hints = linear_hints()
+    squares = plan_tiles(hints=hints, image_wh=(960, 1080), input_px=416, target_person_px=64)
+    strips = plan_tiles(hints=hints, image_wh=(960, 1080), input_px=416, target_person_px=64, strips=True)
+    assert len(strips) < len(squares)
+    for strip in strips:
+        assert (strip.x0, strip.x1) == (0, 960)  # the whole floor width, no sideways overlap
+        assert strip.input_wh is not None and strip.input_wh[0] % 32 == 0 and strip.input_wh[1] % 32 == 0
+        sx, sy = strip.input_wh[0] / strip.width, strip.input_wh[1] / strip.height
+        assert sx == pytest.approx(sy, rel=0.1)  # aspect kept (to the nearest 32 px)
+        # The person at the band's first foot row appears about target tall, as in a square tile.
+        first_foot = min(strip.y0 + int(1.15 * hints.expected_height_px([strip.y0])[0]) + 1, 1079)
+        assert 0.7 * 64 < hints.expected_height_px([first_foot])[0] * sy < 1.4 * 64
+    # Fewer input pixels than the squares for the same rows.
+    square_px = 416 * 416 * len(squares)
+    assert sum(s.input_wh[0] * s.input_wh[1] for s in strips) < square_px
+
+
+def test_strips_cover_every_floor_row_with_a_whole_person() -> None:
+    hints = linear_hints()
+    strips = plan_tiles(hints=hints, image_wh=(960, 1080), input_px=416, target_person_px=64, strips=True)
+    for foot_row in range(100, 1080, 7):
+        h = hints.expected_height_px([foot_row])[0]
+        top = max(foot_row - h, 0)
+        whole = [s for s in strips if s.y0 <= top and (foot_row < s.y1 - 2 or s.y1 == 1080)]
+        assert whole, f"a person with feet on row {foot_row} is whole in no strip"
+
+
+def test_the_last_strip_is_cut_short_not_slid_up() -> None:
+    hints = SceneHints(person_height_px=np.full(500, 30.0))
+    strips = plan_tiles(hints=hints, image_wh=(400, 500), input_px=416, target_person_px=64, strips=True)
+    last = strips[-1]
+    assert last.y1 == 500
+    assert last.input_wh[1] < 416  # a short strip gets a short input, at the same scale
+    assert all(b.y0 < a.y0 for a, b in zip(strips[1:], strips[:-1], strict=True))

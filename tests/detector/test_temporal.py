@@ -5,7 +5,7 @@ from contextlib import nullcontext as does_not_raise
 import numpy as np
 import pytest
 
-from detector.temporal import TemporalFilter, TemporalSettings
+from detector.temporal import TemporalFilter, TemporalSettings, temporal_settings
 
 FPS = 10.0
 
@@ -167,8 +167,43 @@ def test_mismatched_lengths_are_an_error() -> None:
         ({"max_distance": 0.0}, pytest.raises(ValueError, match="max_distance")),
         ({"max_height_ratio": 0.9}, pytest.raises(ValueError, match="max_height_ratio")),
         ({"max_gap_s": 0.0}, pytest.raises(ValueError, match="max_gap_s")),
+        ({"strong_hits_to_report": 0}, pytest.raises(ValueError, match="strong_hits_to_report")),
     ],
 )
 def test_settings_validation(kwargs: dict, expectation) -> None:
     with expectation:
         TemporalSettings(**kwargs)
+
+
+def test_every_new_box_can_be_confirmed_over_two_frames() -> None:
+    filt = TemporalFilter(TemporalSettings(strong_hits_to_report=2))
+    assert len(step(filt, 0, [person(100)], [0.9], [True])[0]) == 0  # seen once: not yet
+    assert len(step(filt, 1, [person(104)], [0.9], [True])[0]) == 1
+    assert len(step(filt, 2, [person(300)], [0.9], [True])[0]) == 0  # someone new elsewhere
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        (False, None),
+        (True, TemporalSettings()),
+        ({"bridge_frames": 2}, TemporalSettings(bridge_frames=2)),
+        (TemporalSettings(confirm_hits=3), TemporalSettings(confirm_hits=3)),
+    ],
+)
+def test_temporal_option_values(value, expected) -> None:
+    assert temporal_settings(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [
+        ("yes", "true, false or a mapping"),
+        ({"bridge": 1}, r"unknown settings \['bridge'\]"),
+        ({"bridge_frames": -1}, "bridge_frames"),
+    ],
+)
+def test_bad_temporal_option_values(value, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        temporal_settings(value)
