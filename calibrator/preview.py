@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from calibrator.detector_range import DetectorRange, camera_detector_range
 from homography.calibration import Calibration, CalibrationError
 from homography.coverage import coverage_polygon
 from homography.fitting import MIN_POINT_PAIRS, fit_calibration
@@ -63,6 +64,8 @@ class FitPreview:
             border and at the horizon; empty without a fit.
         coverage_m: Polygons ``(k_i, 2)`` of the floor the camera sees, metres, clipped to the plan.
         calibration: The accepted calibration, or ``None`` when ``error`` is set.
+        detector_range: With the accepted calibration, how tall people look on each row against the
+            range the camera's detector finds reliably (``calibrator.detector_range``); else ``None``.
     """
 
     pair_count: int
@@ -77,6 +80,7 @@ class FitPreview:
     grid_px: tuple[np.ndarray, ...] = field(default_factory=tuple)
     coverage_m: tuple[np.ndarray, ...] = field(default_factory=tuple)
     calibration: Calibration | None = None
+    detector_range: DetectorRange | None = None
 
     def __post_init__(self) -> None:
         n = self.pair_count
@@ -258,6 +262,7 @@ def preview_fit(
         grid_px=floor_grid_px(calib=shown, floor=floor, step_m=step_m),
         coverage_m=coverage_polygons_m(calib=shown, floor=floor),
         calibration=accepted,
+        detector_range=None if accepted is None else camera_detector_range(camera=camera, calib=accepted, floor=floor),
     )
 
 
@@ -301,4 +306,5 @@ def preview_to_json(preview: FitPreview) -> dict:
         "grid_step_m": preview.grid_step_m,
         "grid_px": [_numbers(line, 1) for line in preview.grid_px],
         "coverage_m": [_numbers(polygon, 3) for polygon in preview.coverage_m],
+        "detector_range": None if preview.detector_range is None else preview.detector_range.as_json(),
     }

@@ -239,6 +239,10 @@
         preview.max_error_m + " m) · leave-one-out RMS " + fmt(preview.loo_rms_error_m, 3) + " m · grid every " +
         preview.grid_step_m + " m";
     }
+    if (preview && preview.detector_range) {
+      // How tall people look with this fit, and where the camera's detector finds people that size.
+      summary.textContent += " · " + preview.detector_range.summary;
+    }
     if (preview && !preview.error) {
       // A pair whose leave-one-out error is over the limit is the only one holding that part of
       // the image: the fit there rests on a single click.

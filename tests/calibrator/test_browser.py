@@ -127,6 +127,8 @@ def test_operator_calibrates_pets_camera_in_chromium(server, page, layout_dir, a
     # Clicks land on whole screen pixels (about 0.06 m of plan each), so a little more than the exact fit.
     assert max(residuals) < 0.25
     assert "Fit accepted" in page.inner_text("#status")
+    # With the fit, the operator reads how tall people look and where the detector finds them.
+    expect(page.locator("#summary")).to_contain_text("px tall; nanodet reliable on")
     # Pair 4 (the far corner) is the only point up there: the page says so.
     assert "add pairs near #4" in page.inner_text("#status")
     assert page.locator("#image-grid polyline").count() >= 20

@@ -172,3 +172,23 @@ def test_fit_preview_validates_itself(fields, message):
     values.update(fields)
     with pytest.raises(ValueError, match=message):
         FitPreview(**values)
+
+
+def test_an_accepted_fit_says_how_tall_people_look_and_where_the_detector_is_reliable(pets, six_pairs):
+    camera, floor, _ = pets
+    image_px, floor_m = six_pairs
+    preview = preview_fit(image_px=image_px, floor_m=floor_m, camera=camera, floor=floor)
+    assert preview.ok, preview.error
+    data = preview_to_json(preview)["detector_range"]
+    assert data["camera"] == "view-001" and data["backend"] == "nanodet"
+    # Six honest pairs give nearly the stored calibration, so nearly its people sizes (41-131 px).
+    low, high = data["person_height_px"]
+    assert 35 < low < 50 and 110 < high < 150
+    assert 0.9 <= data["reliable_share"] <= 1.0
+    assert data["summary"].startswith("people ")
+
+
+def test_a_rejected_fit_gives_no_detector_range(pets):
+    camera, floor, _ = pets
+    preview = preview_fit(image_px=[[10, 10], [20, 20]], floor_m=[[1, 1], [2, 2]], camera=camera, floor=floor)
+    assert preview_to_json(preview)["detector_range"] is None
