@@ -38,6 +38,7 @@ def check_station(path: str | Path, *, clock: float | None = None) -> StationChe
     """
     import shapely
 
+    from calibrator.detector_range import camera_detector_range
     from homography.calibration import CalibrationError
     from homography.coverage import coverage_polygon, floor_coverage
     from homography.fitting import calibrate_camera
@@ -70,6 +71,8 @@ def check_station(path: str | Path, *, clock: float | None = None) -> StationChe
         covered = coverage_polygon(calib, layout.floor(camera.floor))
         coverages[camera.floor].append(covered)
         fitted = len(calib.residuals_m) > 0
+        # How tall people look there, against what the camera's detector finds reliably (issue 13).
+        people = camera_detector_range(camera=camera, calib=calib, floor=layout.floor(camera.floor))
         cameras.append(
             CameraCheck(
                 camera_id=camera.id,
@@ -82,6 +85,11 @@ def check_station(path: str | Path, *, clock: float | None = None) -> StationChe
                 max_error_m=spec.max_error_m,
                 coverage_m2=round(float(covered.area), 1),
                 error=None,
+                person_height_px=None
+                if people.person_height_px is None
+                else (round(people.person_height_px[0], 1), round(people.person_height_px[1], 1)),
+                detector_in_range=people.in_range,
+                detector_summary=people.summary(),
             )
         )
     covered_m = {floor: polygons_to_rings(floor_coverage(parts)) for floor, parts in coverages.items() if parts}

@@ -41,6 +41,11 @@ class CameraCheck:
         max_error_m: The camera's limit (``calibration.max_error_m``).
         coverage_m2: Walkable floor it sees, square metres.
         error: Why its calibration cannot be trusted, or None.
+        person_height_px: Smallest and largest height of a standing person on its floor, pixels
+            (from the calibration), or None when it cannot tell.
+        detector_in_range: Whether its detector finds people of those heights reliably on (nearly)
+            every floor row, with its tiles; None when unknown.
+        detector_summary: The same in one line for the operator, or None.
     """
 
     camera_id: str
@@ -53,6 +58,9 @@ class CameraCheck:
     max_error_m: float
     coverage_m2: float | None
     error: str | None
+    person_height_px: tuple[float, float] | None = None
+    detector_in_range: bool | None = None
+    detector_summary: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON)."""
@@ -67,6 +75,9 @@ class CameraCheck:
             "max_error_m": self.max_error_m,
             "coverage_m2": self.coverage_m2,
             "error": self.error,
+            "person_height_px": None if self.person_height_px is None else list(self.person_height_px),
+            "detector_in_range": self.detector_in_range,
+            "detector_summary": self.detector_summary,
         }
 
 
@@ -117,6 +128,21 @@ def _text(value: Any, where: str, *, optional: bool = False) -> str | None:
     return value
 
 
+def _flag(value: Any, where: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise CheckError(f"{where}: expected true, false or null, got {value!r}")
+
+
+def _range(value: Any, where: str) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 2:
+        raise CheckError(f"{where}: expected [smallest, largest] or null, got {value!r}")
+    low, high = (float(_number(v, where) or 0.0) for v in value)
+    return low, high
+
+
 def _point(value: Any, where: str) -> list[float]:
     if not isinstance(value, list) or len(value) != 2:
         raise CheckError(f"{where}: a point must be [x_m, y_m], got {value!r}")
@@ -164,6 +190,9 @@ def check_from_dict(data: Any) -> StationCheck:
                 max_error_m=float(_number(row.get("max_error_m"), f"{where}.max_error_m") or 0.0),
                 coverage_m2=_number(row.get("coverage_m2"), f"{where}.coverage_m2", optional=True),
                 error=_text(row.get("error"), f"{where}.error", optional=True),
+                person_height_px=_range(row.get("person_height_px"), f"{where}.person_height_px"),
+                detector_in_range=_flag(row.get("detector_in_range"), f"{where}.detector_in_range"),
+                detector_summary=_text(row.get("detector_summary"), f"{where}.detector_summary", optional=True),
             )
         )
     covered = data.get("covered_m")

@@ -51,6 +51,12 @@ def run_check(args: argparse.Namespace) -> int:
             f"{_fmt(camera.rms_error_m):>9} {_fmt(camera.max_residual_m):>9} {_fmt(camera.loo_rms_error_m):>9} "
             f"{_fmt(camera.coverage_m2, ' m2'):>12}  {status}"
         )
+    described = [camera for camera in check.cameras if camera.detector_summary]
+    if described:
+        print("people and the detector:")
+        for camera in described:
+            flag = " (detector out of range)" if camera.detector_in_range is False else ""
+            print(f"  {camera.camera_id}{flag}: {camera.detector_summary}")
     failed = [camera.camera_id for camera in check.cameras if camera.error is not None]
     if failed:
         print(

@@ -84,3 +84,23 @@ def test_a_contact_on_an_example_domain_is_a_warning_not_a_failure(pets: Path, c
     edit(pets, lambda data: data["notice"].update(contact_details={"email": "privacy@pets-station.jp"}))
     code, _, err = check(pets, capsys)
     assert code == 0 and err == ""
+
+
+def test_each_camera_says_how_tall_people_look_and_whether_the_detector_finds_them(
+    pets: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = check(pets, capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert "people and the detector:" in lines
+    line = next(line for line in lines if line.startswith("  view-001: "))
+    assert "people 41-131 px tall; nanodet reliable on" in line
+    # Without tiles the far half of the view is below what the whole-frame pass finds: the check says so.
+    camera_file = pets / "cameras" / "view-001.yaml"
+    camera = yaml.safe_load(camera_file.read_text(encoding="utf-8"))
+    camera_file.write_text(yaml.safe_dump({**camera, "detector": {"max_tiles": 0}}), encoding="utf-8")
+    code, out, _ = check(pets, capsys)
+    assert code == 0  # a warning for the operator, not a broken layout
+    line = next(line for line in out.splitlines() if line.startswith("  view-001 "))
+    assert line.startswith("  view-001 (detector out of range): people 41-131 px tall; nanodet reliable on 65%")
+    assert "not on rows 106-" in line
