@@ -30,11 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``crowdmap eval`` and its subcommands."""
     parser = subparsers.add_parser(
         "eval",
-        help="score detector and fusion on real data",
+        help="score detector, fusion and what the public sees on real data",
         description=(
             "Score the pipeline's stages against ground truth: 'detect' a person detector on a video with "
             "ground-truth boxes or an image with one point per person, 'fusion' multi-camera projection and "
-            "fusion on WILDTRACK. With --json each prints one JSON object whose keys stay stable."
+            "fusion on WILDTRACK, 'station' what the public sees (zone counts, levels, dots) on a recorded camera. "
+            "With --json each prints one JSON object whose keys stay stable."
         ),
     )
     eval_subparsers = parser.add_subparsers(dest="eval_command", required=True)

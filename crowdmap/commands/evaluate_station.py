@@ -21,13 +21,23 @@ from pathlib import Path
 # Imported before anything loads torch: it sets torch's OpenMP wait policy for shared cores.
 import detector as _detector_package  # noqa: F401
 
+DESCRIPTION = """\
+Score what the public sees, on a recorded camera whose people are annotated: each zone's count
+and crowding level, and the dots. The recording runs through the whole pipeline as a station runs
+it (the camera's detector, its calibration, the station's zones, smoothing and coarsening), frame
+by frame; the annotated people of each frame go through the same calibration and the same
+publishing steps. Counts and levels are compared zone by zone, the dots matched one to one within
+0.75 m. Video frame k (counted from 0) is ground-truth frame k+1. With --json it prints one JSON
+object whose keys stay stable (docs/EVALUATION.md).
+"""
+
 
 def add_station_parser(eval_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``crowdmap eval station``."""
     parser = eval_subparsers.add_parser(
         "station",
         help="score what the public sees (zone counts, levels, dots) on a recorded camera with ground truth",
-        description=__doc__,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--station", required=True, metavar="LAYOUT", help="layout folder or bundled station name")

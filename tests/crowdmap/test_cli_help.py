@@ -18,7 +18,8 @@ def help_text(capsys: pytest.CaptureFixture[str], *words: str) -> str:
 @pytest.mark.parametrize(
     "words",
     [(), ("layout",), ("layout", "check"), ("calibrate",), ("eval",), ("eval", "detect"), ("eval", "fusion"),
-     ("models",), ("users",), ("users", "add"), ("history",), ("history", "export"), ("history", "purge")],
+     ("eval", "station"), ("models",), ("users",), ("users", "add"), ("history",), ("history", "export"),
+     ("history", "purge")],
 )  # fmt: skip
 def test_help_speaks_to_users(capsys: pytest.CaptureFixture[str], words: tuple[str, ...]) -> None:
     text = help_text(capsys, *words)
