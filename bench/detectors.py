@@ -53,6 +53,7 @@ class OnnxNanoDet:
     def __init__(self, threads: int) -> None:
         import onnxruntime as ort
 
+        ort.disable_telemetry_events()  # never phone home (issue 11 item 11)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -85,6 +86,7 @@ class OnnxPedSsd:
     def __init__(self, threads: int) -> None:
         import onnxruntime as ort
 
+        ort.disable_telemetry_events()  # never phone home (issue 11 item 11)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

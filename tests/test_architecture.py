@@ -160,3 +160,17 @@ def test_only_the_composition_root_imports_every_stage() -> None:
             wiring.append(package)
     assert wiring == []
     assert STAGES <= set().union(*imported_modules("crowdmap").values())
+
+
+def test_onnxruntime_runs_with_its_telemetry_off_wherever_it_is_loaded() -> None:
+    # Issue 11 item 11: the product never loads onnxruntime; benchmarks and tests that do turn its
+    # telemetry off right after importing it.
+    problems = []
+    for path in sorted(ROOT.glob("*/**/*.py")):
+        if path.parts[len(ROOT.parts)] == ".venv" or path == Path(__file__).resolve():
+            continue
+        text = path.read_text(encoding="utf-8")
+        loads = text.count("import onnxruntime") + text.count('importorskip("onnxruntime")')
+        if loads and text.count("disable_telemetry_events()") < loads:
+            problems.append(f"{path.relative_to(ROOT)} loads onnxruntime {loads}x without disable_telemetry_events()")
+    assert problems == []

@@ -39,6 +39,7 @@ def network(model_root: Path) -> NanoDetNetwork:
 @pytest.mark.parametrize("frame_index", [0, 200, 399])
 def test_raw_outputs_match_the_onnx_reference(network: NanoDetNetwork, frame_index: int) -> None:
     ort = pytest.importorskip("onnxruntime")  # a test-only dependency (pyproject [dev])
+    ort.disable_telemetry_events()  # issue 11 item 11: never phone home
     (frame,) = pets_frames([frame_index])
     batch = network.preprocess(frame, (416, 416))[None]
     session = ort.InferenceSession(str(REFERENCE), providers=["CPUExecutionProvider"])

@@ -119,6 +119,7 @@ def frames() -> dict[int, np.ndarray]:
 @pytest.fixture(scope="module")
 def session():
     ort = pytest.importorskip("onnxruntime")  # a test-only dependency (pyproject [dev])
+    ort.disable_telemetry_events()  # issue 11 item 11: never phone home
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
     return ort.InferenceSession(str(REFERENCE), options, providers=["CPUExecutionProvider"])

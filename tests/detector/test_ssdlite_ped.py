@@ -34,6 +34,7 @@ def network(model_root: Path) -> SsdLitePedNetwork:
 @pytest.mark.parametrize("frame_index", [0, 150, 399])
 def test_detections_match_the_onnx_reference(network: SsdLitePedNetwork, frame_index: int) -> None:
     ort = pytest.importorskip("onnxruntime")  # a test-only dependency (pyproject [dev])
+    ort.disable_telemetry_events()  # issue 11 item 11: never phone home
     frame = pets_frame(frame_index)
     session = ort.InferenceSession(str(REFERENCE), providers=["CPUExecutionProvider"])
     num, scores, boxes, _ = session.run(
