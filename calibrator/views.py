@@ -62,7 +62,11 @@ def _json_error(message: str, status: int) -> Response:
 
 
 def _pairs() -> tuple[np.ndarray, np.ndarray] | Response:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        # Flask's silent mode catches malformed JSON, not JSON nested deeper than Python recurses.
+        body = None
     if body is None:
         return _json_error("expected a JSON body {pairs: [{image_px: [u, v], floor_m: [x, y]}, ...]}", 400)
     try:

@@ -351,3 +351,15 @@ def test_saved_pairs_are_the_page_after_reload(operator, six_pairs, as_body):
     assert state["camera"]["calibration_kind"] == "point_pairs"
     assert np.array([p["image_px"] for p in state["pairs"]]) == pytest.approx(np.round(image_px, 1))
     assert np.array([p["floor_m"] for p in state["pairs"]]) == pytest.approx(np.round(floor_m, 3))
+
+
+@pytest.mark.parametrize("depth", [1_000, 30_000])  # 30,000: about 60 KB, within the 64 KiB body limit
+def test_deeply_nested_json_is_a_400_not_a_500(operator, depth):
+    """Issue 11 item 11: 50,000 nested brackets made the tool answer 500."""
+    body = '{"pairs": ' + "[" * depth + "]" * depth + "}"
+    for path in ("/api/preview", "/api/save"):
+        response = operator.client.post(
+            path, data=body, content_type="application/json", headers={"X-CSRFToken": operator.csrf}
+        )
+        assert response.status_code == 400, (path, depth)
+        assert "pairs" in response.get_json()["error"]
