@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -74,6 +75,32 @@ def check_notice(layout: StationLayout) -> None:
         empty.append("notice.contact_details")
     if empty:
         raise NoticeError(f"station {layout.station.id!r} cannot start: empty notice fields {empty} (PRIVACY.md P4)")
+    check_retention_text(layout)
+
+
+# A number of days in the notice: "90 days", "90-day", "90日間".
+_DAYS = {"en": re.compile(r"(?<![\d.])(\d+)(?:\s*|-)days?\b", re.IGNORECASE), "ja": re.compile(r"(?<![\d.])(\d+)\s*日")}
+
+
+def check_retention_text(layout: StationLayout) -> None:
+    """Refuse a notice whose retention text does not say what the station keeps.
+
+    Each language of ``notice.retention`` must give ``publishing.history_retention_days`` as a
+    number of days, and no other number of days (PRIVACY.md P3, P4): the public must not read
+    90 days where a purge keeps 365.
+
+    Raises:
+        NoticeError: naming the station, the language and what the text says.
+    """
+    days = layout.publishing.history_retention_days
+    for lang, pattern in _DAYS.items():
+        text = getattr(layout.notice.retention, lang)
+        stated = sorted({int(number) for number in pattern.findall(text)})
+        if stated != [days]:
+            raise NoticeError(
+                f"station {layout.station.id!r} cannot start: notice.retention.{lang} states "
+                f"{stated or 'no'} day(s) but publishing.history_retention_days is {days} (PRIVACY.md P3, P4)"
+            )
 
 
 def create_app(

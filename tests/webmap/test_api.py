@@ -257,3 +257,41 @@ def test_hub_of_and_the_notice_check(settings, demo_layout, users):
         create_app(settings, layouts=[], users=users)
     app, _ = create_app(settings, layouts=[demo_layout], users=users)
     assert list(hub_of(app).stations) == ["demo-station"]
+
+
+def with_retention(layout, days, en, ja):
+    retention = layout.notice.retention.model_copy(update={"en": en, "ja": ja})
+    return layout.model_copy(
+        update={
+            "notice": layout.notice.model_copy(update={"retention": retention}),
+            "publishing": layout.publishing.model_copy(update={"history_retention_days": days}),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("days", "en", "ja", "refused"),
+    [
+        (90, "Only per-area counts are kept, for 90 days.", "集計値のみ90日間保存します。", None),
+        (30, "Counts are kept for a 30-day period.", "集計値を30日保存します。", None),
+        (
+            365,
+            "Only per-area counts are kept, for 90 days.",
+            "集計値のみ365日間保存します。",
+            r"retention.en states \[90\]",
+        ),
+        (90, "Counts are kept for 90 days.", "集計値のみ9日間保存します。", r"retention.ja states \[9\]"),
+        (90, "Counts are kept for 90 days, backups for 365 days.", "集計値のみ90日間保存します。", r"\[90, 365\]"),
+        (90, "Counts are kept for three months.", "集計値のみ90日間保存します。", "states no day"),
+    ],
+)
+def test_the_notice_must_state_the_retention_the_station_keeps(settings, demo_layout, users, days, en, ja, refused):
+    """Issue 11 item 11: the notice's retention text is checked against history_retention_days."""
+    from webmap import NoticeError
+
+    layout = with_retention(demo_layout, days, en, ja)
+    if refused is None:
+        create_app(settings, layouts=[layout], users=users)
+    else:
+        with pytest.raises(NoticeError, match=refused):
+            create_app(settings, layouts=[layout], users=users)
