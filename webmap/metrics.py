@@ -1,15 +1,69 @@
-"""Prometheus metrics of one web process, in a registry of its own (one per app, so tests stay independent)."""
+"""Prometheus metrics of one web process, in a registry of its own (one per app, so tests stay independent).
+
+Two views of them (issue 11 item 11):
+
+- ``registry``: everything (camera states by id, logins, staff clients, and what the runtime
+  adds: the bus, the relay). Served at ``/metrics`` to a logged-in staff user, and on the ops
+  address of ``crowdmap serve --ops-port`` (localhost by default) for Prometheus.
+- ``public_registry``: what anyone may read at ``/metrics``: counts of the public service only
+  (frames accepted, messages refused by reason, public clients, broadcast time, slow-client
+  drops, refused emits and bad packets on ``/public``); nothing about cameras, staff or logins.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
+
+# Family -> for each label, the values the public may see (None: the family has no label filter).
+PUBLIC_FAMILIES: Mapping[str, Mapping[str, frozenset[str]] | None] = {
+    "crowdmap_web_messages_received": {"type": frozenset({"icon_frames"})},
+    "crowdmap_web_messages_rejected": None,
+    "crowdmap_web_frames_dropped_slow_client": None,
+    "crowdmap_web_clients": {"namespace": frozenset({"/public"})},
+    "crowdmap_web_broadcast_seconds": None,
+    "crowdmap_web_forged_events": {"namespace": frozenset({"/public"})},
+    "crowdmap_web_malformed_packets": None,
+    "crowdmap_web_emits_refused": {"namespace": frozenset({"/public"})},
+}
+
+
+class PublicView(Collector):
+    """The samples of ``registry`` that :data:`PUBLIC_FAMILIES` allows, and nothing else.
+
+    Args:
+        registry: The full registry.
+        allowed: Family names and, per label, the values that may be shown.
+    """
+
+    def __init__(self, registry: CollectorRegistry, allowed: Mapping[str, Mapping[str, frozenset[str]] | None]):
+        self._registry = registry
+        self._allowed = allowed
+
+    def collect(self) -> Iterator[Metric]:
+        """The allowed families, each with its allowed samples only."""
+        for family in self._registry.collect():
+            if family.name not in self._allowed:
+                continue
+            rule = self._allowed[family.name] or {}
+            shown = Metric(family.name, family.documentation, family.type, family.unit)
+            shown.samples = [
+                sample
+                for sample in family.samples
+                if all(sample.labels.get(label) in values for label, values in rule.items())
+            ]
+            yield shown
 
 
 class WebMetrics:
     """Counters and gauges exported at ``/metrics``.
 
     Attributes:
-        registry: The registry ``/metrics`` renders.
+        registry: Every metric (staff and the ops address).
+        public_registry: The anonymous view (see the module docstring).
         messages_received: Bus messages accepted, by type.
         messages_rejected: Bus messages refused (malformed, oversized, wrong type), by reason.
         frames_dropped: Crowding frames not sent to a client that was too slow to take them.
@@ -25,6 +79,8 @@ class WebMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.public_registry = CollectorRegistry(auto_describe=False)
+        self.public_registry.register(PublicView(self.registry, PUBLIC_FAMILIES))
         self.messages_received = Counter(
             "crowdmap_web_messages_received", "Bus messages accepted by the web tier", ["type"], registry=self.registry
         )

@@ -1,6 +1,6 @@
 """``crowdmap serve``: one web process of a station, fed from Redis; run as many as needed.
 
-    crowdmap serve --station LAYOUT --redis URL [--host ADDR] [--port PORT]
+    crowdmap serve --station LAYOUT --redis URL [--host ADDR] [--port PORT] [--ops-port PORT]
 
 All web processes share Flask-SocketIO's Redis message queue, so a client connected to any of
 them gets every frame; each keeps its own view of the station (latest frame, alerts, trends,
@@ -18,11 +18,21 @@ import argparse
 import logging
 import os
 import socket
+import time
 from typing import Any
 
-from crowdmap.commands._scaleout import add_log_format_option, add_redis_option, add_station_option, setup_logging
+from crowdmap.commands._scaleout import (
+    add_log_format_option,
+    add_ops_options,
+    add_redis_option,
+    add_station_option,
+    ops_starter,
+    setup_logging,
+)
 
 log = logging.getLogger(__name__)
+# The relay loop comes round at least every second; this long without it, the process is stuck.
+RELAY_SILENCE_S = 10.0
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -39,7 +49,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from bus.redis_link import connect, frames_stream
     from bus.redis_subscribers import RedisStreamSubscriber
     from crowdmap.station_check import check_in_subprocess
-    from crowdmap.tiers.ops import FunctionCollector
+    from crowdmap.tiers.ops import Check, FunctionCollector
     from crowdmap.tiers.relay import FrameRelay, RelayGate, RelayLease, relay_lease_key, relay_metrics
     from station import load_station_layout, resolve_station_path
     from webmap.app import create_app, hub_of, serve
@@ -67,7 +77,21 @@ def run_serve(args: argparse.Namespace) -> int:
     relay = FrameRelay(hub, subscriber, gate)
     stopping = {"now": False}
 
-    app.extensions["crowdmap_metrics"].registry.register(FunctionCollector(lambda: relay_metrics(relay)))
+    registry = app.extensions["crowdmap_metrics"].registry
+    registry.register(FunctionCollector(lambda: relay_metrics(relay)))
+
+    def relay_alive() -> Check:
+        silence_s = time.monotonic() - relay.last_receive_s
+        return Check(ok=silence_s < RELAY_SILENCE_S, detail={"relay_silence_s": round(min(silence_s, 1e9), 2)})
+
+    def ready() -> Check:
+        alive = relay_alive()
+        connected = subscriber.link.connected
+        return Check(ok=alive.ok and connected, detail={**alive.detail, "redis_connected": connected})
+
+    # Everything /metrics has (cameras, logins, the relay, the bus): for Prometheus on the ops
+    # address (localhost by default); anonymous /metrics on the web port shows the public view only.
+    ops_starter(args)(registry, relay_alive, ready)
 
     def shutdown() -> None:
         # Hand the relay over at once instead of after the lease runs out.
@@ -99,5 +123,6 @@ def register(subparsers: Any) -> None:
         "--lease-ttl", type=float, default=3.0,
         help="seconds before another web process takes over relaying when this one dies",
     )  # fmt: skip
+    add_ops_options(parser)
     add_log_format_option(parser)
     parser.set_defaults(handler=run_serve)

@@ -31,6 +31,8 @@ class StationProcess:
         name: Short name, also the log file's stem.
         argv: The command line after ``crowdmap``.
         port: Its HTTP port: the ops endpoints (edge, aggregate) or the web server (serve).
+        ops_port: Where its ``/metrics`` are read: the ops endpoints (``port`` when not given; a
+            web process's own ``/metrics`` show anonymous readers the public view only).
     """
 
     name: str
@@ -39,6 +41,7 @@ class StationProcess:
     log_path: Path
     env: dict[str, str]
     popen: subprocess.Popen[bytes] | None = None
+    ops_port: int | None = None
 
     def start(self) -> StationProcess:
         """Start (or restart) the command; returns self."""
@@ -84,10 +87,11 @@ class StationProcess:
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
-    def get(self, path: str, timeout_s: float = 5.0) -> tuple[int, bytes]:
+    def get(self, path: str, timeout_s: float = 5.0, port: int | None = None) -> tuple[int, bytes]:
         """GET ``http://127.0.0.1:<port><path>``: ``(status, body)``; ``(0, b"")`` when nothing answers."""
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout_s) as response:
+            url = f"http://127.0.0.1:{port or self.port}{path}"
+            with urllib.request.urlopen(url, timeout=timeout_s) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
@@ -96,7 +100,7 @@ class StationProcess:
 
     def metrics(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         """This process's ``/metrics`` as ``{(sample name, sorted labels): value}``; empty when down."""
-        status, body = self.get("/metrics")
+        status, body = self.get("/metrics", port=self.ops_port)
         if status != 200:
             return {}
         samples = {}
@@ -160,10 +164,12 @@ class LocalStation:
         return self._add(name, argv, port)
 
     def serve(self, name: str, *extra: str) -> StationProcess:
-        """Start ``crowdmap serve`` on a free port."""
-        port = free_port()
-        return self._add(name, ["serve", "--station", self.station, "--redis", self.redis_url, "--port", str(port),
-                                *extra], port)  # fmt: skip
+        """Start ``crowdmap serve`` on a free port, with its ops endpoints (all metrics) on another."""
+        port, ops_port = free_port(), free_port()
+        process = self._add(name, ["serve", "--station", self.station, "--redis", self.redis_url, "--port", str(port),
+                                   "--ops-port", str(ops_port), *extra], port)  # fmt: skip
+        process.ops_port = ops_port
+        return process
 
     def stop(self) -> None:
         """Stop every process (SIGTERM, then SIGKILL)."""

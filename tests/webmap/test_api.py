@@ -295,3 +295,25 @@ def test_the_notice_must_state_the_retention_the_station_keeps(settings, demo_la
     else:
         with pytest.raises(NoticeError, match=refused):
             create_app(settings, layouts=[layout], users=users)
+
+
+def test_anonymous_metrics_say_nothing_about_cameras_staff_or_logins(web, wm, demo_layout):
+    """Issue 11 item 11: anonymous /metrics listed camera ids and which were down."""
+    from iconizer.types import CameraStatus
+
+    app, sio, hub = web
+    hub.receive(wm.status_message(demo_layout, CameraStatus("gates-inside", wm.NOW, "dead", error="stream_lost")))
+    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse")]))
+    staff = app.test_client()
+    wm.login(staff, "sam", wm.STAFF_PASSWORD)
+    sio.test_client(app, namespace="/staff", flask_test_client=staff, headers={"X-Forwarded-Proto": "https"})
+    sio.test_client(app, namespace="/public")
+    anonymous = app.test_client().get("/metrics").get_data(as_text=True)
+    for secret in ("gates-inside", "camera", "dead", "stream_lost", "logins", "/staff", "camera_status"):
+        assert secret not in anonymous, secret
+    assert 'crowdmap_web_clients{namespace="/public"} 1.0' in anonymous
+    assert 'crowdmap_web_messages_received_total{type="icon_frames"} 1.0' in anonymous
+    full = staff.get("/metrics", base_url="https://localhost").get_data(as_text=True)
+    assert 'crowdmap_web_camera_live{camera="gates-inside",station="demo-station"} 0.0' in full
+    assert 'crowdmap_web_logins_total{outcome="ok"} 1.0' in full
+    assert 'crowdmap_web_clients{namespace="/staff"} 1.0' in full

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
@@ -218,8 +219,10 @@ def healthz() -> Response:
 
 @blueprint.get("/metrics")
 def metrics() -> Response:
-    """Prometheus metrics of this web process."""
-    registry = current_app.extensions["crowdmap_metrics"].registry
+    """Prometheus metrics of this web process: all of them for staff, the public view for anyone else."""
+    web_metrics = current_app.extensions["crowdmap_metrics"]
+    staff = current_user.is_authenticated and current_user.can("staff")
+    registry = web_metrics.registry if staff else web_metrics.public_registry
     response = make_response(generate_latest(registry))
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
     response.headers["Cache-Control"] = "no-store"
