@@ -24,8 +24,9 @@ Engines, each in its own process with ``--threads`` torch threads, in one run:
   in float, calibrated on PETS frames 401-550 and the Grand Central tiles.
 
 On a shared machine wall times mean little; ``--interleaved`` instead runs every engine in one
-process on one thread and alternates them frame by frame on the whole 1920x1080 frame, reporting
-CPU seconds (``time.process_time``) and ratios to the first engine: load then falls on all alike.
+process on one thread and alternates them frame by frame on the whole 1920x1080 frame and a PETS
+frame (default settings), reporting CPU time (``time.process_time``) and ratios to the first
+engine: load then falls on all alike.
 
 Per engine: whole-frame seconds (wall and CPU, medians of ``--repeats`` after a warm-up), tiles,
 recall and precision on the half and on the mirrored whole frame, PETS milliseconds per frame and
@@ -276,36 +277,49 @@ def interleaved(engines: list[str], rounds: int) -> str:
         far_row_px=FAR_ROW,
         far_height_px=FAR_PX,
     )
+    pets_frame = pets_frames(10)[20][1]  # PETS frame 201: the default settings, whole frame only
     detectors, cold_s = {}, {}
     for engine in engines:
-        _, high = build(engine, 1, lambda _wh: hints)
+        pets, high = build(engine, 1, lambda _wh: hints)
         det = high((whole.shape[1], whole.shape[0]))
         if engine == "baseline":
-            det.network.engine = LegacyEngine(det.network)
-            det.network.preprocess_batch = det.network.engine.preprocess_batch
+            for one in (det, pets):
+                one.network.engine = LegacyEngine(one.network)
+                one.network.preprocess_batch = one.network.engine.preprocess_batch
         began = time.perf_counter()
         det.detect(whole, camera_id="bench", timestamp=0.0)
+        pets.detect(pets_frame, camera_id="bench", timestamp=0.0)
         if engine == "compiled":
             det.network.engine.wait_compiled()
+            pets.network.engine.wait_compiled()
         cold_s[engine] = time.perf_counter() - began
-        detectors[engine] = det
+        detectors[engine] = (det, pets)
     load_before = os.getloadavg()[0]
     cpu: dict[str, list[float]] = {engine: [] for engine in engines}
+    pets_cpu: dict[str, list[float]] = {engine: [] for engine in engines}
     found: dict[str, int] = {}
     for _ in range(rounds):
-        for engine, det in detectors.items():
+        for engine, (det, pets) in detectors.items():
             began = time.process_time()
             found[engine] = len(det.detect(whole, camera_id="bench", timestamp=0.0))
             cpu[engine].append(time.process_time() - began)
-    base = float(np.median(cpu[engines[0]]))
+            for _ in range(5):
+                began = time.process_time()
+                pets.detect(pets_frame, camera_id="bench", timestamp=0.0)
+                pets_cpu[engine].append(time.process_time() - began)
+    base, pets_base = float(np.median(cpu[engines[0]])), float(np.median(pets_cpu[engines[0]]))
     lines = [
         f"one thread, {rounds} rounds, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}",
-        f"| engine | whole-frame CPU s (median) | vs {engines[0]} | detections | first frame s (cold start) |",
-        "|---|---|---|---|---|",
+        f"| engine | whole 1920x1080 CPU s (median) | vs {engines[0]} | detections | PETS CPU ms (median) "
+        f"| vs {engines[0]} | first frames s (cold start) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for engine in engines:
-        median = float(np.median(cpu[engine]))
-        lines.append(f"| {engine} | {median:.3f} | {base / median:.2f}x | {found[engine]} | {cold_s[engine]:.1f} |")
+        median, pets_median = float(np.median(cpu[engine])), float(np.median(pets_cpu[engine]))
+        lines.append(
+            f"| {engine} | {median:.3f} | {base / median:.2f}x | {found[engine]} | {1000 * pets_median:.1f} "
+            f"| {pets_base / pets_median:.2f}x | {cold_s[engine]:.1f} |"
+        )
     return "\n".join(lines)
 
 
