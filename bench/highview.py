@@ -13,8 +13,10 @@ The tile plan is the backend's default, identical for every engine.
 Engines, each in its own process with ``--threads`` torch threads, in one run:
 
 - ``baseline``: the engine before issue 13: the TFJS interpreter in float32, each crop resized and
-  normalised on its own in numpy (the code of ``detector/backends/nanodet.py`` at d6fdcb5);
-- ``fp32``: the lowered FX graph in float32 with batched preprocessing (same numbers as baseline);
+  normalised on its own in numpy (the code of ``detector/backends/nanodet.py`` at d6fdcb5), glibc's
+  allocator left as it comes;
+- ``fp32``: the lowered FX graph in float32 with batched preprocessing (same numbers as baseline),
+  freed memory kept for the next frame (``detector/allocator.py``), as every engine below;
 - ``bf16``: the same in bfloat16 (``precision="bf16"``);
 - ``default``: what ``create_detector("nanodet")`` builds (``precision="auto"``);
 - ``compiled``: the default plus ``compiled=True`` (``torch.compile`` per input shape in the
@@ -151,14 +153,18 @@ def high_view() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return half, whole, points, np.concatenate([points, mirrored])
 
 
-def build(engine: str, threads: int, hints_for):
-    """(PETS detector, function image_wh -> high-view detector) for one engine."""
+def build(engine: str, threads: int, hints_for, keep_freed_memory: bool | None = None):
+    """(PETS detector, function image_wh -> high-view detector) for one engine.
+
+    The baseline leaves glibc's allocator as it was before issue 13 unless told otherwise.
+    """
     from detector import create_detector
 
     precision = {"baseline": "fp32", "fp32": "fp32", "bf16": "bf16", "default": "auto", "int8": "fp32"}.get(
         engine, "auto"
     )
-    options = {"threads": threads, "precision": precision, "compiled": engine == "compiled"}
+    keep = engine != "baseline" if keep_freed_memory is None else keep_freed_memory
+    options = {"threads": threads, "precision": precision, "compiled": engine == "compiled", "keep_freed_memory": keep}
     pets = create_detector("nanodet", **options)
 
     def high(image_wh: tuple[int, int]):
@@ -260,7 +266,13 @@ def run_one(engine: str, threads: int, repeats: int, pets_step: int) -> dict:
 
 
 def interleaved(engines: list[str], rounds: int) -> str:
-    """Every engine in this process, one thread, alternating on the whole frame: CPU seconds and ratios."""
+    """Every engine in this process, one thread, alternating frame by frame: CPU time and ratios.
+
+    Engines only: glibc's allocator stays as it comes for all of them. Keeping freed memory
+    (:mod:`detector.allocator`) pays when one detector's frames reuse one heap; engines interleaved
+    in one thread share a heap and spoil each other's reuse, so measure it per process (the
+    default mode, ``--threads 1`` on a shared machine).
+    """
     import cv2
     import torch
 
@@ -280,7 +292,7 @@ def interleaved(engines: list[str], rounds: int) -> str:
     pets_frame = pets_frames(10)[20][1]  # PETS frame 201: the default settings, whole frame only
     detectors, cold_s = {}, {}
     for engine in engines:
-        pets, high = build(engine, 1, lambda _wh: hints)
+        pets, high = build(engine, 1, lambda _wh: hints, keep_freed_memory=False)
         det = high((whole.shape[1], whole.shape[0]))
         if engine == "baseline":
             for one in (det, pets):
@@ -294,31 +306,39 @@ def interleaved(engines: list[str], rounds: int) -> str:
             pets.network.engine.wait_compiled()
         cold_s[engine] = time.perf_counter() - began
         detectors[engine] = (det, pets)
-    load_before = os.getloadavg()[0]
-    cpu: dict[str, list[float]] = {engine: [] for engine in engines}
-    pets_cpu: dict[str, list[float]] = {engine: [] for engine in engines}
-    found: dict[str, int] = {}
-    for _ in range(rounds):
-        for engine, (det, pets) in detectors.items():
-            began = time.process_time()
-            found[engine] = len(det.detect(whole, camera_id="bench", timestamp=0.0))
-            cpu[engine].append(time.process_time() - began)
-            for _ in range(5):
+
+    def phase() -> dict[str, tuple[float, float, int]]:
+        cpu: dict[str, list[float]] = {engine: [] for engine in engines}
+        pets_cpu: dict[str, list[float]] = {engine: [] for engine in engines}
+        found: dict[str, int] = {}
+        for det, pets in detectors.values():  # warm-up: the allocator may have changed
+            det.detect(whole, camera_id="bench", timestamp=0.0)
+            pets.detect(pets_frame, camera_id="bench", timestamp=0.0)
+        for _ in range(rounds):
+            for engine, (det, pets) in detectors.items():
                 began = time.process_time()
-                pets.detect(pets_frame, camera_id="bench", timestamp=0.0)
-                pets_cpu[engine].append(time.process_time() - began)
-    base, pets_base = float(np.median(cpu[engines[0]])), float(np.median(pets_cpu[engines[0]]))
+                found[engine] = len(det.detect(whole, camera_id="bench", timestamp=0.0))
+                cpu[engine].append(time.process_time() - began)
+                for _ in range(5):
+                    began = time.process_time()
+                    pets.detect(pets_frame, camera_id="bench", timestamp=0.0)
+                    pets_cpu[engine].append(time.process_time() - began)
+        return {e: (float(np.median(cpu[e])), float(np.median(pets_cpu[e])), found[e]) for e in engines}
+
+    load_before = os.getloadavg()[0]
+    results = phase()
+    base, pets_base, _ = results[engines[0]]
     lines = [
         f"one thread, {rounds} rounds, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}",
-        f"| engine | whole 1920x1080 CPU s (median) | vs {engines[0]} | detections | PETS CPU ms (median) "
-        f"| vs {engines[0]} | first frames s (cold start) |",
+        f"| engine | whole 1920x1080 CPU s (median) | vs {engines[0]} | detections "
+        f"| PETS CPU ms (median) | vs {engines[0]} | first frames s (cold start) |",
         "|---|---|---|---|---|---|---|",
     ]
     for engine in engines:
-        median, pets_median = float(np.median(cpu[engine])), float(np.median(pets_cpu[engine]))
+        median, pets_median, found = results[engine]
         lines.append(
-            f"| {engine} | {median:.3f} | {base / median:.2f}x | {found[engine]} | {1000 * pets_median:.1f} "
-            f"| {pets_base / pets_median:.2f}x | {cold_s[engine]:.1f} |"
+            f"| {engine} | {median:.3f} | {base / median:.2f}x | {found} "
+            f"| {1000 * pets_median:.1f} | {pets_base / pets_median:.2f}x | {cold_s[engine]:.1f} |"
         )
     return "\n".join(lines)
 

