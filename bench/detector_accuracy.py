@@ -93,8 +93,8 @@ def video_rows(name: str, tree: Path, extra: list[str], threads: int, station: l
         result = eval_detect(tree, argv, threads)
         parts.append(result)
         held_out = "held out" if first > 200 else "chosen on"
-        rows.append({"setting": name, "frames": f"{first}-{last} ({held_out})", **result})
-    rows.append({"setting": name, "frames": "1-400", **summed(parts)})
+        rows.append({"setting": name, **result, "part": f"{first}-{last} ({held_out})"})
+    rows.append({"setting": name, **summed(parts), "part": "1-400 (both)"})
     return rows
 
 
@@ -128,17 +128,17 @@ def main() -> None:
                 elif name != "temporal":
                     argv = ["--image", str(GC_IMAGE), "--gt-points", str(GC_POINTS), "--person-height", "175:50,765:75"]
                     result = eval_detect(tree, [*argv, *extra], args.threads)
-                    rows.append({"data": data, "setting": name, "frames": "frame0_left", **result})
+                    rows.append({"data": data, "setting": name, **result, "part": "frame0_left"})
     if args.json:
         print(json.dumps(rows, indent=1, sort_keys=True))
         return
-    print("| data | setting | frames | precision | recall | F1 | tiles | ms/frame | load before-after |")
+    print("| data | setting | part | precision | recall | F1 | tiles | ms/frame | load before-after |")
     print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         ms = f"{row['ms_per_frame_median']:.0f}" if "ms_per_frame_median" in row else ""
         load = f"{row['load_before']:.1f}-{row['load_after']:.1f}" if "load_before" in row else ""
         print(
-            f"| {row['data']} | {row['setting']} | {row['frames']} | {row['precision']:.3f} | {row['recall']:.3f} "
+            f"| {row['data']} | {row['setting']} | {row['part']} | {row['precision']:.3f} | {row['recall']:.3f} "
             f"| {row['f1']:.3f} | {row.get('tiles') or ''} | {ms} | {load} |"
         )
 

@@ -15,7 +15,17 @@ import numpy as np
 
 from detector.scene import SceneHints
 from detector.temporal import TemporalFilter, TemporalSettings
-from detector.tiling import Tile, cut_at_top, drop_cut_boxes, nms, plan_tiles, plausible, whole_frame
+from detector.tiling import (
+    Tile,
+    cut_at_bottom,
+    cut_at_top,
+    drop_cut_boxes,
+    fragments,
+    nms,
+    plan_tiles,
+    plausible,
+    whole_frame,
+)
 from detector.types import Detections
 
 
@@ -87,6 +97,12 @@ class TiledDetector:
             1.0 m child under a 1.7 m nominal height, and drops a standing person's head-and-shoulders
             or legs, whose foot point would land metres away.
         max_height_ratio: Boxes taller than this multiple of the expected height are dropped.
+        fragment_ratio: With height hints, a box shorter than this fraction of the expected height
+            that lies mostly inside a full-height box is a part of that person and goes
+            (:func:`detector.tiling.fragments`); 0 turns the rule off.
+        keep_bottom_cut: Keep boxes on a tile's inner bottom edge, ranked below whole boxes, instead of
+            dropping them (the band below holds that person whole, but at a scale where the network
+            may miss them).
     """
 
     def __init__(
@@ -105,6 +121,8 @@ class TiledDetector:
         weak_score_factor: float = 0.6,
         min_height_ratio: float = 0.6,
         max_height_ratio: float = 2.0,
+        fragment_ratio: float = 0.7,
+        keep_bottom_cut: bool = True,
     ) -> None:
         if not 0.0 <= score_threshold <= 1.0:
             raise ValueError(f"score_threshold must lie in [0, 1], got {score_threshold}")
@@ -123,6 +141,8 @@ class TiledDetector:
         self.filter_implausible = filter_implausible
         self.min_height_ratio = min_height_ratio
         self.max_height_ratio = max_height_ratio
+        self.fragment_ratio = fragment_ratio
+        self.keep_bottom_cut = keep_bottom_cut
         if not 0.0 <= min_height_ratio < max_height_ratio:
             raise ValueError(
                 f"need 0 <= min_height_ratio < max_height_ratio, got {min_height_ratio}, {max_height_ratio}"
@@ -194,12 +214,15 @@ class TiledDetector:
             keep = score >= threshold * weak_score_factor
             xyxy, score = xyxy[keep], score[keep]
             if not whole:
-                cut = drop_cut_boxes(xyxy, tile, image_wh)
-                xyxy, score = xyxy[cut], score[cut]
+                # A person on a tile's bottom edge is whole in the band below by construction, but that
+                # band's smaller scale may miss them: with keep_bottom_cut the cut box stays as a
+                # fallback, ranked below whole boxes (the plausibility filter drops one cut too short).
+                keep = drop_cut_boxes(xyxy, tile, image_wh, bottom=not self.keep_bottom_cut)
+                xyxy, score = xyxy[keep], score[keep]
             boxes.append(xyxy)
             scores.append(score)
             strong.append(score >= threshold)
-            whole_in_tile.append(~cut_at_top(xyxy, tile))
+            whole_in_tile.append(~(cut_at_top(xyxy, tile) | cut_at_bottom(xyxy, tile, image_wh)))
         xyxy = np.concatenate(boxes) if boxes else np.zeros((0, 4))
         score = np.concatenate(scores) if scores else np.zeros(0)
         is_strong = np.concatenate(strong) if strong else np.zeros(0, dtype=bool)
@@ -218,6 +241,8 @@ class TiledDetector:
             xyxy, score, is_strong = xyxy[kept], score[kept], is_strong[kept]
         if self.filter_implausible and self.hints is not None and len(xyxy):
             ok = plausible(xyxy, self.hints, min_ratio=self.min_height_ratio, max_ratio=self.max_height_ratio)
+            if self.fragment_ratio > 0:
+                ok &= ~fragments(xyxy, self.hints, short_ratio=self.fragment_ratio)
             xyxy, score, is_strong = xyxy[ok], score[ok], is_strong[ok]
         return xyxy, score, is_strong
 

@@ -156,22 +156,32 @@ def _spans(lo: int, hi: int, side: int, overlap: int) -> list[tuple[int, int]]:
     return [(int(s), int(s) + side) for s in starts]
 
 
-def drop_cut_boxes(xyxy_px: np.ndarray, tile: Tile, image_wh: tuple[int, int], margin_px: float = 2.0) -> np.ndarray:
+def drop_cut_boxes(
+    xyxy_px: np.ndarray, tile: Tile, image_wh: tuple[int, int], margin_px: float = 2.0, *, bottom: bool = True
+) -> np.ndarray:
     """Mask ``(n,)`` of boxes (frame pixels) that no inner tile edge cuts.
 
     The left, right and bottom edges are safe to cut at: the overlap guarantees that a person cut
     there is whole in the neighbouring tile. The top edge is kept: a person taller than expected may
-    not fit any tile, and a cut box still has the right foot point.
+    not fit any tile, and a cut box still has the right foot point. ``bottom=False`` keeps boxes on
+    the bottom edge too (see :func:`cut_at_bottom`).
     """
-    width, height = image_wh
+    width = image_wh[0]
     keep = np.ones(len(xyxy_px), dtype=bool)
     if tile.x0 > 0:
         keep &= xyxy_px[:, 0] > tile.x0 + margin_px
     if tile.x1 < width:
         keep &= xyxy_px[:, 2] < tile.x1 - margin_px
-    if tile.y1 < height:
-        keep &= xyxy_px[:, 3] < tile.y1 - margin_px
+    if bottom:
+        keep &= ~cut_at_bottom(xyxy_px, tile, image_wh, margin_px)
     return keep
+
+
+def cut_at_bottom(xyxy_px: np.ndarray, tile: Tile, image_wh: tuple[int, int], margin_px: float = 2.0) -> np.ndarray:
+    """Mask ``(n,)`` of boxes (frame pixels) whose bottom lies on the tile's bottom edge inside the frame."""
+    if tile.y1 >= image_wh[1]:
+        return np.zeros(len(xyxy_px), dtype=bool)
+    return xyxy_px[:, 3] >= tile.y1 - margin_px
 
 
 def cut_at_top(xyxy_px: np.ndarray, tile: Tile, margin: float = 0.1) -> np.ndarray:
@@ -244,3 +254,29 @@ def plausible(
                 near |= mask[np.clip(ys + dy, 0, rows - 1), np.clip(xs + dx, 0, cols - 1)]
         keep &= near
     return keep
+
+
+def fragments(xyxy_px: np.ndarray, hints: SceneHints, *, short_ratio: float = 0.7, inside: float = 0.5) -> np.ndarray:
+    """Mask ``(n,)`` of boxes that look like part of another person: short, and mostly inside a box of full height.
+
+    A box shorter than ``short_ratio`` of the expected height at its foot row, with at least
+    ``inside`` of its area inside a box that is not short, is that person's legs or upper body (its
+    foot point would land metres from theirs). A short box on its own (a child, someone half hidden
+    by a counter) is not a fragment. Rows without an expected height make no box short.
+    """
+    if len(xyxy_px) == 0:
+        return np.zeros(0, dtype=bool)
+    expected = hints.expected_height_px(xyxy_px[:, 3])
+    heights = xyxy_px[:, 3] - xyxy_px[:, 1]
+    short = np.isfinite(expected) & (heights < short_ratio * np.where(np.isfinite(expected), expected, 0.0))
+    full = ~short
+    if not short.any() or not full.any():
+        return np.zeros(len(xyxy_px), dtype=bool)
+    others = xyxy_px[full]
+    x0 = np.maximum(xyxy_px[:, None, 0], others[None, :, 0])
+    y0 = np.maximum(xyxy_px[:, None, 1], others[None, :, 1])
+    x1 = np.minimum(xyxy_px[:, None, 2], others[None, :, 2])
+    y1 = np.minimum(xyxy_px[:, None, 3], others[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = np.maximum((xyxy_px[:, 2] - xyxy_px[:, 0]) * heights, 1e-9)
+    return short & ((inter / area[:, None]).max(axis=1) >= inside)

@@ -224,3 +224,30 @@ def test_strips_merge_to_each_person_exactly_once(seed: int) -> None:
     assert all(t.input_wh is not None and (t.x0, t.x1) == (0, 960) for t in tiles)
     assert network.sizes == [t.input_wh for t in tiles]
     assert len(found) == len(people)
+
+
+def test_a_person_on_a_tile_bottom_edge_is_kept_when_the_band_below_misses_them() -> None:
+    detector, frame = two_band_detector({})
+    tiles = detector.tiles_for((300, 400))
+    upper, lower = tiles[0], next(t for t in tiles if t.y0 > tiles[0].y0)
+    on_edge = [100.0, upper.y1 - 38.0, 116.0, upper.y1 - 1.0]  # 37 px: nearly whole, feet on the edge
+    detector.network.by_tile = {upper: [(on_edge, 0.8)], lower: []}
+    np.testing.assert_allclose(detector.detect(frame, camera_id="c", timestamp=0.0).xyxy_px, [on_edge])
+    # When the band below finds them whole, that box wins over the cut one, whatever the scores.
+    whole = [100.0, upper.y1 - 38.0, 116.0, upper.y1 + 2.0]
+    detector.network.by_tile = {upper: [(on_edge, 0.9)], lower: [(whole, 0.4)]}
+    np.testing.assert_allclose(detector.detect(frame, camera_id="c", timestamp=0.0).xyxy_px, [whole])
+    # Without the fallback the cut box goes.
+    strict, _ = two_band_detector({}, keep_bottom_cut=False)
+    strict.network.frame = frame
+    strict.network.by_tile = {upper: [(on_edge, 0.8)], lower: []}
+    assert len(strict.detect(frame, camera_id="c", timestamp=0.0)) == 0
+
+
+def test_fragments_of_a_person_are_merged_away() -> None:
+    detector, frame = two_band_detector({})
+    tile = detector.tiles_for((300, 400))[0]
+    person = [100.0, 60.0, 116.0, 100.0]
+    legs = [101.0, 76.0, 118.0, 102.0]  # 26 px of an expected 40 (0.65), mostly inside the person: a fragment
+    detector.network.by_tile = {tile: [(person, 0.5), (legs, 0.9)]}
+    np.testing.assert_allclose(detector.detect(frame, camera_id="c", timestamp=0.0).xyxy_px, [person])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from detector.scene import SceneHints
-from detector.tiling import Tile, cut_at_top, drop_cut_boxes, nms, plan_tiles, plausible
+from detector.tiling import Tile, cut_at_bottom, cut_at_top, drop_cut_boxes, fragments, nms, plan_tiles, plausible
 
 
 def linear_hints(height: int = 1080, width: int = 960, far: float = 25.0, near: float = 45.0) -> SceneHints:
@@ -223,3 +223,34 @@ def test_the_last_strip_is_cut_short_not_slid_up() -> None:
     assert last.y1 == 500
     assert last.input_wh[1] < 416  # a short strip gets a short input, at the same scale
     assert all(b.y0 < a.y0 for a, b in zip(strips[1:], strips[:-1], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("boxes", "expected"),
+    [
+        # Expected height 40 px everywhere: a 20 px box half inside a 40 px person is their legs.
+        ([[100, 60, 116, 100], [100, 80, 116, 100]], [False, True]),
+        ([[100, 80, 116, 100]], [False]),  # short but alone: a child, or someone half hidden
+        ([[100, 60, 116, 100], [130, 80, 146, 100]], [False, False]),  # short, beside a person, not inside
+        ([[100, 60, 116, 100], [101, 61, 117, 101]], [False, False]),  # two full boxes
+        ([[100, 60, 116, 100], [100, 72, 116, 100]], [False, False]),  # 28 px = 0.7 x 40: not short
+    ],
+)
+def test_fragments_are_short_boxes_inside_a_full_one(boxes, expected) -> None:
+    hints = SceneHints(person_height_px=np.full(200, 40.0))
+    assert fragments(np.array(boxes, float), hints, short_ratio=0.7).tolist() == expected
+
+
+def test_no_fragments_without_an_expected_height() -> None:
+    hints = SceneHints(person_height_px=np.full(200, np.nan))
+    assert fragments(np.array([[100, 60, 116, 100], [100, 80, 116, 100]], float), hints).tolist() == [False, False]
+
+
+@pytest.mark.parametrize(
+    ("box", "cut"),
+    [([150, 150, 180, 299], True), ([150, 150, 180, 296], False), ([150, 150, 180, 290], False)],
+)
+def test_cut_at_bottom(box, cut) -> None:
+    assert cut_at_bottom(np.array([box], float), Tile(100, 100, 300, 300), (1000, 1000))[0] == cut
+    # The frame's own bottom edge cuts nothing: the person leaves the picture, no tile holds more of them.
+    assert not cut_at_bottom(np.array([box], float), Tile(100, 100, 300, 300), (1000, 300))[0]
