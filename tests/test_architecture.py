@@ -93,7 +93,8 @@ WEB_PROCESS_IMPORTS = {
     "history.source, history.store, bus.codec",
     # The CLI as `crowdmap serve` builds it, then what its handler imports.
     "crowdmap serve": "import crowdmap.cli as cli; cli.build_parser('serve'); import crowdmap.station, "
-    "bus.redis_subscribers, crowdmap.tiers.relay, crowdmap.tiers.ops, webmap.app, history.source",
+    "bus.redis_subscribers, crowdmap.tiers.relay, crowdmap.tiers.ops, crowdmap.tiers.serve_process, "
+    "webmap.app, history.source",
 }
 
 

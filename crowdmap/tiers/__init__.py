@@ -8,6 +8,7 @@
   edges reported dead, restarted with backoff, with ``/healthz`` and ``/metrics``.
 - :mod:`crowdmap.tiers.relay`: ``crowdmap serve``'s frames relay (one web process emits, elected
   with a Redis lease).
+- :mod:`crowdmap.tiers.serve_process`: ``crowdmap serve``: one web process fed from Redis.
 - :mod:`crowdmap.tiers.ops`: the ops HTTP server (``/healthz``, ``/readyz``, ``/metrics``).
 
 The embedded station (``crowdmap demo`` / ``run``) runs the same loops in child processes
