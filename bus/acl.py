@@ -63,4 +63,3 @@ def acl_rules(
             "~crowdmap:login-fails:*)",
         ]
     raise ValueError(f"role must be one of {ROLES}, got {role!r}")
-

@@ -88,10 +88,16 @@ def redact_url(url: str) -> str:
     return f"{scheme}{sep}{user}:***@{host}"
 
 
+def entry_ms(entry_id: bytes | str) -> int:
+    """The time Redis stamped into a stream entry id (``<ms>-<seq>``), unix milliseconds."""
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    milliseconds, _, _ = text.partition("-")
+    return int(milliseconds)
+
+
 def entry_age_s(entry_id: bytes | str, now_s: float) -> float:
     """Seconds between the time Redis stamped into a stream entry id and ``now_s`` (>= 0)."""
-    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    return max(0.0, now_s - int(text.split("-", 1)[0]) / 1000.0)
+    return max(0.0, now_s - entry_ms(entry_id) / 1000.0)
 
 
 @dataclass

@@ -22,9 +22,14 @@ from bus.redis_link import (
     ClientFactory,
     LinkState,
     connect,
+    entry_ms,
 )
 
 log = logging.getLogger(__name__)
+
+# Messages sent in one round trip.
+BATCH_MESSAGES = 64
+MS_PER_S = 1000
 
 
 class RedisStreamPublisher:
@@ -70,9 +75,8 @@ class RedisStreamPublisher:
         self.sent = 0
         self.dropped = 0
         self.refused = 0
-        # Redis's clock, as read from the id of our last append, and our monotonic clock then.
-        self._redis_ms: int | None = None
-        self._redis_seen_s = 0.0
+        # Redis's clock in ms, as read from the id of our last append, and our monotonic clock then.
+        self._redis_clock: tuple[int, float] | None = None
         self._client = client_factory(url)
         self._backoff = backoff or Backoff()
         self._pending: deque[tuple[float, bytes]] = deque()
@@ -100,12 +104,16 @@ class RedisStreamPublisher:
             if self._closed:
                 self.dropped += 1
                 return False
-            if len(self._pending) >= self.buffer_messages:
-                self._pending.popleft()
-                self.dropped += 1
             self._pending.append((time.monotonic(), raw))
+            self._drop_beyond_buffer()
             self._cond.notify()
         return True
+
+    def _drop_beyond_buffer(self) -> None:
+        """Drop the oldest waiting messages beyond ``buffer_messages`` (lock held)."""
+        while len(self._pending) > self.buffer_messages:
+            self._pending.popleft()
+            self.dropped += 1
 
     def flush(self, timeout_s: float) -> bool:
         """Wait until everything queued was sent (or dropped); True when nothing is left."""
@@ -130,66 +138,60 @@ class RedisStreamPublisher:
             self._pending.clear()
         self._client.close()
 
-    def _take_batch(self, limit: int = 64) -> list[bytes]:
-        """Waiting messages, oldest first, minus those too old to be worth sending."""
+    def _take_batch(self) -> list[tuple[float, bytes]]:
+        """Up to ``BATCH_MESSAGES`` waiting messages, oldest first, minus those too old to send (lock held)."""
+        taken = [self._pending.popleft() for _ in range(min(len(self._pending), BATCH_MESSAGES))]
         now = time.monotonic()
-        batch: list[bytes] = []
-        while self._pending and len(batch) < limit:
-            queued_s, raw = self._pending.popleft()
-            if now - queued_s > self.max_age_s:
-                self.dropped += 1
-                continue
-            batch.append(raw)
+        batch = [(queued_s, raw) for queued_s, raw in taken if now - queued_s <= self.max_age_s]
+        self.dropped += len(taken) - len(batch)
         self._in_flight = len(batch)
         return batch
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._closed and (not self._pending or not self._backoff.ready(time.monotonic())):
-                    # With messages waiting, sleep only until the backoff allows a new attempt.
+                # Sleep until a message waits and the backoff allows an attempt, or until closed.
+                while not self._closed and not (self._pending and self._backoff.ready(time.monotonic())):
                     self._cond.wait(self._backoff.wait_s(time.monotonic()) if self._pending else None)
                 if self._closed:
                     return
                 batch = self._take_batch()
-            if not batch:
-                with self._cond:
-                    self._in_flight = 0
-                    self._cond.notify_all()
-                continue
             try:
-                self._append(batch)
-            except REDIS_DOWN_ERRORS as error:
-                self.link.down(error)
-                delay = self._backoff.failed(time.monotonic())
-                log.debug("redis unreachable; retrying in %.2f s", delay)
+                self._send(batch)
+            finally:
                 with self._cond:
-                    # Put the batch back in front, keeping only as many as the buffer allows.
-                    room = max(0, self.buffer_messages - len(self._pending))
-                    keep = batch[len(batch) - room :] if room < len(batch) else batch
-                    self.dropped += len(batch) - len(keep)
-                    now = time.monotonic()
-                    self._pending.extendleft((now, raw) for raw in reversed(keep))
                     self._in_flight = 0
                     self._cond.notify_all()
-                continue
-            except Exception as error:  # the sending thread must outlive any refusal
-                # Redis refused the commands (out of memory, no permission) or something unforeseen
-                # failed: drop the batch, count it, keep the thread alive for the next one.
-                log.error("redis refused %d messages for %s (%s: %s); dropped", len(batch), self.stream,
-                          type(error).__name__, str(error)[:120])  # fmt: skip
-                with self._cond:
-                    self.dropped += len(batch)
-                    self.refused += len(batch)
-                    self._in_flight = 0
-                    self._cond.notify_all()
-                continue
-            self.link.up()
-            self._backoff.succeeded()
+
+    def _send(self, batch: list[tuple[float, bytes]]) -> None:
+        """Append one batch; on a failure, keep it for the next attempt or drop and count it."""
+        if not batch:
+            return
+        try:
+            self._append([raw for _, raw in batch])
+        except REDIS_DOWN_ERRORS as error:
+            self.link.down(error)
+            self._backoff.failed(time.monotonic())
             with self._cond:
-                self.sent += len(batch)
+                # Back in front, with their original times (max_age_s still applies), the oldest
+                # dropped beyond the buffer.
                 self._in_flight = 0
-                self._cond.notify_all()
+                self._pending.extendleft(reversed(batch))
+                self._drop_beyond_buffer()
+            return
+        except Exception as error:  # the sending thread must outlive any refusal
+            # Redis refused the commands (out of memory, no permission) or something unforeseen
+            # failed: drop the batch, count it, keep the thread alive for the next one.
+            log.error("redis refused %d messages for %s (%s: %s); dropped", len(batch), self.stream,
+                      type(error).__name__, refusal_reason(error))  # fmt: skip
+            with self._cond:
+                self.dropped += len(batch)
+                self.refused += len(batch)
+            return
+        self.link.up()
+        self._backoff.succeeded()
+        with self._cond:
+            self.sent += len(batch)
 
     def _append(self, batch: list[bytes]) -> None:
         """One round trip: append the batch, then bound the stream by length and, if set, by age."""
@@ -197,20 +199,20 @@ class RedisStreamPublisher:
         if self.retention_s is None:
             for raw in batch:
                 pipe.xadd(self.stream, {MESSAGE_FIELD: raw}, maxlen=self.maxlen, approximate=True)
-        else:
-            retention_ms = int(self.retention_s * 1000)
-            oldest = self._redis_now_ms()
-            for raw in batch:
-                # Exact MINID trimming: approximate trimming keeps whole nodes of 100 entries, which
-                # at a few messages a second would be minutes of positions.
-                minid = None if oldest is None else f"{max(0, oldest - retention_ms)}-0"
-                pipe.xadd(self.stream, {MESSAGE_FIELD: raw}, minid=minid, approximate=False)
-            pipe.xtrim(self.stream, maxlen=self.maxlen, approximate=True)
-            pipe.pexpire(self.stream, retention_ms)
+            pipe.execute()
+            return
+        retention_ms = int(self.retention_s * MS_PER_S)
+        now_ms = self._redis_now_ms()
+        # Exact MINID trimming: approximate trimming keeps whole nodes of 100 entries, which at a few
+        # messages a second would be minutes of positions.
+        minid = None if now_ms is None else f"{max(0, now_ms - retention_ms)}-0"
+        for raw in batch:
+            pipe.xadd(self.stream, {MESSAGE_FIELD: raw}, minid=minid, approximate=False)
+        pipe.xtrim(self.stream, maxlen=self.maxlen, approximate=True)
+        pipe.pexpire(self.stream, retention_ms)
         replies = pipe.execute()
-        if self.retention_s is not None:
-            self._redis_ms = int(bytes(replies[len(batch) - 1]).split(b"-", 1)[0])
-            self._redis_seen_s = time.monotonic()
+        # replies: one entry id per XADD, then XTRIM's and PEXPIRE's counts.
+        self._redis_clock = (entry_ms(replies[-3]), time.monotonic())
 
     def _redis_now_ms(self) -> int | None:
         """Redis's clock now, estimated from our last append's entry id; None before the first.
@@ -218,6 +220,14 @@ class RedisStreamPublisher:
         Trimming by the edge's own wall clock would trim everything (clock ahead) or nothing
         (clock behind); entry ids carry Redis's time, and elapsed time is measured locally.
         """
-        if self._redis_ms is None:
+        if self._redis_clock is None:
             return None
-        return self._redis_ms + int((time.monotonic() - self._redis_seen_s) * 1000)
+        redis_ms, seen_s = self._redis_clock
+        return redis_ms + int((time.monotonic() - seen_s) * MS_PER_S)
+
+
+def refusal_reason(error: BaseException) -> str:
+    """Why Redis refused, without the command: a pipeline's error text quotes the command and so the message."""
+    text = str(error)
+    _, marker, reason = text.rpartition("caused error: ")
+    return reason if marker else text
