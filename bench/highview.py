@@ -1,6 +1,7 @@
-"""NanoDet inference engines on a high concourse view and on PETS, the previous engine as baseline.
+"""NanoDet on a high concourse view and on PETS: today's detector against issue 13's starting point.
 
-Run from the project root (weights: ``crowdmap models pull nanodet``)::
+Run from the project root (weights: ``crowdmap models pull nanodet``; the baseline revision must be
+in git)::
 
     .venv/bin/python bench/highview.py
 
@@ -8,15 +9,17 @@ The high view: Grand Central ``frame0_left.jpg`` (960x1080) with the operator he
 docs/DETECTOR.md (feet at row 175 -> 50 px, row 765 -> 75 px). Only the left half of the frame
 exists, so the whole 1920x1080 frame is built from the half and its mirror image side by side
 (70-80 people, the issue's crowd size; its points are the 40 annotated ones and their mirrors).
-The tile plan is the backend's default, identical for every engine.
 
-Engines, each in its own process with ``--threads`` torch threads, in one run:
+Rows, each in its own process with ``--threads`` torch threads, in one run:
 
-- ``baseline``: the engine before issue 13: the TFJS interpreter in float32, each crop resized and
-  normalised on its own in numpy (the code of ``detector/backends/nanodet.py`` at d6fdcb5), glibc's
-  allocator left as it comes;
-- ``fp32``: the lowered FX graph in float32 with batched preprocessing (same numbers as baseline),
-  freed memory kept for the next frame (``detector/allocator.py``), as every engine below;
+- ``baseline``: the whole detector package of ``--baseline-rev`` (d6fdcb5, issue 13's starting
+  point: its tile plan, the TFJS interpreter in float32, per-crop numpy preprocessing, glibc's
+  allocator as it comes), extracted with ``git archive`` and run from there;
+- ``old-engine``: today's tile plan with that engine (the interpreter in float32, per-crop numpy
+  preprocessing, allocator as it comes): the difference to ``baseline`` is the tile plan, the
+  difference to the rows below the engine;
+- ``fp32``: today's engine in float32 (lowered FX graph, batched preprocessing, freed memory kept
+  for the next frame, ``detector/allocator.py``): the old engine's numbers;
 - ``bf16``: the same in bfloat16 (``precision="bf16"``);
 - ``default``: what ``create_detector("nanodet")`` builds (``precision="auto"``);
 - ``compiled``: the default plus ``compiled=True`` (``torch.compile`` per input shape in the
@@ -25,16 +28,17 @@ Engines, each in its own process with ``--threads`` torch threads, in one run:
   quantised with torch's x86 backend (``torch.ao`` FX graph mode, per-channel weights), heads kept
   in float, calibrated on PETS frames 401-550 and the Grand Central tiles.
 
-On a shared machine wall times mean little; ``--interleaved`` instead runs every engine in one
-process on one thread and alternates them frame by frame on the whole 1920x1080 frame and a PETS
-frame (default settings), reporting CPU time (``time.process_time``) and ratios to the first
-engine: load then falls on all alike.
+On a shared machine wall times mean little: compare CPU time on one thread (``--threads 1``), or
+use ``--interleaved``, which runs today's tile plan with every engine in one process on one thread
+and alternates them frame by frame on the whole 1920x1080 frame and a PETS frame (default
+settings), reporting CPU time (``time.process_time``) and ratios to the first engine: load then
+falls on all alike (engines only: glibc's allocator stays as it comes for all).
 
 Per engine: whole-frame seconds (wall and CPU, medians of ``--repeats`` after a warm-up), tiles,
 recall and precision on the half and on the mirrored whole frame, PETS milliseconds per frame and
 frames per second with the default settings (no calibration, every ``--pets-step``th frame of 1-400)
 and PETS precision, recall, F1. Ratios are against ``baseline`` from the same run; the load average
-is read before and after each engine.
+is read before and after each row.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -53,8 +59,21 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "../shared/data"
 sys.path.insert(0, str(ROOT))
 
-ENGINES = ["baseline", "fp32", "bf16", "default", "compiled"]
+ENGINES = ["baseline", "old-engine", "fp32", "bf16", "default", "compiled"]
+BASELINE_REV = "d6fdcb5"
 FAR_ROW, FAR_PX, NEAR_ROW, NEAR_PX = 175, 50.0, 765, 75.0
+
+
+def extract(rev: str, into: Path) -> Path:
+    """The tree of ``rev`` unpacked under ``into`` (its ``detector`` package is what the baseline runs)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True).stdout
+    target = into / rev
+    target.mkdir(parents=True)
+    archive_path = into / f"{rev}.tar"
+    archive_path.write_bytes(archive)
+    with tarfile.open(archive_path) as tar:
+        tar.extractall(target, filter="data")
+    return target
 
 
 def legacy_preprocess(crop_bgr: np.ndarray, input_wh: tuple[int, int]) -> np.ndarray:
@@ -156,14 +175,13 @@ def high_view() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 def build(engine: str, threads: int, hints_for, keep_freed_memory: bool | None = None):
     """(PETS detector, function image_wh -> high-view detector) for one engine.
 
-    The baseline leaves glibc's allocator as it was before issue 13 unless told otherwise.
+    The old engine leaves glibc's allocator as it was before issue 13 unless told otherwise (the
+    baseline's own code knows none of today's options and ignores them).
     """
     from detector import create_detector
 
-    precision = {"baseline": "fp32", "fp32": "fp32", "bf16": "bf16", "default": "auto", "int8": "fp32"}.get(
-        engine, "auto"
-    )
-    keep = engine != "baseline" if keep_freed_memory is None else keep_freed_memory
+    precision = {"old-engine": "fp32", "fp32": "fp32", "bf16": "bf16", "int8": "fp32"}.get(engine, "auto")
+    keep = engine != "old-engine" if keep_freed_memory is None else keep_freed_memory
     options = {"threads": threads, "precision": precision, "compiled": engine == "compiled", "keep_freed_memory": keep}
     pets = create_detector("nanodet", **options)
 
@@ -195,7 +213,7 @@ def run_one(engine: str, threads: int, repeats: int, pets_step: int) -> dict:
     on_half, on_whole = high((half.shape[1], half.shape[0])), high((whole.shape[1], whole.shape[0]))
     frames = pets_frames(pets_step)
     detectors = (pets, on_half, on_whole)
-    if engine == "baseline":
+    if engine == "old-engine":
         for det in detectors:
             det.network.engine = LegacyEngine(det.network)
             det.network.preprocess_batch = det.network.engine.preprocess_batch
@@ -203,7 +221,9 @@ def run_one(engine: str, threads: int, repeats: int, pets_step: int) -> dict:
         calibration = [([f], pets.network.input_wh_for((f.shape[1], f.shape[0]))) for _, f in pets_frames(10, 550)[40:]]
         tiles = on_half.tiles_for((half.shape[1], half.shape[0]))
         for tile in tiles[1:]:
-            calibration.append(([half[tile.y0 : tile.y1, tile.x0 : tile.x1]], (416, 416)))
+            crop = half[tile.y0 : tile.y1, tile.x0 : tile.x1]
+            size = getattr(tile, "input_wh", None) or pets.network.input_wh_for((crop.shape[1], crop.shape[0]))
+            calibration.append(([crop], size))
         quantised = QuantisedEngine(pets.network, calibration)
         for det in detectors:
             det.network.engine = quantised
@@ -216,7 +236,9 @@ def run_one(engine: str, threads: int, repeats: int, pets_step: int) -> dict:
     result: dict = {
         "engine": engine,
         "threads": threads,
-        "precision": "int8" if engine == "int8" else getattr(pets.network.engine, "precision", "fp32"),
+        "precision": "int8"
+        if engine == "int8"
+        else getattr(getattr(pets.network, "engine", None), "precision", "fp32"),
     }
     for name, det, image, points in (("half", on_half, half, half_points), ("whole", on_whole, whole, whole_points)):
         began = time.perf_counter()
@@ -294,7 +316,7 @@ def interleaved(engines: list[str], rounds: int) -> str:
     for engine in engines:
         pets, high = build(engine, 1, lambda _wh: hints, keep_freed_memory=False)
         det = high((whole.shape[1], whole.shape[0]))
-        if engine == "baseline":
+        if engine == "old-engine":
             for one in (det, pets):
                 one.network.engine = LegacyEngine(one.network)
                 one.network.preprocess_batch = one.network.engine.preprocess_batch
@@ -345,6 +367,7 @@ def interleaved(engines: list[str], rounds: int) -> str:
 
 def table(rows: list[dict]) -> str:
     base = next((r for r in rows if r.get("engine") == "baseline" and "error" not in r), None)
+    base = base or next((r for r in rows if "error" not in r), None)
 
     def ratio(row: dict, *key: str) -> str:
         if base is None:
@@ -386,19 +409,26 @@ def main() -> int:
     parser.add_argument("--pets-step", type=int, default=10, help="every Nth PETS frame of 1-400")
     parser.add_argument("--interleaved", action="store_true", help="one process, one thread, CPU time")
     parser.add_argument("--rounds", type=int, default=3, help="alternations with --interleaved")
+    parser.add_argument("--baseline-rev", default=BASELINE_REV, help="git revision of the baseline row")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--tree", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.interleaved:
-        print(interleaved([e for e in args.engines if e != "int8"], args.rounds))
+        print(interleaved([e for e in args.engines if e not in ("baseline", "int8")], args.rounds))
         return 0
     if args.one:
+        if args.tree:  # the baseline: that revision's detector package comes first on the path
+            sys.path.insert(0, args.tree)
         print(json.dumps(run_one(args.one, args.threads, args.repeats, args.pets_step)))
         return 0
     engines = [*args.engines, "int8"] if args.int8 and "int8" not in args.engines else args.engines
     rows = []
+    scratch = tempfile.TemporaryDirectory(prefix="highview-")
     for engine in engines:
         command = [sys.executable, __file__, "--one", engine, "--threads", str(args.threads)]
         command += ["--repeats", str(args.repeats), "--pets-step", str(args.pets_step)]
+        if engine == "baseline":
+            command += ["--tree", str(extract(args.baseline_rev, Path(scratch.name)))]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             rows.append({"engine": engine, "error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"})

@@ -141,12 +141,12 @@ class NanoDetNetwork:
         for index, crop in enumerate(crops_bgr):
             size = input_wh[index] if input_wh is not None else None
             groups.setdefault(size or self.input_wh_for((crop.shape[1], crop.shape[0])), []).append(index)
-        for input_wh, members in groups.items():
-            raw = self.raw(self.preprocess_batch([crops_bgr[i] for i in members], input_wh))
+        for size_wh, members in groups.items():
+            raw = self.raw(self.preprocess_batch([crops_bgr[i] for i in members], size_wh))
             for slot, index in enumerate(members):
-                boxes, scores = decode(raw, slot, input_wh=input_wh)
+                boxes, scores = decode(raw, slot, input_wh=size_wh)
                 crop = crops_bgr[index]
-                sx, sy = crop.shape[1] / input_wh[0], crop.shape[0] / input_wh[1]
+                sx, sy = crop.shape[1] / size_wh[0], crop.shape[0] / size_wh[1]
                 results[index] = (boxes * np.array([sx, sy, sx, sy]), scores)
         return results
 
