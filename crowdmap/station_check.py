@@ -22,6 +22,8 @@ from webmap.checks import CameraCheck, CheckError, StationCheck, check_from_dict
 
 log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 120.0
+# A camera "covers" a zone it sees at least this fraction of (a sliver at its edge does not count).
+MIN_ZONE_FRACTION = 0.02
 
 
 def _finite(value: float) -> float | None:
@@ -40,7 +42,7 @@ def check_station(path: str | Path, *, clock: float | None = None) -> StationChe
 
     from calibrator.detector_range import camera_detector_range
     from homography.calibration import CalibrationError
-    from homography.coverage import coverage_polygon, floor_coverage
+    from homography.coverage import coverage_polygon, floor_coverage, zone_coverage_fraction
     from homography.fitting import calibrate_camera
     from station import load_layout
     from webmap.plan_geometry import polygons_to_rings
@@ -70,6 +72,7 @@ def check_station(path: str | Path, *, clock: float | None = None) -> StationChe
             continue
         covered = coverage_polygon(calib, layout.floor(camera.floor))
         coverages[camera.floor].append(covered)
+        seen = zone_coverage_fraction(covered, layout.zones_on(camera.floor))
         fitted = len(calib.residuals_m) > 0
         # How tall people look there, against what the camera's detector finds reliably (issue 13).
         people = camera_detector_range(camera=camera, calib=calib, floor=layout.floor(camera.floor))
@@ -90,6 +93,7 @@ def check_station(path: str | Path, *, clock: float | None = None) -> StationChe
                 else (round(people.person_height_px[0], 1), round(people.person_height_px[1], 1)),
                 detector_in_range=people.in_range,
                 detector_summary=people.summary(),
+                zones=tuple(zone_id for zone_id, fraction in seen.items() if fraction >= MIN_ZONE_FRACTION),
             )
         )
     covered_m = {floor: polygons_to_rings(floor_coverage(parts)) for floor, parts in coverages.items() if parts}

@@ -12,6 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -26,6 +27,7 @@ from bus.redis_link import socketio_channel
 from station import NOTICE_TEXT_FIELDS, StationLayout
 from webmap import internals
 from webmap.acks import RedisAckStore
+from webmap.alert_store import RedisAlertStore, SqliteAlertStore
 from webmap.backpressure import BoundedManager, BoundedRedisManager
 from webmap.checks import StationCheck, checks_by_station
 from webmap.emit_guard import EmitGuard
@@ -41,6 +43,7 @@ from webmap.views import public, staff
 from webmap.views.login_page import render_login
 
 logger = logging.getLogger(__name__)
+ALERTS_FILE = "alerts.sqlite3"
 
 # Flask-SocketIO's documented factory pattern: one object, bound to each app by init_app.
 socketio = SocketIO()
@@ -210,6 +213,10 @@ def create_app(
     acks = None if shared is None else RedisAckStore(shared)
     # Every web process derives the same jitter secret from the shared secret key.
     jitter_secret = hashlib.blake2b(str(settings.secret_key).encode("utf-8"), person=b"crowdmap-jitter").digest()
+    # Alerts outlive the process: in Redis beside the acknowledgements, else in the data folder.
+    alert_store = (
+        RedisAlertStore(shared) if shared is not None else SqliteAlertStore(Path(settings.data_dir) / ALERTS_FILE)
+    )
     hub = Hub(
         layouts,
         store,
@@ -219,6 +226,8 @@ def create_app(
         clock=clock,
         acks=acks,
         jitter_secret=jitter_secret,
+        alert_store=alert_store,
+        camera_zones={sid: check.camera_zones for sid, check in station_checks.items()},
     )
     app.extensions.update(
         crowdmap_hub=hub,

@@ -46,6 +46,7 @@ class CameraCheck:
         detector_in_range: Whether its detector finds people of those heights reliably on (nearly)
             every floor row, with its tiles; None when unknown.
         detector_summary: The same in one line for the operator, or None.
+        zones: The zones it sees part of (a camera alert names them).
     """
 
     camera_id: str
@@ -61,10 +62,12 @@ class CameraCheck:
     person_height_px: tuple[float, float] | None = None
     detector_in_range: bool | None = None
     detector_summary: str | None = None
+    zones: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON)."""
         return {
+            "zones": list(self.zones),
             "camera": self.camera_id,
             "floor": self.floor_id,
             "kind": self.kind,
@@ -96,6 +99,11 @@ class StationCheck:
     checked_at: float
     cameras: tuple[CameraCheck, ...]
     covered_m: Coverage = field(default_factory=dict)
+
+    @property
+    def camera_zones(self) -> dict[str, tuple[str, ...]]:
+        """Camera id -> the zones it sees part of (fitted cameras only)."""
+        return {camera.camera_id: camera.zones for camera in self.cameras if camera.error is None}
 
     @property
     def ok(self) -> bool:
@@ -141,6 +149,14 @@ def _range(value: Any, where: str) -> tuple[float, float] | None:
         raise CheckError(f"{where}: expected [smallest, largest] or null, got {value!r}")
     low, high = (float(_number(v, where) or 0.0) for v in value)
     return low, high
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise CheckError(f"{where}: expected a list, got {type(value).__name__}")
+    return value
 
 
 def _point(value: Any, where: str) -> list[float]:
@@ -193,6 +209,7 @@ def check_from_dict(data: Any) -> StationCheck:
                 person_height_px=_range(row.get("person_height_px"), f"{where}.person_height_px"),
                 detector_in_range=_flag(row.get("detector_in_range"), f"{where}.detector_in_range"),
                 detector_summary=_text(row.get("detector_summary"), f"{where}.detector_summary", optional=True),
+                zones=tuple(str(_text(z, f"{where}.zones")) for z in _list(row.get("zones"), f"{where}.zones")),
             )
         )
     covered = data.get("covered_m")

@@ -22,7 +22,7 @@ import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,6 +31,7 @@ from iconizer.coarsen import coarsen_positions, jitter_key
 from iconizer.types import CameraStatus, IconFrame
 from station import StationLayout
 from webmap.acks import AckStore, MemoryAckStore
+from webmap.alert_store import AlertStore
 from webmap.alerts import Alert, AlertBook
 from webmap.metrics import WebMetrics
 from webmap.payload import broadcast_targets, public_payload
@@ -94,6 +95,8 @@ class Hub:
         acks: Alert acknowledgements shared with the other web processes; in memory by default.
         jitter_secret: Secret of the jitter key for stations coarsened by ``jitter``; the same in
             every web process (the app derives it from its secret key), random by default.
+        alert_store: Where alerts are kept across restarts; the books start from what it holds.
+        camera_zones: Station id -> camera id -> the zones it covers (from the station checks).
     """
 
     def __init__(
@@ -107,17 +110,28 @@ class Hub:
         clock: Callable[[], float] = time.time,
         acks: AckStore | None = None,
         jitter_secret: bytes | None = None,
+        alert_store: AlertStore | None = None,
+        camera_zones: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
     ) -> None:
         self.acks: AckStore = MemoryAckStore() if acks is None else acks
+        self.alert_store = alert_store
         self.jitter_secret = secrets.token_bytes(32) if jitter_secret is None else jitter_secret
         self.stations: dict[str, StationState] = {}
         for layout in layouts:
             sid = layout.station.id
             if sid in self.stations:
                 raise ValueError(f"station {sid!r} given twice")
-            self.stations[sid] = StationState(
-                layout=layout, alerts=AlertBook(sid, layout.zones, alert_level), trend=RecentTrend(), cameras={}
+            book = AlertBook(
+                sid,
+                layout.zones,
+                alert_level,
+                cameras=layout.cameras,
+                camera_zones=(camera_zones or {}).get(sid),
             )
+            if alert_store is not None:
+                book.restore(alert_store.recent(sid))
+                book.apply_acks(self.acks.get(sid))
+            self.stations[sid] = StationState(layout=layout, alerts=book, trend=RecentTrend(), cameras={})
         self.store = store
         self.emitter = emitter
         self.metrics = metrics
@@ -180,6 +194,7 @@ class Hub:
                     # A worsened or cleared alert keeps an acknowledgement made through another process.
                     taken = {alert.alert_id: alert for alert in state.alerts.apply_acks(self.acks.get(station_id))}
                     changed = [taken.get(alert.alert_id, alert) for alert in changed]
+                    self._keep(changed)
             if self.emitter is not None:
                 for room, data in broadcast_targets(payload):
                     self.emitter.emit(CROWDING_EVENT, data, namespace=PUBLIC_NAMESPACE, to=room)
@@ -228,12 +243,29 @@ class Hub:
             return self._reject("unknown-camera", f"camera {status.camera_id!r} is not in station {station_id!r}")
         with self._lock:
             state.cameras[status.camera_id] = status
+            alert = state.alerts.update_camera(status)
+            if alert is not None:
+                taken = {a.alert_id: a for a in state.alerts.apply_acks(self.acks.get(station_id))}
+                alert = taken.get(alert.alert_id, alert)
+                self._keep([alert])
         self.metrics.camera_live.labels(station=station_id, camera=status.camera_id).set(1 if status.is_live else 0)
         if self.emitter is not None:
             data = {**camera_to_dict(status, self.clock()), "station": station_id}
             self.emitter.emit("camera", data, namespace=STAFF_NAMESPACE, to=station_id)
+            if alert is not None:
+                self.emitter.emit("alert", alert.to_dict(), namespace=STAFF_NAMESPACE, to=station_id)
         self.metrics.messages_received.labels(type="camera_status").inc()
         return True
+
+    def _keep(self, alerts: Iterable[Alert]) -> None:
+        """Write changed alerts to the alert store; a store that fails loses nothing of the live view."""
+        if self.alert_store is None:
+            return
+        for alert in alerts:
+            try:
+                self.alert_store.put(alert)
+            except Exception:  # a broken store must never stop the frames
+                logger.exception("could not store alert %s; it stays in memory", alert.alert_id)
 
     def pump(
         self,
@@ -303,7 +335,9 @@ class Hub:
         """
         at = self.clock()
         with self._lock:
-            alert = self.stations[station_id].alerts.acknowledge(alert_id, user, at).to_dict()
+            acked = self.stations[station_id].alerts.acknowledge(alert_id, user, at)
+            self._keep([acked])
+            alert = acked.to_dict()
         self.acks.put(station_id, alert_id, user, at)
         if self.emitter is not None:
             self.emitter.emit("alert", alert, namespace=STAFF_NAMESPACE, to=station_id)

@@ -18,6 +18,8 @@ variable                       meaning                                          
 ``CROWDMAP_DIRECT_WRITES``     ``0``: broadcasts take python-socketio's per-client queue   1
 ``CROWDMAP_PRIVATE_LIBRARY_    ``0``: no private library parts (:mod:`webmap.internals`):  1
 ACCESS``                       no direct writes, no backlog bound, public paths only
+``CROWDMAP_CALIBRATOR_URL``    where operators reach the calibration tool (an SSH tunnel   http://127.0.0.1:8100/
+                               to the camera's edge node), linked from ``/operator``
 =============================  ==========================================================  ==========
 """
 
@@ -33,6 +35,10 @@ from station.ids import ID_PATTERN, is_id
 
 ASYNC_MODES = ("gevent", "threading")
 _ACCOUNT_FIELDS = tuple(f.name for f in fields(AccountSettings) if f.name != "redis_url")
+
+
+# The calibration tool's own default address (crowdmap calibrate), reached through an SSH tunnel.
+DEFAULT_CALIBRATOR_URL = "http://127.0.0.1:8100/"
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ class WebSettings:
             (framed once) instead of through python-socketio's per-client queue and greenlet.
         private_library_access: Use the private library parts fenced in :mod:`webmap.internals`
             (they are also turned off when their contracts fail).
+        calibrator_url: Where operators reach the calibration tool (it runs on the edge node,
+            bound to loopback; operators tunnel to it), linked from the operator page.
     """
 
     host: str = "127.0.0.1"
@@ -77,6 +85,7 @@ class WebSettings:
     max_backlog: int = 4
     direct_writes: bool = True
     private_library_access: bool = True
+    calibrator_url: str = DEFAULT_CALIBRATOR_URL
 
     def __post_init__(self) -> None:
         if self.async_mode not in ASYNC_MODES:
@@ -89,6 +98,8 @@ class WebSettings:
             raise ValueError(f"message_queue must be a redis:// or rediss:// URL, got {self.message_queue!r}")
         if self.deployment and not is_id(self.deployment):
             raise ValueError(f"deployment must be empty or an id matching {ID_PATTERN}, got {self.deployment!r}")
+        if not self.calibrator_url.startswith(("http://", "https://")):
+            raise ValueError(f"calibrator_url must be an http:// or https:// URL, got {self.calibrator_url!r}")
         if self.max_backlog < 1:
             raise ValueError(f"max_backlog must be >= 1, got {self.max_backlog}")
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -123,6 +134,8 @@ class WebSettings:
             found["private_library_access"] = env_flag(
                 env["CROWDMAP_PRIVATE_LIBRARY_ACCESS"], "CROWDMAP_PRIVATE_LIBRARY_ACCESS"
             )
+        if env.get("CROWDMAP_CALIBRATOR_URL"):
+            found["calibrator_url"] = env["CROWDMAP_CALIBRATOR_URL"]
         return cls(**found)  # type: ignore[arg-type]
 
     @property

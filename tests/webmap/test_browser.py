@@ -184,8 +184,8 @@ def test_staff_login_alert_and_acknowledgement(server, page, wm, demo_layout):
     alert.query_selector("button.ack").click()
     page.wait_for_selector(selector.replace("li.active", "li.acknowledged"), timeout=WAIT_MS)
     assert "acknowledged by sam" in page.text_content(selector.replace("li.active", "li.acknowledged"))
-    row = page.text_content("#station-demo-station table.zones tr[data-zone=stairs-landing]")
-    assert "3.90" in row and "very crowded" in row
+    card = page.text_content("#station-demo-station .zone-card[data-zone=stairs-landing]")
+    assert "3.90" in card and "very crowded" in card
     shot(page, "staff-acknowledged")
 
 

@@ -99,3 +99,32 @@ def test_csv_export_and_day_from_the_history_store(tmp_path, settings, demo_layo
     west = next(z for z in day["zones"] if z["id"] == "concourse-west")
     assert len(west["today"]) == 24 and len(west["usual"]) == 24
     assert 0.25 in west["today"]
+
+
+def test_alerts_and_acknowledgements_survive_a_restart(settings, demo_layout, users, wm):
+    """One web process, no Redis: alerts live in the data folder's SQLite file."""
+    app, _ = create_app(settings, layouts=[demo_layout], users=users, clock=lambda: wm.NOW)
+    hub = app.extensions["crowdmap_hub"]
+    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", levels={"ticket-gates": 3})]))
+    hub.receive(wm.status_message(demo_layout, CameraStatus("platform-east", wm.NOW, "dead", error="no signal")))
+    [camera, zone] = hub.alerts("demo-station")
+    assert (camera["kind"], camera["camera"], zone["kind"], zone["zone"]) == (
+        "camera",
+        "platform-east",
+        "zone",
+        "ticket-gates",
+    )
+    hub.acknowledge("demo-station", zone["id"], "sam")
+    # A new process on the same data folder: the same alerts, the acknowledgement included.
+    again, _ = create_app(settings, layouts=[demo_layout], users=users, clock=lambda: wm.NOW + 60)
+    client = again.test_client()
+    wm.login(client, "sam", wm.STAFF_PASSWORD)
+    alerts = https(client, "GET", "/staff/api/stations/demo-station").get_json()["alerts"]
+    assert [a["id"] for a in alerts] == [camera["id"], zone["id"]]
+    assert alerts[1]["acknowledged_by"] == "sam" and alerts[0]["active"]
+    # The camera comes back: the restored alert clears.
+    again.extensions["crowdmap_hub"].receive(
+        wm.status_message(demo_layout, CameraStatus("platform-east", wm.NOW + 61, "live", 10.0, 0.1))
+    )
+    by_id = {a["id"]: a for a in again.extensions["crowdmap_hub"].alerts("demo-station")}
+    assert not by_id[camera["id"]]["active"] and by_id[zone["id"]]["active"]

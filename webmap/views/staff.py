@@ -13,13 +13,24 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request
 from flask_login import current_user, login_required
 
-from webmap.history import AGGREGATE_FIELDS, trend_row, usual_density
+from station import FRUIN_QUEUING_PER_M2, FRUIN_WALKWAY_PER_M2
+from webmap.history import (
+    AGGREGATE_FIELDS,
+    MIN_USUAL_WEEKS,
+    busier_from,
+    trend_row,
+    usual_and_weeks,
+    usual_density,
+)
 from webmap.hub import Hub
-from webmap.i18n import TEXTS, choose_language
+from webmap.i18n import LOS_MEANINGS, PUBLIC_LEVELS, TEXTS, choose_language
+from webmap.operator import camera_rows, floor_coverage
 
 blueprint = Blueprint("staff", __name__)
 
 MAX_EXPORT_DAYS = 31
+HOUR_S = 3600
+USUAL_STEP_S = 900
 
 
 def _hub() -> Hub:
@@ -42,7 +53,26 @@ def requires(role: str) -> Callable:
     return decorate
 
 
-def _page(template: str) -> Response:
+def _los_rows(lang: str) -> list[dict[str, str]]:
+    """Fruin's grades with their bounds and meanings, for the scales table."""
+
+    def bound(table: tuple[float, ...], i: int) -> str:
+        return f"≤ {table[i]:.2f}" if i < len(table) else f"> {table[-1]:.2f}"
+
+    meanings = LOS_MEANINGS[lang]
+    return [
+        {
+            "grade": grade,
+            "walkway": bound(FRUIN_WALKWAY_PER_M2, i),
+            "walkway_meaning": meanings["walkway"][i],
+            "queuing": bound(FRUIN_QUEUING_PER_M2, i),
+            "queuing_meaning": meanings["queuing"][i],
+        }
+        for i, grade in enumerate("ABCDEF")
+    ]
+
+
+def _page(template: str, **context: Any) -> Response:
     lang = choose_language(request)
     response = make_response(
         render_template(
@@ -52,6 +82,9 @@ def _page(template: str) -> Response:
             t=TEXTS[lang],
             stations=[s.layout for s in _hub().stations.values()],
             user=current_user,
+            public_levels=PUBLIC_LEVELS[lang],
+            los_rows=_los_rows(lang),
+            **context,
         )
     )
     response.headers["Cache-Control"] = "no-store"
@@ -68,8 +101,28 @@ def dashboard() -> Response:
 @blueprint.get("/operator")
 @requires("operator")
 def operator() -> Response:
-    """The operator's page: camera health now; the calibration tool runs on the edge side."""
-    return _page("operator.html")
+    """The operator's home: cameras, their calibration errors and state, the layout check's result.
+
+    And how to reach the calibration tool, which runs on the edge side, never here.
+    """
+    hub = _hub()
+    checks = current_app.extensions["crowdmap_checks"]
+    stations = []
+    for sid, state in hub.stations.items():
+        check = checks.get(sid)
+        stations.append(
+            {
+                "layout": state.layout,
+                "check": check,
+                "cameras": camera_rows(state.layout, check, hub.camera_health(sid)),
+                "coverage": [] if check is None else floor_coverage(state.layout, check),
+                "checked_at": None
+                if check is None
+                else datetime.fromtimestamp(check.checked_at, ZoneInfo(state.layout.station.timezone)),
+            }
+        )
+    settings = current_app.extensions["crowdmap_settings"]
+    return _page("operator.html", operator_stations=stations, calibrator_url=settings.calibrator_url)
 
 
 def _station(station_id: str) -> None:
@@ -88,6 +141,7 @@ def station_state(station_id: str) -> Response:
     history = current_app.extensions["crowdmap_history"]
     zones = []
     for zone in layout.zones:
+        usual_now, weeks = usual_and_weeks(history, station_id, zone.id, now)
         zones.append(
             {
                 "id": zone.id,
@@ -95,24 +149,36 @@ def station_state(station_id: str) -> Response:
                 "name": {"ja": zone.name.ja, "en": zone.name.en},
                 "kind": zone.kind,
                 "los_bounds_per_m2": list(zone.los_bounds_per_m2),
-                "usual_density_per_m2": usual_density(history, station_id, zone.id, now),
+                "public_bounds_per_m2": list(zone.public_bounds_per_m2),
+                "usual_density_per_m2": usual_now,
+                "busier_from_per_m2": busier_from(usual_now),
+                "usual_weeks": weeks,
+                # The usual day's line under the last hour's chart, every USUAL_STEP_S.
+                "usual_last_hour": [
+                    [t, usual_density(history, station_id, zone.id, t)]
+                    for t in (now - HOUR_S + k * USUAL_STEP_S for k in range(HOUR_S // USUAL_STEP_S + 1))
+                ]
+                if weeks
+                else [],
                 "trend": hub.trend(station_id, zone.id),
             }
         )
+    check = current_app.extensions["crowdmap_checks"].get(station_id)
+    covers = {} if check is None else check.camera_zones
+    cameras = [{**camera, "zones": list(covers.get(camera["camera"], ()))} for camera in hub.camera_health(station_id)]
     return jsonify(
         {
             "station": station_id,
+            "now": now,
             "latest": hub.latest(station_id),
             "stale_after_s": layout.publishing.stale_after_s,
+            "min_weeks": MIN_USUAL_WEEKS,
             "zones": zones,
             "alerts": hub.alerts(station_id),
-            "cameras": hub.camera_health(station_id),
+            "cameras": cameras,
             "alert_level": hub.stations[station_id].alerts.alert_level,
         }
     )
-
-
-HOUR_S = 3600
 
 
 @blueprint.get("/staff/api/stations/<station_id>/day")
