@@ -99,7 +99,7 @@ def test_a_dead_camera_raises_an_alert_naming_its_zones_until_it_is_live(demo_la
         camera_zones={"platform-west": ["platform-west", "platform-stairs"]},
     )
     assert book.update_camera(CameraStatus("platform-west", 5.0, "live", 10.0, 0.1)) is None
-    raised = book.update_camera(CameraStatus("platform-west", 6.0, "dead", 0.0, error="no signal"))
+    raised = book.update_camera(CameraStatus("platform-west", 6.0, "dead", 0.0, error="stream_lost"))
     assert (raised.kind, raised.camera_id, raised.camera_state, raised.floor_id) == (
         "camera",
         "platform-west",

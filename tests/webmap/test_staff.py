@@ -106,7 +106,7 @@ def test_alerts_and_acknowledgements_survive_a_restart(settings, demo_layout, us
     app, _ = create_app(settings, layouts=[demo_layout], users=users, clock=lambda: wm.NOW)
     hub = app.extensions["crowdmap_hub"]
     hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", levels={"ticket-gates": 3})]))
-    hub.receive(wm.status_message(demo_layout, CameraStatus("platform-east", wm.NOW, "dead", error="no signal")))
+    hub.receive(wm.status_message(demo_layout, CameraStatus("platform-east", wm.NOW, "dead", error="stream_lost")))
     [camera, zone] = hub.alerts("demo-station")
     assert (camera["kind"], camera["camera"], zone["kind"], zone["zone"]) == (
         "camera",
