@@ -130,7 +130,9 @@ def test_a_dead_camera_raises_an_alert_with_its_zones_title_and_sound(live_serve
     page.check("#alert-sound")
     title = page.title()
     live_server.send(wm.status_message(layout, CameraStatus("platform-stairs", time.time(), "live", 10.0, 0.1)))
-    live_server.send(wm.status_message(layout, CameraStatus("platform-stairs", time.time(), "dead", error="stream_lost")))
+    live_server.send(
+        wm.status_message(layout, CameraStatus("platform-stairs", time.time(), "dead", error="stream_lost"))
+    )
     selector = "#station-demo-station ul.alerts li.camera.active:has-text('platform-stairs')"
     alert = page.wait_for_selector(selector, timeout=WAIT_MS)
     text = alert.inner_text()
