@@ -64,3 +64,27 @@ def camera_rows(
             }
         )
     return rows
+
+
+def camera_places(layout: StationLayout, check: StationCheck | None) -> list[dict[str, Any]]:
+    """Where a station's cameras are, for the public notice: per floor, how many, and what they see.
+
+    Floors and zone names only (what the layout already publishes), never a camera id or view.
+    Without a check, the areas seen are unknown (an empty list).
+    """
+    seen = {} if check is None else check.camera_zones
+    names = {z.id: {"ja": z.name.ja, "en": z.name.en} for z in layout.zones}
+    places = []
+    for floor in layout.floors:
+        cameras = [c for c in layout.cameras if c.floor == floor.id]
+        if not cameras:
+            continue
+        covered = {zone for c in cameras for zone in seen.get(c.id, ())}
+        places.append(
+            {
+                "floor": {"ja": floor.name.ja, "en": floor.name.en},
+                "count": len(cameras),
+                "zones": [names[z.id] for z in layout.zones_on(floor.id) if z.id in covered],
+            }
+        )
+    return places

@@ -307,3 +307,30 @@ def test_busier_than_usual_on_the_map_and_history_state(live_server, open_page, 
     page.wait_for_selector("#history-state:not([hidden])")
     assert "Not enough history yet" in page.text_content("#history-state")
     assert "2 weeks" in page.text_content("#history-state")
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_privacy_notice_on_a_phone_says_who_where_and_how_to_ask(live_server, open_page, wm, lang):
+    layout = wm.load_station("demo-station")
+    page = open_page("phone", lang)
+    page.goto(f"{live_server.url}/?station=demo-station&lang={lang}")
+    page.click("#privacy-link")
+    page.wait_for_selector("#notice-demo-station")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, "the page scrolls sideways"
+    notice = page.locator("#notice-demo-station")
+    # A contact one can reach, not only a name.
+    reach = layout.notice.contact_details
+    assert notice.locator("a.notice-url").get_attribute("href") == reach.url
+    assert notice.locator("a.notice-email").get_attribute("href") == f"mailto:{reach.email}"
+    # Where the cameras are: per floor, how many, and the areas they film (from the camera check).
+    places = notice.locator(".camera-place").all_inner_texts()
+    assert len(places) == len(layout.floors)
+    for floor, text in zip(layout.floors, places, strict=True):
+        assert getattr(floor.name, lang) in text
+        assert str(sum(c.floor == floor.id for c in layout.cameras)) in text
+        assert all(getattr(z.name, lang) in text for z in layout.zones_on(floor.id))
+    assert not any(c.id in notice.inner_text() for c in layout.cameras), "floors and areas, not camera ids"
+    # The data is public and reusable; how to ask about one's own data.
+    assert notice.locator(".notice-open-data").inner_text() == getattr(layout.notice.open_data, lang)
+    assert notice.locator(".notice-data-requests").inner_text() == getattr(layout.notice.data_requests, lang)
+    shot(page, f"privacy-phone-{lang}")

@@ -16,6 +16,7 @@ from webmap.history import MIN_USUAL_WEEKS, busier_from, minute_row, trend_row, 
 from webmap.hub import Hub
 from webmap.i18n import LANG_COOKIE, LANGUAGES, TEXTS, choose_language
 from webmap.openapi import openapi_document
+from webmap.operator import camera_places
 from webmap.payload import mark_stale
 
 blueprint = Blueprint("public", __name__)
@@ -79,8 +80,14 @@ def map_page() -> Response:
 
 @blueprint.get("/privacy")
 def privacy_page() -> Response:
-    """The notice to the public (PRIVACY.md P4), from each station's layout, ``?lang=ja|en``."""
-    return _page("privacy.html", layout=_default_station())
+    """The notice to the public (PRIVACY.md P4), from each station's layout, ``?lang=ja|en``.
+
+    Where the cameras are follows from the layout's cameras and what the station check says
+    each one sees, so the notice cannot disagree with the cameras that run.
+    """
+    checks = current_app.extensions["crowdmap_checks"]
+    places = {sid: camera_places(state.layout, checks.get(sid)) for sid, state in _hub().stations.items()}
+    return _page("privacy.html", layout=_default_station(), camera_places=places)
 
 
 # ---- REST API ---------------------------------------------------------------------------
