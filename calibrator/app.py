@@ -24,6 +24,7 @@ from accounts.settings import AccountSettings
 from accounts.users import UserStore
 from calibrator import views
 from calibrator.audit import AuditLog
+from calibrator.i18n import LANG_COOKIE, LANGUAGES, TEXTS, choose_language
 from calibrator.still import StillHolder
 from calibrator.target import CameraTarget
 
@@ -33,22 +34,19 @@ SESSION_COOKIE = "crowdmap_calibrator_session"
 DEVICE_COOKIE = "crowdmap_calibrator_device"
 SESSION_LIFETIME_S = 4 * 3600
 OPERATOR_ROLE = "operator"
-_MESSAGES = {
-    "invalid": "Enter a name and a password.",
-    "bad": "Wrong name or password, or not an operator.",
-    "limited": "Too many failed logins. Try again in {retry_after_s} s.",
-}
+_MESSAGES = {"invalid": "login_invalid", "bad": "login_bad", "limited": "login_limited"}
 
 
 def render_login(form: LoginForm, outcome: str | None, retry_after_s: int) -> str:
-    """The tool's login page with the message for ``outcome`` (``None``: the empty form)."""
-    message = None if outcome not in _MESSAGES else _MESSAGES[outcome].format(retry_after_s=retry_after_s)
+    """The tool's login page with the message for ``outcome`` (``None``: the empty form), in the page's language."""
+    texts = TEXTS[choose_language(request)]
+    message = None if outcome not in _MESSAGES else texts[_MESSAGES[outcome]].format(retry_after_s=retry_after_s)
     return render_template("login.html", form=form, message=message)
 
 
 def unauthorized() -> ResponseReturnValue:
-    """Not logged in: JSON 401 for the API and the still, a redirect to the login page otherwise."""
-    if request.path.startswith("/api/") or request.path.startswith("/still"):
+    """Not logged in: JSON 401 for the API, the still and the plan drawing; a redirect to the login page otherwise."""
+    if request.path.startswith(("/api/", "/still", "/plan-image")):
         response = jsonify(error="log in as an operator first")
         response.status_code = 401
         return response
@@ -114,6 +112,17 @@ def create_app(
     )
     app.register_blueprint(views.blueprint)
     install_proxy_fix(app, settings.proxy_hops)
+
+    @app.context_processor
+    def _language() -> dict[str, object]:
+        lang = choose_language(request)
+        return {"lang": lang, "other_lang": "en" if lang == "ja" else "ja", "t": TEXTS[lang]}
+
+    @app.after_request
+    def _remember_language(response: Response) -> Response:
+        if request.args.get("lang") in LANGUAGES:
+            response.set_cookie(LANG_COOKIE, request.args["lang"], max_age=365 * 86400, samesite="Strict")
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(error: CSRFError) -> Response | tuple[str, int]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, send_file
 from flask_login import current_user, login_required
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -23,12 +23,14 @@ from calibrator.audit import AuditLog
 from calibrator.preview import calibration_overlay_json, preview_to_json
 from calibrator.still import StillError, StillHolder
 from calibrator.target import CameraTarget, SaveRefused, calibration_kind
-from station import PointPair
+from station import PointPair, plan_image_path
 
 logger = logging.getLogger(__name__)
 blueprint = Blueprint("tool", __name__)
 # More pairs than any operator clicks; bounds the work one request can cause.
 MAX_PAIRS = 100
+PLAN_IMAGE_URL = "/plan-image"
+PLAN_IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 NO_STORE = {"Cache-Control": "no-store, private, max-age=0", "Pragma": "no-cache", "Expires": "0"}
 
 
@@ -141,18 +143,44 @@ def state() -> Response:
             "walkable_m": [list(map(list, p)) for p in floor.walkable_m],
             "obstacles_m": [list(map(list, p)) for p in floor.obstacles_m],
             "features": [
-                {"kind": f.kind, "label": f.label.en if f.label else None, "polygon_m": list(map(list, f.polygon_m))}
+                {
+                    "kind": f.kind,
+                    "label": f.label.en if f.label else None,
+                    "labels": f.label.model_dump() if f.label else None,
+                    "polygon_m": list(map(list, f.polygon_m)),
+                }
                 for f in floor.features
             ],
+            # The station's own drawing of the plan and named spots, for finding plan points.
+            "plan_image_url": None if floor.plan_image is None else PLAN_IMAGE_URL,
+            "landmarks": [{"label": lm.label.model_dump(), "point_m": list(lm.point_m)} for lm in floor.landmarks],
         },
         zones=[
-            {"id": z.id, "name": z.name.en, "polygon_m": list(map(list, z.polygon_m))}
+            {"id": z.id, "name": z.name.en, "names": z.name.model_dump(), "polygon_m": list(map(list, z.polygon_m))}
             for z in target.layout.zones_on(floor.id)
         ],
         pairs=[{"image_px": list(p.image_px), "floor_m": list(p.floor_m)} for p in pairs],
         stored=stored,
     )
     response.headers.update(NO_STORE)
+    return response
+
+
+@blueprint.route(PLAN_IMAGE_URL)
+@login_required
+def plan_image() -> Response:
+    """The floor's plan drawing (the layout's ``plan_image``), drawn under the plan's grid.
+
+    Served as a file of the layout folder, never as markup of this page: an SVG drawing can run
+    no script here (sandboxed, ``script-src 'none'``).
+    """
+    target = _target()
+    path = plan_image_path(target.layout_dir, target.floor)
+    if path is None or not path.is_file():
+        return _json_error(f"floor {target.floor.id!r} has no plan drawing", 404)
+    response = send_file(path, mimetype=PLAN_IMAGE_TYPES[path.suffix.lower()], max_age=300)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
 

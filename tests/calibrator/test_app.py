@@ -363,3 +363,37 @@ def test_deeply_nested_json_is_a_400_not_a_500(operator, depth):
         )
         assert response.status_code == 400, (path, depth)
         assert "pairs" in response.get_json()["error"]
+
+
+def test_plan_drawing_and_landmarks_for_operators_only(app, operator, layout_dir):
+    anonymous = app.test_client().get("/plan-image")
+    assert anonymous.status_code == 401
+    drawing = operator.client.get("/plan-image")
+    assert drawing.status_code == 200 and drawing.mimetype == "image/svg+xml"
+    assert drawing.data == (layout_dir / "plan" / "ground.svg").read_bytes()
+    # An SVG drawing must not be able to run script in the tool's origin.
+    assert "sandbox" in drawing.headers["Content-Security-Policy"]
+    floor = operator.client.get("/api/state").get_json()["floor"]
+    assert floor["plan_image_url"] == "/plan-image"
+    lamp = next(lm for lm in floor["landmarks"] if lm["label"]["en"] == "Lamp post foot")
+    assert lamp["point_m"] == [2.22, 20.66] and lamp["label"]["ja"] == "街灯の根元"
+
+
+def test_a_floor_without_a_drawing_has_none(build_app, layout_dir, login):
+    import yaml
+
+    layout_file = layout_dir / "layout.yaml"
+    mapping = yaml.safe_load(layout_file.read_text(encoding="utf-8"))
+    del mapping["floors"][0]["plan_image"]
+    layout_file.write_text(yaml.safe_dump(mapping, allow_unicode=True), encoding="utf-8")
+    client = build_app().test_client()
+    login(client, "olga", "operator-password-1")
+    assert client.get("/api/state").get_json()["floor"]["plan_image_url"] is None
+    missing = client.get("/plan-image")
+    assert missing.status_code == 404 and "no plan drawing" in missing.get_json()["error"]
+
+
+@pytest.mark.parametrize(("lang", "word"), [("ja", "カメラの校正"), ("en", "Camera calibration")])
+def test_pages_in_both_languages(app, lang, word):
+    page = app.test_client().get(f"/login?lang={lang}").get_data(as_text=True)
+    assert f'<html lang="{lang}">' in page and word in page

@@ -1,5 +1,6 @@
 """The operator's whole task in headless Chromium: log in, click 6 pairs, read residuals, delete one, save."""
 
+import re
 import threading
 from pathlib import Path
 
@@ -180,4 +181,178 @@ def test_operator_calibrates_pets_camera_in_chromium(server, page, layout_dir, a
     assert entry["user"] == OPERATOR[0]
     assert entry["pair_count"] == 5
     # No script was blocked by the content security policy and nothing failed in the page.
+    assert problems == []
+
+
+# ---- the tool's aids: plan drawing, landmarks, cursor, refused clicks, zoom and pan, typing ----
+
+
+def log_in(page, server, lang=None):
+    page.goto(server + "/" + (f"?lang={lang}" if lang else ""))
+    page.fill("#username", OPERATOR[0])
+    page.fill("#password", OPERATOR[1])
+    page.click("#login-button")
+    page.wait_for_selector("#image-view")
+    page.wait_for_load_state("networkidle")
+
+
+def hover_svg(page, svg_id, x, y):
+    screen_x, screen_y = page.evaluate(TO_SCREEN, [svg_id, float(x), float(y)])
+    page.mouse.move(screen_x, screen_y)
+
+
+def pairs_of(page):
+    return page.evaluate("() => window.calibrator.state.pairs")
+
+
+def console_errors(page):
+    problems = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems
+
+
+def test_plan_drawing_landmarks_and_the_cursor_in_metres(server, page):
+    from playwright.sync_api import expect
+
+    problems = console_errors(page)
+    log_in(page, server)
+    # The station's drawing under the plan, served to operators only and unable to run script.
+    assert page.get_attribute("#plan-drawing", "href") == "/plan-image"
+    served = page.evaluate(
+        """async () => { const r = await fetch('/plan-image', {credentials: 'same-origin'});
+                        return [r.status, r.headers.get('content-type'), r.headers.get('content-security-policy')]; }"""
+    )
+    assert served[0] == 200 and served[1].startswith("image/svg+xml") and "sandbox" in served[2]
+    landmarks = page.locator("#plan-landmarks .landmark")
+    assert landmarks.count() == 9
+    assert "Lamp post foot" in page.locator("#plan-landmarks").text_content()
+    # The grid is drawn over the drawing and the landmarks.
+    order = page.evaluate("() => [...document.getElementById('plan-view').children].map((c) => c.id)")
+    assert order.index("plan-base") < order.index("plan-grid")
+    hover_svg(page, "plan-view", 10.0, 5.0)
+    x, y = (float(v) for v in re.findall(r"[-\d.]+(?= m)", page.inner_text("#plan-cursor")))
+    assert (x, y) == pytest.approx((10.0, 5.0), abs=0.06)
+    hover_svg(page, "plan-view", -0.5, 5.0)
+    assert page.inner_text("#plan-cursor") == "outside the plan"
+    # A click next to a landmark takes its surveyed coordinates.
+    click_svg(page, "image-view", 432, 391)
+    click_svg(page, "plan-view", 2.3, 20.6)
+    expect(page.locator("#pairs-table tbody tr")).to_have_count(1)
+    assert pairs_of(page)[0]["floor_m"] == [2.22, 20.66]
+    page.screenshot(path=str(ARTIFACTS / "06-landmark.png"))
+    assert problems == []
+
+
+def test_a_click_outside_the_plan_is_refused_and_pairs_never_mismatch(server, page, six_pairs):
+    from playwright.sync_api import expect
+
+    problems = console_errors(page)
+    log_in(page, server)
+    (a, b), (pa, pb) = six_pairs[0][:2], six_pairs[1][:2]
+    click_svg(page, "image-view", *a)
+    expect(page.locator("#next-step")).to_have_text(
+        "Pair 1: now click the same spot on the plan (or type its coordinates)."
+    )
+    assert page.inner_text("#pairs-table tbody tr td:nth-child(3)") == "click the plan"
+    # Outside the plan: refused where it happened and in words; nothing is placed.
+    click_svg(page, "plan-view", -0.5, 3.0)
+    expect(page.locator("#next-step")).to_contain_text("outside the plan")
+    assert page.locator("#refused-mark").count() == 1
+    assert len(pairs_of(page)) == 1 and pairs_of(page)[0]["floor_m"] is None
+    page.screenshot(path=str(ARTIFACTS / "07-refused.png"))
+    # Another image click moves the pending point instead of starting a second pair...
+    click_svg(page, "image-view", *b)
+    pairs = pairs_of(page)
+    assert len(pairs) == 1 and pairs[0]["image_px"] == pytest.approx(list(b), abs=1.5)
+    # ...so the plan click that follows completes it with the right point.
+    click_svg(page, "plan-view", *pb)
+    expect(page.locator("#next-step")).to_have_text("Pair 2: click a point on the camera image or on the plan.")
+    [pair] = pairs_of(page)
+    assert pair["image_px"] == pytest.approx(list(b), abs=1.5) and pair["floor_m"] == pytest.approx(list(pb), abs=0.1)
+    # Plan first works the same way round.
+    click_svg(page, "plan-view", *pa)
+    expect(page.locator("#next-step")).to_have_text("Pair 2: now click the same spot on the camera image.")
+    click_svg(page, "image-view", *a)
+    assert [p["floor_m"] for p in pairs_of(page)][1] == pytest.approx(list(pa), abs=0.1)
+    assert problems == []
+
+
+def test_zoom_and_pan_on_both_panes_keep_clicks_exact(server, page, six_pairs):
+    problems = console_errors(page)
+    log_in(page, server)
+    (u, v), (x, y) = six_pairs[0][4], six_pairs[1][4]
+    before = page.get_attribute("#image-view", "viewBox")
+    page.click(".zoom[data-view=image-view] .zoom-in")
+    page.click(".zoom[data-view=image-view] .zoom-in")
+    zoomed = page.get_attribute("#image-view", "viewBox")
+    assert zoomed != before and float(zoomed.split()[2]) < 768 / 2
+    # Drag an empty spot: the view pans, no point is placed.
+    box = page.locator("#image-view").bounding_box()
+    drag(page, (box["x"] + 200, box["y"] + 200), (box["x"] + 100, box["y"] + 150))
+    assert page.get_attribute("#image-view", "viewBox") != zoomed
+    assert pairs_of(page) == []
+    # Bring the target into view and click it: the stored pixel is the one under the cursor.
+    page.click(".zoom[data-view=image-view] .zoom-reset")
+    page.click(".zoom[data-view=image-view] .zoom-in")
+    click_svg(page, "image-view", u, v)
+    # The plan zooms with the wheel around the cursor.
+    hover_svg(page, "plan-view", x, y)
+    page.mouse.wheel(0, -400)
+    assert float(page.get_attribute("#plan-view", "viewBox").split()[2]) < 28
+    click_svg(page, "plan-view", x, y)
+    [pair] = pairs_of(page)
+    assert pair["image_px"] == pytest.approx([u, v], abs=0.7), "finer than a screen pixel when zoomed"
+    assert pair["floor_m"] == pytest.approx([x, y], abs=0.03)
+    page.screenshot(path=str(ARTIFACTS / "08-zoomed.png"))
+    assert problems == []
+
+
+def test_typed_plan_coordinates(server, page, six_pairs):
+    from playwright.sync_api import expect
+
+    problems = console_errors(page)
+    log_in(page, server)
+    click_svg(page, "image-view", *six_pairs[0][0])
+    expect(page.locator("#type-target")).to_have_text("plan point of pair 1:")
+    page.fill("#type-x", "40")
+    page.fill("#type-y", "5")
+    page.click("#type-set")
+    expect(page.locator("#next-step")).to_contain_text("outside the plan")
+    assert pairs_of(page)[0]["floor_m"] is None
+    x, y = six_pairs[1][0]
+    page.fill("#type-x", f"{x:.3f}")
+    page.fill("#type-y", f"{y:.3f}")
+    page.click("#type-set")
+    expect(page.locator("#next-step")).to_have_text("Pair 2: click a point on the camera image or on the plan.")
+    assert pairs_of(page)[0]["floor_m"] == pytest.approx([round(x, 3), round(y, 3)], abs=1e-9)
+    assert problems == []
+
+
+def test_the_tool_in_japanese(server, page, six_pairs):
+    from playwright.sync_api import expect
+
+    problems = console_errors(page)
+    page.goto(server + "/login?lang=ja")
+    assert page.get_attribute("html", "lang") == "ja" and page.inner_text("h1") == "カメラの校正"
+    log_in(page, server, lang="ja")
+    assert page.get_attribute("html", "lang") == "ja"
+    assert "カメラ画像の点をクリック" in page.inner_text(".hint")
+    expect(page.locator("#next-step")).to_have_text("組1: カメラ画像か平面図の点をクリックしてください。")
+    for (u, v), (x, y) in list(zip(*six_pairs, strict=True))[:3]:
+        click_svg(page, "image-view", u, v)
+        click_svg(page, "plan-view", x, y)
+    expect(page.locator("#status")).to_have_text("保存できません: 点の組が4組以上必要です(現在3組)")
+    assert page.inner_text("#pairs-table thead").split() == [
+        "番号",
+        "画像",
+        "(px)",
+        "平面",
+        "(m)",
+        "残差",
+        "(m)",
+        "1点抜き誤差",
+        "(m)",
+    ]
+    page.screenshot(path=str(ARTIFACTS / "09-japanese.png"), full_page=True)
     assert problems == []

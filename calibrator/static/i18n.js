@@ -1,0 +1,80 @@
+// Texts of the calibration page's script, in Japanese and English. The fit's own messages come
+// from the server in English (homography.fitting); `fitError` translates the known ones.
+"use strict";
+window.CALIBRATOR_I18N = {
+  ja: {
+    clickImage: "画像をクリック",
+    clickPlan: "平面図をクリック",
+    deletePair: "削除",
+    start: (n) => `組${n}: カメラ画像か平面図の点をクリックしてください。`,
+    nowPlan: (n) => `組${n}: 次に平面図の同じ場所をクリックしてください(座標を入力しても構いません)。`,
+    nowImage: (n) => `組${n}: 次にカメラ画像の同じ場所をクリックしてください。`,
+    outsidePlan: (w, h) => `平面図の外です(0〜${w} × 0〜${h} m)。平面図の中をクリックしてください。点は置いていません。`,
+    outsideImage: "画像の外です。画像の中をクリックしてください。点は置いていません。",
+    typedOutside: (w, h) => `座標が平面図の外です(0〜${w} × 0〜${h} m)。`,
+    typedInvalid: "x と y をメートルで入力してください。",
+    typeTarget: (n) => `組${n}の平面の点:`,
+    typeNext: (n) => `組${n}の平面の点(新しい組):`,
+    cursorPlan: (x, y) => `x ${x} m, y ${y} m`,
+    cursorImage: (u, v) => `u ${u} px, v ${v} px`,
+    cursorOutside: "平面図の外",
+    landmark: (label) => `目印: ${label}`,
+    cannotSave: "保存できません: ",
+    accepted: "当てはめは合格です。",
+    weak: (list, limit) => `当てはめは合格ですが、その付近は1点だけに頼っています: ${list} の近くに組を加えてください(1点抜き誤差が ${limit} m を超えています)。`,
+    stored: (kind, step) => `破線: 保存済みの校正(${kind})、グリッドは${step} mごと。`,
+    replacesModel: "点の組を保存すると、このカメラモデルを置き換えます(レンズの値は残します)。",
+    summary: (n, rms, limit, loo, step) => `${n}組 · 残差RMS ${rms} m(上限 ${limit} m)· 1点抜きRMS ${loo} m · グリッド ${step} mごと`,
+    storedBroken: "保存済みの校正を読み込めません: ",
+    saving: "保存しています…",
+    saved: (n, file, backup) => `${n}組を ${file} に保存しました(前の版: ${backup})。`,
+    saveFailed: "保存できませんでした",
+    previewFailed: "当てはめに失敗しました",
+    fitError: (text) => {
+      const rules = [
+        [/need at least (\d+) point pairs, got (\d+)/, (m) => `点の組が${m[1]}組以上必要です(現在${m[2]}組)`],
+        [/points \[([^\]]*)\] are collinear/, (m) => `点 [${m[1]}] が一直線上に並んでいます。線から外れた点を加えてください`],
+        [/duplicate points/, () => "同じ点を使っている組があります。動かすか削除してください"],
+        [/image_px points \[([^\]]*)\] lie outside/, (m) => `画像の点 [${m[1]}] が画像の外にあります`],
+        [/above the fitted horizon/, () => "組の対応が入れ違っています。クリックの順番を確認してください"],
+        [/fit error ([\d.]+) m RMS exceeds the ([\d.]+) m limit(?:; worst points: (.*))?/,
+          (m) => `当てはめの誤差 ${m[1]} m(RMS)が上限 ${m[2]} m を超えています${m[3] ? `。ずれの大きい点: ${m[3]}` : ""}`],
+      ];
+      for (const [pattern, say] of rules) {
+        const m = text.match(pattern);
+        if (m) return say(m);
+      }
+      return text;
+    },
+  },
+  en: {
+    clickImage: "click the image",
+    clickPlan: "click the plan",
+    deletePair: "Delete",
+    start: (n) => `Pair ${n}: click a point on the camera image or on the plan.`,
+    nowPlan: (n) => `Pair ${n}: now click the same spot on the plan (or type its coordinates).`,
+    nowImage: (n) => `Pair ${n}: now click the same spot on the camera image.`,
+    outsidePlan: (w, h) => `That point is outside the plan (0–${w} × 0–${h} m): click inside the plan. Nothing was placed.`,
+    outsideImage: "That point is outside the image: click inside the image. Nothing was placed.",
+    typedOutside: (w, h) => `Those coordinates are outside the plan (0–${w} × 0–${h} m).`,
+    typedInvalid: "Type x and y in metres.",
+    typeTarget: (n) => `plan point of pair ${n}:`,
+    typeNext: (n) => `plan point of pair ${n} (new):`,
+    cursorPlan: (x, y) => `x ${x} m, y ${y} m`,
+    cursorImage: (u, v) => `u ${u} px, v ${v} px`,
+    cursorOutside: "outside the plan",
+    landmark: (label) => `landmark: ${label}`,
+    cannotSave: "Cannot save: ",
+    accepted: "Fit accepted.",
+    weak: (list, limit) => `Fit accepted, but it rests on single points there: add pairs near ${list} (leave-one-out error above ${limit} m).`,
+    stored: (kind, step) => `Dashed: the stored calibration (${kind}), grid every ${step} m.`,
+    replacesModel: "Saving point pairs replaces this camera model (its lens is kept).",
+    summary: (n, rms, limit, loo, step) => `${n} pairs · RMS residual ${rms} m (limit ${limit} m) · leave-one-out RMS ${loo} m · grid every ${step} m`,
+    storedBroken: "The stored calibration does not load: ",
+    saving: "Saving…",
+    saved: (n, file, backup) => `Saved ${n} pairs to ${file} (previous version: ${backup}).`,
+    saveFailed: "save failed",
+    previewFailed: "preview failed",
+    fitError: (text) => text,
+  },
+};
