@@ -61,14 +61,14 @@ def crop_for(
 class Runner:
     """Runs the network on a crop at a given input size (multiples of 32, aspect kept)."""
 
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, precision: str) -> None:
         import torch
 
         from detector.backends.nanodet import NanoDetNetwork, decode
         from detector.models import model_files
 
         torch.set_num_threads(threads)
-        self.network = NanoDetNetwork(model_json=model_files("nanodet")["models/nanodet.json"])
+        self.network = NanoDetNetwork(model_json=model_files("nanodet")["models/nanodet.json"], precision=precision)
         self.decode = decode
 
     def detect(self, crop_bgr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -255,11 +255,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--thresholds", default="0.3,0.5", help="score thresholds, comma-separated")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--precision", default="fp32", help="NanoDet precision (the documented table: fp32)")
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
     args = parser.parse_args()
     thresholds = tuple(float(v) for v in args.thresholds.split(","))
     began = time.process_time()
-    runner = Runner(args.threads)
+    runner = Runner(args.threads, args.precision)
     records = pets_records(runner, args.step, thresholds, args.seed) + grand_central_records(
         runner, thresholds, args.seed
     )
