@@ -138,8 +138,10 @@ def fit_calibration(
     probe = Calibration(np.eye(3), resolution_wh, camera_matrix, dist_coeffs)
     undistorted = undistort_px(points_px=image, calib=probe)
     matrix = _fit_matrix(undistorted, floor)
-    projected, w = apply_homography(points=undistorted, matrix=matrix)
     calib = Calibration(matrix, resolution_wh, camera_matrix, dist_coeffs)
+    # The calibration's own (normalised) matrix: its scale may flip the sign of w against the
+    # fitted one, and the horizon's side is taken from it.
+    projected, w = apply_homography(points=undistorted, matrix=calib.image_to_floor)
     # A fit through mismatched pairs can put the horizon among the points: some would then lie
     # "behind" the camera. No real floor looks like that.
     behind = np.flatnonzero(np.sign(w) != calib.horizon_sign)

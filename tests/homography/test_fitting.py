@@ -11,7 +11,7 @@ from homography.fitting import calibrate_camera, fit_calibration
 from homography.pose import camera_centre_m
 from homography.projection import to_floor
 from homography.wildtrack import load_wildtrack_camera
-from station import CalibrationSpec, Camera, load_layout
+from station import CalibrationSpec, Camera, bundled, load_layout
 from tests.homography.conftest import (
     GRID_M,
     GRID_PX,
@@ -22,6 +22,8 @@ from tests.homography.conftest import (
     pets_ground_truth,
     wildtrack_calibration,
 )
+
+DEMO_STATION = bundled("demo-station")
 
 
 def _with(points: np.ndarray, index: int, value: list[float]) -> np.ndarray:
@@ -186,3 +188,25 @@ def test_a_camera_model_looking_at_the_sky_fails_with_its_name() -> None:
     upside_down = model.model_copy(update={"rvec": tuple(flipped.ravel()), "tvec_m": tuple(translation)})
     with pytest.raises(CalibrationError, match="camera 'cvlab1': the camera model does not see the floor"):
         calibrate_camera(_camera_with_model(upside_down))
+
+
+def test_pairs_from_a_camera_that_sees_past_the_horizon_fit() -> None:
+    """A camera looking along a long concourse sees above the floor's horizon at its top left.
+
+    The fitted matrix's scale then flips the sign of its denominator against the normalised one
+    the horizon's side is taken from: the check must compare like with like, or every correct
+    pair is refused as "above the fitted horizon".
+    """
+    layout = load_layout(DEMO_STATION)
+    camera = layout.camera("gates-inside")
+    exact = calibrate_camera(camera)
+    corner_w = exact.image_to_floor[2] @ np.array([0.0, 0.0, 1.0])
+    assert np.sign(corner_w) != exact.horizon_sign, "the image's top-left corner lies above the horizon"
+    floor_m = np.array(
+        [[27.6, 17.6], [55.6, 5.6], [55.6, 23.6], [47.6, 10.0], [47.6, 19.55], [60.0, 12.0], [60.0, 17.0]]
+    )
+    to_image = np.linalg.inv(exact.image_to_floor)
+    image = (to_image @ np.column_stack([floor_m, np.ones(len(floor_m))]).T).T
+    image_px = image[:, :2] / image[:, 2:]
+    fitted = fit_calibration(image_px=image_px, floor_m=floor_m, resolution_wh=camera.resolution_wh)
+    assert fitted.rms_error_m < 1e-3
