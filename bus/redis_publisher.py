@@ -119,11 +119,12 @@ class RedisStreamPublisher:
         """Wait until everything queued was sent (or dropped); True when nothing is left."""
         deadline = time.monotonic() + timeout_s
         with self._cond:
-            while self._pending or self._in_flight:
+            while self._pending or self._in_flight > 0:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
-                self._cond.wait(min(remaining, 0.05))
+                # The sending thread notifies after every attempt.
+                self._cond.wait(remaining)
         return True
 
     def close(self, timeout_s: float = 2.0) -> None:
@@ -175,7 +176,6 @@ class RedisStreamPublisher:
             with self._cond:
                 # Back in front, with their original times (max_age_s still applies), the oldest
                 # dropped beyond the buffer.
-                self._in_flight = 0
                 self._pending.extendleft(reversed(batch))
                 self._drop_beyond_buffer()
             return

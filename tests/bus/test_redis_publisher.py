@@ -4,8 +4,10 @@ no busy waiting, every drop counted, a thread that outlives refusals, a process 
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,7 +17,7 @@ import redis
 
 from bus.backoff import Backoff
 from bus.redis_link import MAX_RETENTION_S, MESSAGE_FIELD
-from bus.redis_publisher import RedisStreamPublisher
+from bus.redis_publisher import RedisStreamPublisher, refusal_reason
 from tests.harness.localredis import LocalRedis, free_port
 
 pytestmark = pytest.mark.redis
@@ -109,17 +111,26 @@ def test_messages_too_old_when_redis_returns_are_dropped_not_sent_late(tmp_path)
         server.stop()
 
 
+def thread_cpu_s(thread: threading.Thread) -> float:
+    """CPU seconds one thread has used (Linux): a busy loop shows even on a loaded machine."""
+    assert thread.ident is not None
+    return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+
+
 def test_an_idle_publisher_does_not_spin(stream) -> None:
     # Waiting for messages, and waiting out a backoff, both sleep: a busy loop would burn a core.
     idle = RedisStreamPublisher(URL, stream, maxlen=100)
+    assert idle.buffered == 0
     idle.publish(b"one")
     assert idle.flush(timeout_s=10.0) and idle.buffered == 0
     waiting = RedisStreamPublisher(nowhere(), "crowdmap:x:positions", maxlen=10, backoff=Backoff((30.0,)))
     waiting.publish(b"waits")
     assert not waiting.flush(timeout_s=0.3)
-    started = time.process_time()
+    threads = [idle._thread, waiting._thread]
+    before = [thread_cpu_s(thread) for thread in threads]
     time.sleep(1.0)
-    assert time.process_time() - started < 0.3
+    used = [thread_cpu_s(thread) - start for thread, start in zip(threads, before, strict=True)]
+    assert max(used) < 0.05, used
     idle.close()
     waiting.close(timeout_s=0.1)
 
@@ -155,11 +166,28 @@ def test_refusals_accumulate_and_are_logged_with_their_cause(tmp_path, caplog) -
 
 def test_a_process_that_never_closes_its_publisher_still_exits() -> None:
     # The sending thread is a daemon: a forgotten close() must not keep an edge process alive.
+    # The child imports the same code as this process (sys.path), mutated or not.
     script = (
         "from bus.redis_publisher import RedisStreamPublisher\n"
         f"p = RedisStreamPublisher({nowhere()!r}, 'crowdmap:x:positions', maxlen=10)\n"
         "p.publish(b'x')\n"
         "print('done')\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0 and result.stdout.strip() == "done"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("NOPERM User crowdmap-edge has no permissions to run the 'xadd' command", "NOPERM User crowdmap-edge has no "
+         "permissions to run the 'xadd' command"),
+        ("Command # 1 (XADD s * m {\"xy_m\":[[1.2,3.4]]}) of pipeline caused error: OOM command not allowed",
+         "OOM command not allowed"),
+        # A payload that carries the marker itself cannot push its own text into the log.
+        ('Command # 1 (XADD s * m {"x":"caused error: [[1.2,3.4]]"}) of pipeline caused error: OOM', "OOM"),
+    ],
+)  # fmt: skip
+def test_a_refusal_is_logged_by_its_reason_never_by_its_command(text: str, reason: str) -> None:
+    assert refusal_reason(redis.ResponseError(text)) == reason
