@@ -228,6 +228,5 @@ class RedisStreamPublisher:
 
 def refusal_reason(error: BaseException) -> str:
     """Why Redis refused, without the command: a pipeline's error text quotes the command and so the message."""
-    text = str(error)
-    _, marker, reason = text.rpartition("caused error: ")
-    return reason if marker else text
+    # The text after the last marker, or the whole text when there is none.
+    return str(error).rpartition("caused error: ")[2]
