@@ -47,11 +47,16 @@ class MemorySessions:
 
     Args:
         clock: Monotonic clock, seconds.
+        max_sessions: Records kept at most; expired ones are dropped when it is reached, and a
+            login past it ends the oldest session (memory stays bounded under a login flood).
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_sessions: int = MAX_SESSIONS) -> None:
+        if max_sessions < 1:
+            raise ValueError(f"max_sessions must be >= 1, got {max_sessions}")
         self._live: dict[str, tuple[str, float]] = {}
         self._clock = clock
+        self._max = max_sessions
         self._lock = threading.Lock()
 
     def create(self, user: str, lifetime_s: float) -> str:
@@ -59,8 +64,10 @@ class MemorySessions:
         token = secrets.token_urlsafe(32)
         now = self._clock()
         with self._lock:
-            if len(self._live) >= MAX_SESSIONS:
+            if len(self._live) >= self._max:
                 self._live = {k: v for k, v in self._live.items() if v[1] > now}
+            while len(self._live) >= self._max:
+                del self._live[next(iter(self._live))]  # the oldest: dicts keep insertion order
             self._live[_digest(token)] = (user, now + lifetime_s)
         return token
 

@@ -191,9 +191,17 @@ class StaffNamespace(_Counted):
         """
         with self._lock:
             admitted = list(self.admitted.items())
-        ended = [sid for sid, (name, token, epoch) in admitted if self.accounts.load(name, token, epoch) is None]
+        ended = [sid for sid, (name, token, epoch) in admitted if not self._still_valid(name, token, epoch)]
         self._disconnect(ended, "its session is no longer valid")
         return len(ended)
+
+    def _still_valid(self, name: str, token: str, epoch: int) -> bool:
+        try:
+            return self.accounts.load(name, token, epoch) is not None
+        except Exception as error:  # the accounts or sessions store unreadable: fail closed
+            # The client reconnects by itself, and its connect is checked afresh.
+            logger.warning("could not check a %s session (%s); disconnecting it", self.namespace, type(error).__name__)
+            return False
 
     def _watch(self) -> None:
         # Runs while sockets are admitted; the next admitted socket starts it again.
@@ -201,8 +209,8 @@ class StaffNamespace(_Counted):
             self.socketio.sleep(RECHECK_S)
             try:
                 self.recheck()
-            except Exception:  # a store unreachable for a moment: keep checking
-                logger.exception("checking %s sessions failed; trying again", self.namespace)
+            except Exception as error:  # the loop must outlive any one failure, or sockets go unchecked
+                logger.warning("checking %s sessions failed (%s); trying again", self.namespace, type(error).__name__)
             with self._lock:
                 if not self.admitted:
                     self._watching = False

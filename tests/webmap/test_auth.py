@@ -305,3 +305,15 @@ def test_control_characters_and_backslashes_in_next_give_a_safe_redirect(web, wm
     assert response.status_code == 302
     assert response.headers["Location"] == "/staff"
     assert "X-Injected" not in response.headers
+
+
+def test_a_session_that_cannot_be_checked_is_disconnected(web, wm, users):
+    """Fail closed: with the account store unreadable, a staff socket is not kept on trust."""
+    app, sio, _ = web
+    http = app.test_client()
+    wm.login(http, "sam", wm.STAFF_PASSWORD)
+    socket = staff_socket(app, sio, http)
+    users.path.unlink()
+    users.path.mkdir()  # now a folder: SQLite cannot open it
+    assert sio.server.namespace_handlers["/staff"].recheck() == 1
+    assert not socket.is_connected("/staff")
