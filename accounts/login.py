@@ -23,7 +23,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, make_response, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -34,7 +33,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from accounts.ratelimit import Attempt, FailureWindows, LoginRateLimiter, MemoryWindows, RedisWindows
+from accounts.ratelimit import Attempt, LoginRateLimiter, RedisWindows
 from accounts.security import install_security_headers
 from accounts.sessions import MemorySessions, RedisSessions, SessionStore
 from accounts.settings import AccountSettings
@@ -57,12 +56,13 @@ class LoginUser(UserMixin):
 
     Attributes:
         user: The account.
-        token: The session's token (its server-side record's key).
+        id: Flask-Login's key of the session: the login name.
+        name: The login name.
+        role: The account's role (pages show it).
     """
 
-    def __init__(self, user: User, token: str) -> None:
+    def __init__(self, user: User) -> None:
         self.user = user
-        self.token = token
         self.id = user.name
         self.name = user.name
         self.role = user.role
@@ -92,7 +92,8 @@ class LoginPolicy:
         landing_endpoint: Where a login without a ``next`` goes.
         logout_endpoint: Where a logout goes.
         render: ``render(form, outcome, retry_after_s) -> html`` of the login page; ``outcome``
-            is ``None`` for the empty form, else one of :data:`OUTCOMES`.
+            is ``None`` for the empty form, else one of :data:`OUTCOMES`; ``retry_after_s`` is
+            given for ``limited`` only.
         device_cookie: Name of the trusted-device cookie (one per app: cookies ignore ports).
         on_outcome: Called with each attempt's outcome (metrics).
     """
@@ -100,7 +101,7 @@ class LoginPolicy:
     role: str
     landing_endpoint: str
     logout_endpoint: str
-    render: Callable[[LoginForm, str | None, int], str]
+    render: Callable[[LoginForm, str | None, int | None], str]
     device_cookie: str
     on_outcome: Callable[[str], None] = _ignore
 
@@ -131,14 +132,13 @@ class Accounts:
         Valid means: the token's record lives and names this user, the account exists with the
         policy's role, and its session epoch is the one the session started under.
         """
-        if not isinstance(token, str) or not isinstance(epoch, int):
-            return None
         user = self.users.get(name)
-        if user is None or user.session_epoch != epoch or not user.can(self.policy.role):
+        if user is None or epoch != user.session_epoch or not user.can(self.policy.role):
             return None
-        if self.sessions.user_of(token) != user.name:
+        # A session from before server-side records (no token) is not valid either.
+        if not isinstance(token, str) or self.sessions.user_of(token) != user.name:
             return None
-        return LoginUser(user, token)
+        return LoginUser(user)
 
 
 def accounts_of(app: Flask) -> Accounts:
@@ -153,15 +153,13 @@ def _accounts() -> Accounts:
 def safe_next(target: str | None, default: str) -> str:
     r"""``target`` if it is a plain path on this site, else ``default``.
 
-    Refused: absolute URLs and scheme-relative ones (an open redirect), backslashes (browsers
-    read ``/\host`` as ``//host``) and control characters (CR/LF would split the header).
+    Refused: anything but a path (an absolute URL would make the login an open redirect), a
+    scheme-relative ``//host``, backslashes (browsers read ``/\host`` as ``//host``) and control
+    characters (CR/LF would split the header).
     """
     if not target or not target.startswith("/") or target.startswith("//"):
         return default
     if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
         return default
     return target
 
@@ -184,13 +182,12 @@ def trusted_device(cookie: str | None, name: str) -> str | None:
 
 
 def _device_cookie_value(name: str, device: str | None) -> str:
-    return _device_serializer().dumps({"u": name, "d": device or secrets.token_urlsafe(16)})
+    return _device_serializer().dumps({"u": name, "d": device or secrets.token_urlsafe()})
 
 
-def _page(form: LoginForm, outcome: str | None, status: int, retry_after_s: int = 0) -> ResponseReturnValue:
+def _page(form: LoginForm, outcome: str | None, status: int, retry_after_s: int | None = None) -> ResponseReturnValue:
     response = make_response(_accounts().policy.render(form, outcome, retry_after_s), status)
-    if status == 429:
-        response.headers["Retry-After"] = str(retry_after_s)
+    response.retry_after = retry_after_s  # the Retry-After header on a 429; None sets none
     return response
 
 
@@ -229,7 +226,7 @@ def login() -> ResponseReturnValue:
     token = accounts.sessions.create(user.name, accounts.lifetime_s)
     session[TOKEN_KEY] = token
     session[EPOCH_KEY] = user.session_epoch
-    login_user(LoginUser(user, token))
+    login_user(LoginUser(user))
     policy.on_outcome("ok")
     logger.info("%s %r logged in from %s", user.role, user.name, attempt.address)
     response = redirect(safe_next(request.args.get("next"), url_for(policy.landing_endpoint)))
@@ -293,28 +290,22 @@ def install(
     """
     if settings.secret_key is None:
         raise ValueError("install needs settings with a secret key: call settings.with_secret() first")
+    # The session cookie is HttpOnly by Flask's default; no "remember me" cookie is ever set. The
+    # session's lifetime is its server-side record's (the cookie itself ends with the browser).
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME=session_cookie,
         SESSION_COOKIE_SECURE=settings.cookie_secure,
-        SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE=same_site,
-        PERMANENT_SESSION_LIFETIME=lifetime_s,
-        REMEMBER_COOKIE_SECURE=settings.cookie_secure,
-        REMEMBER_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=lifetime_s,
     )
     CSRFProtect(app)
-    if redis_client is None:
-        sessions: SessionStore = MemorySessions()
-        windows: FailureWindows = MemoryWindows()
-    else:
-        sessions, windows = RedisSessions(redis_client), RedisWindows(redis_client)
+    sessions: SessionStore = MemorySessions() if redis_client is None else RedisSessions(redis_client)
     limiter = LoginRateLimiter(
         settings.login_max_fails,
         settings.login_window_s,
         user_max_fails=settings.login_user_max_fails,
-        windows=windows,
+        windows=None if redis_client is None else RedisWindows(redis_client),
     )
     accounts = Accounts(users=users, sessions=sessions, limiter=limiter, policy=policy, lifetime_s=lifetime_s)
     app.extensions[EXTENSION] = accounts

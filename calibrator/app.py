@@ -37,7 +37,7 @@ OPERATOR_ROLE = "operator"
 _MESSAGES = {"invalid": "login_invalid", "bad": "login_bad", "limited": "login_limited"}
 
 
-def render_login(form: LoginForm, outcome: str | None, retry_after_s: int) -> str:
+def render_login(form: LoginForm, outcome: str | None, retry_after_s: int | None) -> str:
     """The tool's login page with the message for ``outcome`` (``None``: the empty form), in the page's language."""
     texts = TEXTS[choose_language(request)]
     message = None if outcome not in _MESSAGES else texts[_MESSAGES[outcome]].format(retry_after_s=retry_after_s)

@@ -67,6 +67,7 @@ def test_login_is_rate_limited_per_address_without_locking_the_victim_out(build_
     refused = client.post("/login", data={"username": "olga", "password": OPERATOR[1], "csrf_token": token})
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) > 0
+    assert f"{refused.headers['Retry-After']}秒後にお試しください" in refused.get_data(as_text=True)  # ja by default
     # Someone else's failures on olga's name do not lock olga out: her right password from
     # another address gets in (issue 11 item 10).
     other = app.test_client()

@@ -1,3 +1,4 @@
+import time
 from dataclasses import replace
 
 import pytest
@@ -317,3 +318,105 @@ def test_a_session_that_cannot_be_checked_is_disconnected(web, wm, users):
     users.path.mkdir()  # now a folder: SQLite cannot open it
     assert sio.server.namespace_handlers["/staff"].recheck() == 1
     assert not socket.is_connected("/staff")
+
+
+# ---- what else the login relies on (issue 14: each rule held by a test) ----------------------------
+
+
+def test_a_session_from_before_server_side_records_is_refused_not_a_crash(web, wm):
+    """A cookie a previous version issued names the user but holds no session token."""
+    app, _, _ = web
+    client = app.test_client()
+    wm.login(client, "sam", wm.STAFF_PASSWORD)
+    with client.session_transaction(base_url="https://localhost") as session:
+        del session["_crowdmap_session"]
+    assert https(client, "GET", "/staff").status_code == 302
+
+
+def test_a_cookie_replayed_from_another_browser_is_dropped(web, wm):
+    app, _, _ = web
+    staff = app.test_client()
+    wm.login(staff, "sam", wm.STAFF_PASSWORD)
+    captured = staff.get_cookie("crowdmap_session", domain="localhost").value
+    thief = replay(app, captured)
+    assert https(thief, "GET", "/staff", headers={"User-Agent": "another browser/1.0"}).status_code == 302
+    assert https(staff, "GET", "/staff").status_code == 200
+
+
+@pytest.mark.parametrize(("age_s", "status"), [(12 * 3600 - 120, 302), (12 * 3600 + 120, 400)])
+def test_a_form_token_lives_as_long_as_the_session(web, wm, age_s, status):
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    class Then(TimestampSigner):
+        def get_timestamp(self):
+            return int(time.time() - age_s)
+
+    app, _, _ = web
+    client = app.test_client()
+    wm.login(client, "sam", wm.STAFF_PASSWORD)
+    https(client, "GET", "/staff")  # the page puts the form token's secret in the session
+    with client.session_transaction(base_url="https://localhost") as session:
+        raw = session["csrf_token"]
+    old = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token", signer=Then).dumps(raw)
+    assert https(client, "POST", "/logout", data={"csrf_token": old}).status_code == status
+
+
+def test_the_dashboard_names_the_user_and_role(web, wm):
+    app, _, _ = web
+    client = app.test_client()
+    wm.login(client, "ola", wm.OPERATOR_PASSWORD)
+    page = https(client, "GET", "/staff?lang=en").get_data(as_text=True)
+    assert "ola (operator)" in page
+
+
+@pytest.mark.parametrize(
+    ("next_url", "location"),
+    [("/staff?q=a b", "/staff?q=a%20b"), ("/staff%7F", "/staff"), ("/operator", "/operator"), ("operator", "/staff")],
+)
+def test_next_keeps_a_plain_path_and_nothing_else(web, wm, next_url, location):
+    app, _, _ = web
+    client = app.test_client()
+    token = wm.csrf_from(client.get("/login", base_url="https://localhost").get_data(as_text=True))
+    response = client.post(
+        "/login",
+        query_string={"next": next_url.replace("%7F", "\x7f")},
+        data={"username": "ola", "password": wm.OPERATOR_PASSWORD, "csrf_token": token},
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/login"},
+    )
+    assert response.headers["Location"] == location
+
+
+def sign_device(app, payload, *, salt="crowdmap-trusted-device", age_s=0.0):
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    class Then(TimestampSigner):
+        def get_timestamp(self):
+            return int(time.time() - age_s)
+
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=salt, signer=Then).dumps(payload)
+
+
+@pytest.mark.parametrize(
+    ("make", "trusted"),
+    [
+        (lambda app: sign_device(app, {"u": "sam", "d": "dev-1"}), "dev-1"),
+        (lambda app: sign_device(app, {"u": "sam", "d": "dev-1"}, age_s=89 * 86400), "dev-1"),
+        (lambda app: sign_device(app, {"u": "sam", "d": "dev-1"}, age_s=91 * 86400), None),
+        (lambda app: sign_device(app, {"u": "ola", "d": "dev-1"}), None),
+        (lambda app: sign_device(app, {"u": "sam", "d": 7}), None),
+        (lambda app: sign_device(app, ["sam", "dev-1"]), None),
+        (lambda app: sign_device(app, {"u": "sam", "d": "dev-1"}, salt="cookie-session"), None),
+        (lambda app: sign_device(app, {"u": "sam", "d": "dev-1"}, salt=None), None),
+        (lambda app: "sam", None),
+        (lambda app: "", None),
+    ],
+    ids=["valid", "89 days", "91 days", "another user's", "id not text", "not a mapping", "session salt",
+         "no salt", "unsigned", "empty"],
+)  # fmt: skip
+def test_only_a_device_cookie_of_that_user_makes_a_device_trusted(web, make, trusted):
+    from accounts.login import trusted_device
+
+    app, _, _ = web
+    with app.test_request_context():
+        assert trusted_device(make(app), "sam") == trusted

@@ -11,7 +11,7 @@ from webmap.i18n import TEXTS, choose_language
 _MESSAGES = {"invalid": "login_failed", "bad": "login_failed", "limited": "login_limited"}
 
 
-def render_login(form: LoginForm, outcome: str | None, retry_after_s: int) -> str:
+def render_login(form: LoginForm, outcome: str | None, retry_after_s: int | None) -> str:
     """The login page with the message for ``outcome`` (``None``: the empty form)."""
     lang = choose_language(request)
     error = None if outcome is None or outcome not in _MESSAGES else TEXTS[lang][_MESSAGES[outcome]]
