@@ -31,6 +31,7 @@
   const SNAP_PX = 10;
   const DRAG_PX = 5;
   const MAX_ZOOM = 16;
+  const LANDMARK_NAMES_PX_PER_M = 12;
 
   // pairs[i] = {image_px: [u, v] | null, floor_m: [x, y] | null}; at most one is incomplete.
   const state = {
@@ -179,6 +180,8 @@
       if (pair.floor_m) marker(pair.floor_m, planRadius, "plan", css, index, planLayer);
     });
     drawLandmarks();
+    const zoneNames = document.getElementById("plan-zone-labels");
+    if (zoneNames) zoneNames.setAttribute("font-size", 11 * planRadius / MARKER_PX);
   }
 
   function drawLandmarks() {
@@ -191,8 +194,12 @@
       const d = 6 * s;
       const g = el("g", { class: "landmark" }, layer);
       el("polygon", { points: [[x, y - d], [x + d, y], [x, y + d], [x - d, y]].map((p) => p.join(",")).join(" ") }, g);
-      const t = el("text", { x: x + d * 1.4, y: y + d * 0.5, "font-size": 12 * s }, g);
-      t.textContent = lm.label[lang];
+      // Names only where the plan is large enough on screen; the cursor readout names any landmark.
+      if (1 / s >= LANDMARK_NAMES_PX_PER_M) {
+        const t = el("text", { x: x + d * 1.4, y: y + d * 0.5, "font-size": 12 * s }, g);
+        t.textContent = lm.label[lang];
+      }
+      el("title", {}, g).textContent = lm.label[lang];
     }
   }
 
@@ -234,6 +241,10 @@
     const [width, height] = floor.size_m;
     const margin = Math.max(width, height) * 0.03;
     views.plan = { full: { x: -margin, y: -margin, w: width + 2 * margin, h: height + 2 * margin } };
+    // The pane takes the plan's proportions, but no flatter than 4:3, so a long plan has height
+    // to zoom into (and no taller than square).
+    const aspect = Math.min(Math.max((width + 2 * margin) / (height + 2 * margin), 1), 4 / 3);
+    planView.style.aspectRatio = String(aspect);
     setView("plan", views.plan.full);
     el("rect", { x: 0, y: 0, width: width, height: height, class: "plan-outline" }, base);
     const polygonPoints = (points) => points.map((p) => p.join(",")).join(" ");
@@ -252,12 +263,13 @@
     for (const feature of floor.features) {
       el("polygon", { points: polygonPoints(feature.polygon_m), class: "feature feature-" + feature.kind }, shapes);
     }
-    const fontSize = Math.max(width, height) / 45;
+    // Zone names at a fixed size on screen (drawPoints sizes them for the zoom).
+    const names = el("g", { id: "plan-zone-labels" }, shapes);
     for (const zone of zones) {
       const xs = zone.polygon_m.map((p) => p[0]);
       const ys = zone.polygon_m.map((p) => p[1]);
       const label = el("text", { x: (Math.min(...xs) + Math.max(...xs)) / 2, y: (Math.min(...ys) + Math.max(...ys)) / 2,
-        "font-size": fontSize, class: "zone-label", "text-anchor": "middle" }, shapes);
+        class: "zone-label", "text-anchor": "middle" }, names);
       label.textContent = (zone.names && zone.names[lang]) || zone.name;
     }
     el("g", { id: "plan-landmarks", class: "landmarks" }, base);
