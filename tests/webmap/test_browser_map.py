@@ -334,3 +334,29 @@ def test_privacy_notice_on_a_phone_says_who_where_and_how_to_ask(live_server, op
     assert notice.locator(".notice-open-data").inner_text() == getattr(layout.notice.open_data, lang)
     assert notice.locator(".notice-data-requests").inner_text() == getattr(layout.notice.data_requests, lang)
     shot(page, f"privacy-phone-{lang}")
+
+
+def test_pinch_zooms_the_plan_on_a_phone(live_server, open_page):
+    page = open_page("phone", "en")
+    page.goto(f"{live_server.url}/?station=demo-station&lang=en")
+    page.wait_for_selector("#legend-list li")
+    box = page.locator("#plan-concourse").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    before = page.evaluate("() => window.crowdmap.views.concourse.zoom")
+    # Two fingers moving apart, as the phone's touch screen reports them (Chrome DevTools protocol).
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind: str, spread: float) -> None:
+        points = (
+            [] if kind == "touchEnd" else [{"x": cx - spread, "y": cy, "id": 1}, {"x": cx + spread, "y": cy, "id": 2}]
+        )
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", 20)
+    for spread in range(25, 100, 5):
+        touch("touchMove", spread)
+    touch("touchEnd", 0)
+    after = page.evaluate("() => window.crowdmap.views.concourse.zoom")
+    assert after > before * 2.5, f"zoom {before} -> {after}"
+    assert page.locator("#callout-concourse").is_hidden(), "a pinch is not a tap"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, "the page itself did not zoom"

@@ -199,6 +199,8 @@ def test_operator_home_lists_cameras_errors_and_the_way_to_calibrate(live_server
     assert "check-ok" in page.get_attribute("#check-demo-station", "class")
     first = page.locator("#operator-demo-station li.camera[data-camera=concourse-west]")
     assert first.locator(".coverage").inner_text().endswith("m²")
+    # The check also says how tall people look there and whether the detector finds them.
+    assert first.locator(".camera-detector").count() == 1
     assert "crowdmap calibrate --station demo-station --camera concourse-west" in first.inner_text()
     floors = page.locator("#operator-demo-station .floor-coverage")
     assert floors.count() == 2 and "%" in floors.first.inner_text()

@@ -61,6 +61,11 @@ def test_page_text_meets_aa(foreground, background):
         (".simulation", "#fff", "#222"),
         ("a", "#004a99", "#fff"),
         (".error", "#8a0000", "#fff"),
+        # Staff dashboard and operator page: a dead camera's card, the detector warning, and the
+        # map's zoom buttons when they cannot zoom further (still readable).
+        (".camera-error", "#8a0000", "#fbe9e4"),
+        (".camera-detector.detector-warn", "#7a4100", "#fff"),
+        (".zoom-controls button:disabled", "#767676", "#fff"),
     ],
 )
 def test_notices_and_links_meet_aa(selector, text, box):
