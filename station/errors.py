@@ -64,10 +64,10 @@ def location(loc: tuple[int | str, ...], data: Any) -> str:
     for key in loc:
         if isinstance(key, int):
             item = _step(node, key)
-            item_id = _step(item, "id") if isinstance(item, dict) else None
+            item_id = _step(item, "id")
             text += f"[{item_id}]" if isinstance(item_id, str) and item_id else f"[{key}]"
             node = item
-        elif "[" in key or " " in key:
+        elif "[" in key:
             # A union member's type name (e.g. "tuple[float, float]"): not a place in the file.
             continue
         else:

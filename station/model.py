@@ -59,7 +59,12 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 ()./-]*")
 MIN_PHONE_DIGITS = 6
 # Domains reserved for examples (RFC 2606, RFC 6761): a contact there reaches nobody.
-PLACEHOLDER_DOMAINS = ("example.com", "example.net", "example.org", ".example", ".invalid", ".test", "localhost")
+PLACEHOLDER_DOMAINS = ("example.com", "example.net", "example.org", "example", "invalid", "test", "localhost")
+
+
+def _reserved_for_examples(host: str) -> bool:
+    name = host.lower().removesuffix(".")  # "example.org." is the same host as "example.org"
+    return any(name == domain or name.endswith(f".{domain}") for domain in PLACEHOLDER_DOMAINS)
 
 
 class ContactDetails(_Strict):
@@ -107,13 +112,12 @@ class ContactDetails(_Strict):
 
     def placeholders(self) -> list[str]:
         """The fields that point at a domain reserved for examples (they reach nobody)."""
-        found = []
-        for name, host in (("url", urlsplit(self.url).hostname if self.url else None),
-                           ("email", self.email.rpartition("@")[2] if self.email else None)):  # fmt: skip
-            host = (host or "").lower().rstrip(".")
-            if host and any(host == d.lstrip(".") or host.endswith("." + d.lstrip(".")) for d in PLACEHOLDER_DOMAINS):
-                found.append(name)
-        return found
+        hosts = {}
+        if self.url is not None:
+            hosts["url"] = str(urlsplit(self.url).hostname)  # the validator made sure there is one
+        if self.email is not None:
+            hosts["email"] = self.email.split("@")[1]  # exactly one "@", by the validator
+        return [name for name, host in hosts.items() if _reserved_for_examples(host)]
 
 
 class Notice(_Strict):

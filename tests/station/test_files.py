@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from station import LayoutError, bundled, load_layout, load_station_layout, plan_image_path
+from station import LayoutError, bundled, load_layout, load_station_layout, parse_layout, plan_image_path
 from tests.station.test_layout import MINIMAL, changed
 
 PETS = Path(__file__).resolve().parents[2] / "station_layouts" / "pets2009"
@@ -77,6 +77,31 @@ def test_a_yaml_syntax_error_is_one_line_with_file_line_and_column(tmp_path: Pat
     text = load_error(tmp_path)
     assert text == f"{tmp_path}/{expected}"
     assert "\n" not in text
+
+
+def test_text_that_is_not_utf8_is_named_with_the_byte(tmp_path: Path) -> None:
+    (tmp_path / "layout.yaml").write_bytes("station: Tôkyô\n".encode("latin-1"))  # an editor saving in Latin-1
+    assert load_error(tmp_path) == f"{tmp_path / 'layout.yaml'}: not UTF-8 text: byte 10 (invalid continuation byte)"
+
+
+def test_a_yaml_tag_that_would_run_code_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "layout.yaml").write_text("station: !!python/object/apply:os.system ['true']\n", encoding="utf-8")
+    assert load_error(tmp_path) == (
+        f"{tmp_path / 'layout.yaml'}:1:10: not valid YAML: could not determine a constructor for the tag "
+        "'tag:yaml.org,2002:python/object/apply:os.system'"
+    )
+
+
+def test_a_layout_file_may_be_given_by_any_name(tmp_path: Path) -> None:
+    write_layout(tmp_path, MINIMAL)
+    (tmp_path / "layout.yaml").rename(tmp_path / "toy-station.yaml")
+    layout = load_layout(tmp_path / "toy-station.yaml")
+    assert layout.station.id == "toy" and [camera.id for camera in layout.cameras] == ["cam"]
+
+
+def test_a_mapping_checked_without_a_file_is_named_layout() -> None:
+    with pytest.raises(LayoutError, match=r"^layout: format_version: expected 1, got 2$"):
+        parse_layout(changed(["format_version"], 2))
 
 
 @pytest.mark.parametrize(("content", "kind"), [("- just\n- a list\n", "list"), ("just words\n", "str")])

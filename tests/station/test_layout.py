@@ -109,6 +109,16 @@ BROKEN = {
         "toy.yaml: station.id: must be an id: 1 to 64 lower-case letters, digits, '-' or '_', starting with a letter "
         "or digit, got 'Toy Station'",
     ),
+    "station id of 60 characters in quotes": (
+        changed(["station", "id"], "X" * 58),
+        "toy.yaml: station.id: must be an id: 1 to 64 lower-case letters, digits, '-' or '_', starting with a letter "
+        f"or digit, got '{'X' * 58}'",
+    ),
+    "station id too long to repeat": (
+        changed(["station", "id"], "X" * 59),
+        "toy.yaml: station.id: must be an id: 1 to 64 lower-case letters, digits, '-' or '_', starting with a letter "
+        "or digit",
+    ),
     "station id too long": (
         changed(["station", "id"], "s" * 65),
         # The value is too long to repeat.
@@ -621,6 +631,9 @@ def test_coarsening_has_a_floor_unless_the_notice_states_a_finer_cell(mapping: d
         ({"url": "http://localhost:8000/"}, ["url"]),
         ({"email": "a@notexample.org", "url": "https://example.org.jp/"}, []),
         ({"phone": "+81 3 1234 5678"}, []),
+        ({"email": "PRIVACY@Example.ORG"}, ["email"]),  # domains are case-blind
+        ({"url": "https://example.org./contact"}, ["url"]),  # a trailing dot names the same host
+        ({"url": "https://example.org/", "email": "a@b.test"}, ["url", "email"]),
     ],
 )
 def test_contacts_on_example_domains_are_flagged_as_placeholders(details: dict, placeholders: list[str]) -> None:
