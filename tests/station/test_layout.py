@@ -523,6 +523,17 @@ def test_many_errors_are_counted_after_the_first_five() -> None:
     )
 
 
+def test_five_errors_are_all_shown_without_a_count() -> None:
+    broken = json.loads(json.dumps(MINIMAL))
+    for field in NOTICE_TEXT_FIELDS[:5]:
+        del broken["notice"][field]
+    assert message(broken) == (
+        "toy.yaml: notice.operator: required field is missing; notice.purpose: required field is missing; "
+        "notice.captured: required field is missing; notice.retention: required field is missing; "
+        "notice.contact: required field is missing"
+    )
+
+
 def test_a_list_item_without_an_id_is_named_by_its_index() -> None:
     broken = changed(["zones", 0, "id"], None)
     assert message(broken) == "toy.yaml: zones[0].id: required field is missing"
