@@ -154,12 +154,12 @@ def run_one(name: str, step: int, threads: int) -> dict:
             frames.append((index + 1, frame))
     capture.release()
     for _, frame in frames[:3]:  # warm-up: allocator, thread pools, tile plans
-        detector.detect(frame, camera_id="bench", timestamp=0.0)
+        detector.detect(frame, camera_id="bench", timestamp_s=0.0)
     score = BoxScore()
     times = []
     for number, frame in frames:
         began = time.perf_counter()
-        found = detector.detect(frame, camera_id="bench", timestamp=float(number))
+        found = detector.detect(frame, camera_id="bench", timestamp_s=float(number))
         times.append((time.perf_counter() - began) * 1000.0)
         score.add(found.xyxy_px, truth.get(number, np.zeros((0, 4))))
     summary = score.summary()

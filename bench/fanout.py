@@ -117,7 +117,7 @@ const start = Date.now();
 # ---- the servers (run in a child process: ``fanout.py --serve KIND PORT DOTS``) ---------------
 
 
-def make_frames(layout, dots: int, rng, timestamp: float):
+def make_frames(layout, dots: int, rng, timestamp_s: float):
     """One station frame: ``dots`` dots on the concourse (70 % walking, on a 0.5 m grid), none on the platform."""
     import numpy as np
 
@@ -133,7 +133,7 @@ def make_frames(layout, dots: int, rng, timestamp: float):
             ZoneState(z.id, int(rng.integers(0, 40)), float(rng.uniform(0, 1.5)), int(rng.integers(0, 4)), "C", False)
             for z in layout.zones_on(floor.id)
         )
-        frames.append(IconFrame(layout.station.id, floor.id, timestamp, xy, rng.random(k) < 0.7, zones))
+        frames.append(IconFrame(layout.station.id, floor.id, timestamp_s, xy, rng.random(k) < 0.7, zones))
     return frames
 
 
@@ -158,8 +158,8 @@ def serve(kind: str, port: int, dots: int) -> None:
         app, sio = create_app(settings, layouts=[layout])
         hub = hub_of(app)
 
-        def publish(timestamp: float) -> None:
-            hub.receive(encode_station_frames(STATION, make_frames(layout, dots, rng, timestamp), timestamp))
+        def publish(timestamp_s: float) -> None:
+            hub.receive(encode_station_frames(STATION, make_frames(layout, dots, rng, timestamp_s), timestamp_s))
 
     elif kind == "plain":
         from flask import Flask
@@ -176,8 +176,8 @@ def serve(kind: str, port: int, dots: int) -> None:
             join_room(f"station:{data['station']}")
             return {"ok": True}
 
-        def publish(timestamp: float) -> None:
-            payload = public_payload(STATION, timestamp, make_frames(layout, dots, rng, timestamp))
+        def publish(timestamp_s: float) -> None:
+            payload = public_payload(STATION, timestamp_s, make_frames(layout, dots, rng, timestamp_s))
             sio.emit("crowding", payload, namespace="/public", to=f"station:{STATION}")
 
     else:

@@ -127,7 +127,7 @@ def main() -> int:
                     calib=calib,
                     floor=rig.floor,
                     camera_id=name,
-                    timestamp=float(frame.frame),
+                    timestamp_s=float(frame.frame),
                     pixel_sigma_px=3.0,
                 )
                 for k, (name, calib) in enumerate(zip(WILDTRACK_CAMERAS, rig.calibrations, strict=True))

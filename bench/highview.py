@@ -230,7 +230,7 @@ def run_one(engine: str, threads: int, repeats: int, pets_step: int) -> dict:
 
     def timed(det, frame):
         began, cpu = time.perf_counter(), time.process_time()
-        found = det.detect(frame, camera_id="bench", timestamp=0.0)
+        found = det.detect(frame, camera_id="bench", timestamp_s=0.0)
         return found, time.perf_counter() - began, time.process_time() - cpu
 
     result: dict = {
@@ -321,8 +321,8 @@ def interleaved(engines: list[str], rounds: int) -> str:
                 one.network.engine = LegacyEngine(one.network)
                 one.network.preprocess_batch = one.network.engine.preprocess_batch
         began = time.perf_counter()
-        det.detect(whole, camera_id="bench", timestamp=0.0)
-        pets.detect(pets_frame, camera_id="bench", timestamp=0.0)
+        det.detect(whole, camera_id="bench", timestamp_s=0.0)
+        pets.detect(pets_frame, camera_id="bench", timestamp_s=0.0)
         if engine == "compiled":
             det.network.engine.wait_compiled()
             pets.network.engine.wait_compiled()
@@ -334,16 +334,16 @@ def interleaved(engines: list[str], rounds: int) -> str:
         pets_cpu: dict[str, list[float]] = {engine: [] for engine in engines}
         found: dict[str, int] = {}
         for det, pets in detectors.values():  # warm-up: the allocator may have changed
-            det.detect(whole, camera_id="bench", timestamp=0.0)
-            pets.detect(pets_frame, camera_id="bench", timestamp=0.0)
+            det.detect(whole, camera_id="bench", timestamp_s=0.0)
+            pets.detect(pets_frame, camera_id="bench", timestamp_s=0.0)
         for _ in range(rounds):
             for engine, (det, pets) in detectors.items():
                 began = time.process_time()
-                found[engine] = len(det.detect(whole, camera_id="bench", timestamp=0.0))
+                found[engine] = len(det.detect(whole, camera_id="bench", timestamp_s=0.0))
                 cpu[engine].append(time.process_time() - began)
                 for _ in range(5):
                     began = time.process_time()
-                    pets.detect(pets_frame, camera_id="bench", timestamp=0.0)
+                    pets.detect(pets_frame, camera_id="bench", timestamp_s=0.0)
                     pets_cpu[engine].append(time.process_time() - began)
         return {e: (float(np.median(cpu[e])), float(np.median(pets_cpu[e])), found[e]) for e in engines}
 

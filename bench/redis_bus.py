@@ -60,7 +60,7 @@ def read_all(kind: str, target: object, count: int, out: multiprocessing.Queue) 
             continue
         now = time.time()
         first_s = first_s or now
-        latencies.append(now - decode_message(raw).positions.timestamp)
+        latencies.append(now - decode_message(raw).positions.timestamp_s)
         received += 1
     out.put({"latencies": latencies, "last_s": time.time()})
 

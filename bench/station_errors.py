@@ -74,7 +74,7 @@ def detect_all(
     for number in range(1, stop + 1):
         frame = source.read()
         if number >= start:
-            found = detector.detect(frame.image_bgr, camera_id=camera_id, timestamp=(number - 1) * 0.1)
+            found = detector.detect(frame.image_bgr, camera_id=camera_id, timestamp_s=(number - 1) * 0.1)
             out[number] = (np.asarray(found.xyxy_px), np.asarray(found.confidence))
         del frame
         if number % 50 == 0:

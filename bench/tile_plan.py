@@ -65,7 +65,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     for plan, detector in detectors.items():
         for name, (image, truth) in views.items():
-            found = detector.detect(image, camera_id=name, timestamp=0.0)  # warm-up and scores
+            found = detector.detect(image, camera_id=name, timestamp_s=0.0)  # warm-up and scores
             score = point_score(found.xyxy_px, truth)
             rows[plan][f"{name}_recall"] = score["recall"]
             rows[plan][f"{name}_precision"] = score["precision"]
@@ -75,7 +75,7 @@ def main() -> None:
     for _ in range(args.rounds):
         for plan, detector in detectors.items():
             began = time.process_time()
-            detector.detect(whole, camera_id="whole", timestamp=0.0)
+            detector.detect(whole, camera_id="whole", timestamp_s=0.0)
             rows[plan]["cpu_s"].append(time.process_time() - began)
     for row in rows.values():
         row["cpu_s"] = float(np.median(row["cpu_s"]))

@@ -125,7 +125,7 @@ class StatusMessage:
 @dataclass(frozen=True)
 class StationFramesMessage:
     station_id: str
-    timestamp: float
+    timestamp_s: float
     frames: tuple[IconFrame, ...]
 
 
@@ -159,7 +159,7 @@ def encode_positions(station_id: str, positions: FloorPositions) -> bytes:
             "station": station_id,
             "camera": positions.camera_id,
             "floor": positions.floor_id,
-            "t": positions.timestamp,
+            "t": positions.timestamp_s,
             "xy_m": _round(positions.xy_m, POSITION_DECIMALS),
             "confidence": _round(positions.confidence, 3),
             "sigma_m": _round(positions.sigma_m, 3),
@@ -176,7 +176,7 @@ def encode_camera_status(station_id: str, status: CameraStatus) -> bytes:
             "v": WIRE_VERSION,
             "station": station_id,
             "camera": status.camera_id,
-            "t": status.timestamp,
+            "t": status.timestamp_s,
             "state": status.state,
             "fps": round(status.fps, 2),
             "last_frame_age_s": round(age, 2) if math.isfinite(age) else None,
@@ -205,14 +205,14 @@ def frame_to_floor_mapping(frame: IconFrame) -> dict[str, Any]:
     }
 
 
-def encode_station_frames(station_id: str, frames: list[IconFrame], timestamp: float) -> bytes:
+def encode_station_frames(station_id: str, frames: list[IconFrame], timestamp_s: float) -> bytes:
     """Serialise the icon frames of every floor of a station for the bus."""
     return _dumps(
         {
             "type": "icon_frames",
             "v": WIRE_VERSION,
             "station": station_id,
-            "timestamp": timestamp,
+            "timestamp": timestamp_s,
             "floors": [frame_to_floor_mapping(frame) for frame in frames],
         }
     )
@@ -262,7 +262,7 @@ def _positions(wire: PositionsWire) -> PositionsMessage:
     positions = FloorPositions(
         camera_id=wire.camera,
         floor_id=wire.floor,
-        timestamp=wire.t,
+        timestamp_s=wire.t,
         xy_m=xy,
         confidence=np.asarray(wire.confidence),
         sigma_m=np.asarray(wire.sigma_m),
@@ -274,7 +274,7 @@ def _status(wire: StatusWire) -> StatusMessage:
     age = wire.last_frame_age_s
     status = CameraStatus(
         camera_id=wire.camera,
-        timestamp=wire.t,
+        timestamp_s=wire.t,
         state=wire.state,
         fps=wire.fps,
         last_frame_age_s=math.inf if age is None else age,
@@ -302,7 +302,7 @@ def _frames(wire: FramesWire) -> StationFramesMessage:
             IconFrame(
                 station_id=wire.station,
                 floor_id=floor.floor,
-                timestamp=wire.timestamp,
+                timestamp_s=wire.timestamp,
                 dots_m=dots[:, :2],
                 moving=dots[:, 2] == 1,
                 zones=zones,

@@ -160,7 +160,7 @@ def evaluate_station(
             calib=calib,
             floor=floor,
             camera_id=camera.id,
-            timestamp=found.timestamp,
+            timestamp_s=found.timestamp_s,
             pixel_sigma_px=camera.pixel_sigma_px,
         )
         # What the aggregator's iconizer gets is what the bus carries (positions rounded for the wire).
@@ -184,7 +184,7 @@ def evaluate_station(
                 continue
             now_s = (number - 1) * interval_s
             detect_began = time.perf_counter()
-            found = detector.detect(frame.image_bgr, camera_id=camera.id, timestamp=now_s)
+            found = detector.detect(frame.image_bgr, camera_id=camera.id, timestamp_s=now_s)
             detector_ms.append((time.perf_counter() - detect_began) * 1000.0)
             del frame  # the frame lives only as long as this loop step (PRIVACY.md P1)
             pipeline.ingest(to_floor(found))

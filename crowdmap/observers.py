@@ -89,13 +89,13 @@ class CameraObserver:
         if frame is None:
             return None
         # The frame dies with this scope: it is never stored, logged or sent (PRIVACY.md P1).
-        return self.detector.detect(frame.image_bgr, camera_id=self.camera.id, timestamp=frame.timestamp_s)
+        return self.detector.detect(frame.image_bgr, camera_id=self.camera.id, timestamp_s=frame.timestamp_s)
 
     def status(self, now_s: float) -> CameraStatus:
         health = self.source.health()
         return CameraStatus(
             camera_id=self.camera.id,
-            timestamp=now_s,
+            timestamp_s=now_s,
             state=health.state,
             fps=health.fps,
             last_frame_age_s=health.last_frame_age_s,

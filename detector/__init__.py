@@ -4,7 +4,7 @@ Backends are registered by name in :data:`BACKENDS` and imported lazily, so ``im
 neither torch nor any weights::
 
     det = create_detector("nanodet", person_height_px=heights, floor_mask=mask)
-    detections = det.detect(frame_bgr, camera_id="cam-1", timestamp=time.time())
+    detections = det.detect(frame_bgr, camera_id="cam-1", timestamp_s=time.time())
 """
 
 from __future__ import annotations
@@ -42,13 +42,13 @@ DEFAULT_BACKEND = "nanodet"
 class Detector(Protocol):
     """Anything that turns one BGR frame into :class:`Detections`."""
 
-    def detect(self, frame_bgr: np.ndarray, *, camera_id: str, timestamp: float) -> Detections:
+    def detect(self, frame_bgr: np.ndarray, *, camera_id: str, timestamp_s: float) -> Detections:
         """Find the people in one frame.
 
         Args:
             frame_bgr: Image ``(H, W, 3)`` uint8, OpenCV channel order.
             camera_id: The camera that produced the frame.
-            timestamp: Capture time, unix seconds.
+            timestamp_s: Capture time, unix seconds.
 
         Returns:
             The people found, boxes in this frame's pixels.

@@ -69,7 +69,7 @@ def evaluate_video(
             if not ok:
                 raise ValueError(f"--video {video} ends before ground-truth frame {number}")
             began = time.perf_counter()
-            found = detector.detect(frame, camera_id=camera_id, timestamp=(number - 1) * frame_period_s)
+            found = detector.detect(frame, camera_id=camera_id, timestamp_s=(number - 1) * frame_period_s)
             times_ms.append((time.perf_counter() - began) * 1000.0)
             gt = truth.get(number, np.zeros((0, 4)))
             feet = (to_floor(found.foot_px), to_floor(foot_points(gt))) if to_floor is not None else (None, None)
@@ -100,9 +100,9 @@ def evaluate_image(
         :func:`point_score` plus ``frames`` (1), ``ms_per_frame_median`` and ``tiles`` (the number of
         crops a tiling detector runs on this image; None for other detectors).
     """
-    detector.detect(image_bgr, camera_id=camera_id, timestamp=0.0)
+    detector.detect(image_bgr, camera_id=camera_id, timestamp_s=0.0)
     began = time.perf_counter()
-    found = detector.detect(image_bgr, camera_id=camera_id, timestamp=0.0)
+    found = detector.detect(image_bgr, camera_id=camera_id, timestamp_s=0.0)
     elapsed_ms = (time.perf_counter() - began) * 1000.0
     tiles = getattr(detector, "tiles_for", None)
     result: dict[str, Any] = point_score(found.xyxy_px, points_px)

@@ -246,7 +246,7 @@ class TiledDetector:
             xyxy, score, is_strong = xyxy[ok], score[ok], is_strong[ok]
         return xyxy, score, is_strong
 
-    def detect(self, frame_bgr: np.ndarray, *, camera_id: str, timestamp: float) -> Detections:
+    def detect(self, frame_bgr: np.ndarray, *, camera_id: str, timestamp_s: float) -> Detections:
         """Find the people in one BGR frame ``(H, W, 3)`` uint8; boxes in frame pixels.
 
         With ``temporal`` set, successive calls for the same ``camera_id`` must come in capture order.
@@ -256,5 +256,7 @@ class TiledDetector:
         xyxy, score, strong = self.merge(outputs, image_wh, weak_score_factor=self.weak_score_factor)
         if self.temporal is not None:
             temporal = self._filters.setdefault(camera_id, TemporalFilter(self.temporal))
-            xyxy, score = temporal.update(xyxy_px=xyxy, scores=score, strong=strong, timestamp=timestamp)
-        return Detections(camera_id=camera_id, timestamp=timestamp, xyxy_px=xyxy, confidence=np.clip(score, 0.0, 1.0))
+            xyxy, score = temporal.update(xyxy_px=xyxy, scores=score, strong=strong, timestamp_s=timestamp_s)
+        return Detections(
+            camera_id=camera_id, timestamp_s=timestamp_s, xyxy_px=xyxy, confidence=np.clip(score, 0.0, 1.0)
+        )

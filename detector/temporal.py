@@ -127,7 +127,7 @@ class TemporalFilter:
         self._last_timestamp = None
 
     def update(
-        self, *, xyxy_px: np.ndarray, scores: np.ndarray, strong: np.ndarray, timestamp: float
+        self, *, xyxy_px: np.ndarray, scores: np.ndarray, strong: np.ndarray, timestamp_s: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """Take one frame's candidates and return the boxes to report for it.
 
@@ -135,7 +135,7 @@ class TemporalFilter:
             xyxy_px: Candidate boxes ``(n, 4)`` of this frame, pixels, after the detector's merge.
             scores: Their scores ``(n,)`` in [0, 1].
             strong: ``(n,)`` bool, True where a candidate passes its single-frame threshold.
-            timestamp: Capture time of the frame, seconds; must increase from frame to frame (a frame
+            timestamp_s: Capture time of the frame, seconds; must increase from frame to frame (a frame
                 that does not, or comes more than ``max_gap_s`` after the last, starts afresh).
 
         Returns:
@@ -153,11 +153,11 @@ class TemporalFilter:
             raise ValueError(f"xyxy_px, scores and strong must have the same length, got {lengths}")
         settings = self.settings
         last = self._last_timestamp
-        if last is None or not timestamp > last or timestamp - last > settings.max_gap_s:
+        if last is None or not timestamp_s > last or timestamp_s - last > settings.max_gap_s:
             self.reset()
-        self._last_timestamp = float(timestamp)
+        self._last_timestamp = float(timestamp_s)
 
-        elapsed_s = np.array([timestamp - b.seen_at_s for b in self._boxes])
+        elapsed_s = np.array([timestamp_s - b.seen_at_s for b in self._boxes])
         predicted = np.array(
             [b.xyxy_px + np.tile(b.velocity_px_s * e, 2) for b, e in zip(self._boxes, elapsed_s, strict=True)]
         ).reshape(-1, 4)
@@ -187,10 +187,10 @@ class TemporalFilter:
                 step = (_foot(xyxy_px[d : d + 1]) - _foot(box.xyxy_px[None]))[0] / elapsed_s[box_of[d]]
                 # Smoothed velocity: one detection's jitter should not throw a bridged box off.
                 box.velocity_px_s = step if box.hits == 1 else 0.5 * box.velocity_px_s + 0.5 * step
-                box.xyxy_px, box.score, box.seen_at_s = xyxy_px[d], float(scores[d]), float(timestamp)
+                box.xyxy_px, box.score, box.seen_at_s = xyxy_px[d], float(scores[d]), float(timestamp_s)
                 box.hits, box.missed = box.hits + 1, 0
             else:
-                box = _Box(xyxy_px=xyxy_px[d], score=float(scores[d]), seen_at_s=float(timestamp))
+                box = _Box(xyxy_px=xyxy_px[d], score=float(scores[d]), seen_at_s=float(timestamp_s))
             box.strong_hits += int(strong[d])
             # Hysteresis: a weak candidate is reported only as the continuation of a box that was strong
             # before and has been seen in enough frames; weak clutter that never passes a threshold stays out.

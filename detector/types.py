@@ -17,13 +17,13 @@ class Detections:
 
     Attributes:
         camera_id: The camera that produced the frame.
-        timestamp: Capture time of the frame, unix seconds.
+        timestamp_s: Capture time of the frame, unix seconds.
         xyxy_px: Boxes ``(n, 4)`` as ``x_min, y_min, x_max, y_max`` in image pixels.
         confidence: Detection scores ``(n,)`` in ``[0, 1]``.
     """
 
     camera_id: str
-    timestamp: float
+    timestamp_s: float
     xyxy_px: np.ndarray
     confidence: np.ndarray
 
@@ -42,9 +42,9 @@ class Detections:
         object.__setattr__(self, "confidence", conf)
 
     @classmethod
-    def empty(cls, camera_id: str, timestamp: float) -> Detections:
+    def empty(cls, camera_id: str, timestamp_s: float) -> Detections:
         """No people in this frame."""
-        return cls(camera_id=camera_id, timestamp=timestamp, xyxy_px=np.zeros((0, 4)), confidence=np.zeros(0))
+        return cls(camera_id=camera_id, timestamp_s=timestamp_s, xyxy_px=np.zeros((0, 4)), confidence=np.zeros(0))
 
     def __len__(self) -> int:
         return len(self.xyxy_px)

@@ -128,10 +128,10 @@ class MinuteAggregator:
         for frame in frames:
             if frame.station_id != self.station_id:
                 raise ValueError(f"frame of station {frame.station_id!r}, expected {self.station_id!r}")
-            minute_s = minute_of(frame.timestamp)
+            minute_s = minute_of(frame.timestamp_s)
             if self._open_minute_s is not None and minute_s < self._open_minute_s:
                 raise ValueError(
-                    f"frame at {frame.timestamp} belongs to minute {minute_s}, "
+                    f"frame at {frame.timestamp_s} belongs to minute {minute_s}, "
                     f"which is before the open minute {self._open_minute_s}"
                 )
             if self._open_minute_s is not None and minute_s > self._open_minute_s:

@@ -45,7 +45,7 @@ class HistoryRecorder:
         self.store.record(frames)
         if not frames:
             return
-        now_s = max(frame.timestamp for frame in frames)
+        now_s = max(frame.timestamp_s for frame in frames)
         if self._last_purge_s is None or now_s - self._last_purge_s >= self.purge_interval_s:
             self.purged_rows += self.store.purge(now_s, self.retention_days)
             self._last_purge_s = now_s

@@ -18,7 +18,7 @@ def foot_points_to_floor(
     calib: Calibration,
     floor: Floor,
     camera_id: str,
-    timestamp: float,
+    timestamp_s: float,
     pixel_sigma_px: float,
 ) -> FloorPositions:
     """Project one camera's foot points onto its floor, with each point's expected error.
@@ -32,7 +32,7 @@ def foot_points_to_floor(
         calib: The camera's calibration.
         floor: The camera's floor.
         camera_id: The camera.
-        timestamp: Capture time, unix seconds.
+        timestamp_s: Capture time, unix seconds.
         pixel_sigma_px: Expected foot point error in pixels; sets each position's ``sigma_m``.
 
     Returns:
@@ -48,7 +48,7 @@ def foot_points_to_floor(
     return FloorPositions(
         camera_id=camera_id,
         floor_id=floor.id,
-        timestamp=timestamp,
+        timestamp_s=timestamp_s,
         xy_m=xy_m[valid],
         confidence=scores[valid],
         sigma_m=sigma_m,

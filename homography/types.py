@@ -18,7 +18,7 @@ class FloorPositions:
     Attributes:
         camera_id: The camera that saw them.
         floor_id: The floor whose plan the coordinates refer to.
-        timestamp: Capture time, unix seconds.
+        timestamp_s: Capture time, unix seconds.
         xy_m: Positions ``(n, 2)`` in metres, plan origin top-left, y down the plan.
         confidence: Detection scores ``(n,)`` in ``[0, 1]``.
         sigma_m: Expected position error ``(n,)`` in metres at each point, from the
@@ -27,7 +27,7 @@ class FloorPositions:
 
     camera_id: str
     floor_id: str
-    timestamp: float
+    timestamp_s: float
     xy_m: np.ndarray
     confidence: np.ndarray
     sigma_m: np.ndarray
@@ -51,9 +51,9 @@ class FloorPositions:
         object.__setattr__(self, "sigma_m", sigma)
 
     @classmethod
-    def empty(cls, camera_id: str, floor_id: str, timestamp: float) -> FloorPositions:
+    def empty(cls, camera_id: str, floor_id: str, timestamp_s: float) -> FloorPositions:
         """Nobody seen."""
-        return cls(camera_id, floor_id, timestamp, np.zeros((0, 2)), np.zeros(0), np.zeros(0))
+        return cls(camera_id, floor_id, timestamp_s, np.zeros((0, 2)), np.zeros(0), np.zeros(0))
 
     def __len__(self) -> int:
         return len(self.xy_m)

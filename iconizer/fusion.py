@@ -52,7 +52,7 @@ class FusedPositions:
 
     Attributes:
         floor_id: The floor whose plan the coordinates refer to.
-        timestamp: The latest capture time among the merged reports, unix seconds.
+        timestamp_s: The latest capture time among the merged reports, unix seconds.
         xy_m: Positions ``(n, 2)`` in metres.
         confidence: Probability ``(n,)`` in ``[0, 1]`` that someone is there: the merged reports'
             confidences combined as independent evidence, lowered for covering cameras that saw
@@ -62,7 +62,7 @@ class FusedPositions:
     """
 
     floor_id: str
-    timestamp: float
+    timestamp_s: float
     xy_m: np.ndarray
     confidence: np.ndarray
     sigma_m: np.ndarray
@@ -83,9 +83,9 @@ class FusedPositions:
             raise ValueError("confidence must lie in [0, 1]")
         if np.any(arrays["sigma_m"] <= 0) or np.any(arrays["n_cameras"] < 1):
             raise ValueError("sigma_m must be positive and n_cameras at least 1")
-        if not self.floor_id or not math.isfinite(self.timestamp):
+        if not self.floor_id or not math.isfinite(self.timestamp_s):
             raise ValueError(
-                f"floor_id must be non-empty and timestamp finite, got {self.floor_id!r}, {self.timestamp}"
+                f"floor_id must be non-empty and timestamp_s finite, got {self.floor_id!r}, {self.timestamp_s}"
             )
         object.__setattr__(self, "xy_m", xy)
         for name, array in arrays.items():
@@ -399,7 +399,7 @@ def fuse(
     *,
     settings: FusionSettings = FusionSettings(),
     floor_id: str | None = None,
-    timestamp: float | None = None,
+    timestamp_s: float | None = None,
     coverage: Mapping[str, shapely.Geometry] | None = None,
 ) -> FusedPositions:
     """Merge one time step's positions from the cameras of one floor into one entry per person.
@@ -409,7 +409,7 @@ def fuse(
             expected; entries of the same camera are treated as one camera's reports).
         settings: Gate and cannot-link parameters.
         floor_id: The floor; required when ``positions`` is empty, else checked against it.
-        timestamp: Time of the step; default the latest of the positions' timestamps.
+        timestamp_s: Time of the step; default the latest of the positions' timestamps.
         coverage: Optional floor area each camera sees (``homography.coverage``), by camera id.
             A dot that a live camera covers but did not report is less likely to be real: its
             odds are multiplied by ``settings.miss_probability`` per such silent camera. Cameras
@@ -427,12 +427,12 @@ def fuse(
     if len(floors) != 1:
         raise ValueError(f"fuse needs positions of exactly one floor, got floors {sorted(floors) or 'none'}")
     (floor,) = floors
-    when = timestamp if timestamp is not None else max((p.timestamp for p in positions), default=float("nan"))
-    if not math.isfinite(when):
+    frame_s = timestamp_s if timestamp_s is not None else max((p.timestamp_s for p in positions), default=float("nan"))
+    if not math.isfinite(frame_s):
         raise ValueError("fuse needs a timestamp when no positions are given")
     xy, confidence, sigma, camera = _stack(positions)
     if len(xy) == 0:
-        return FusedPositions(floor, when, np.zeros((0, 2)), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
+        return FusedPositions(floor, frame_s, np.zeros((0, 2)), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
     sigma = np.sqrt(sigma**2 + settings.body_sigma_m**2)
     label = cluster_reports(xy_m=xy, sigma_m=sigma, camera=camera, confidence=confidence, settings=settings)
     label = refine_clusters(
@@ -462,5 +462,5 @@ def fuse(
     fused_confidence = 1.0 / (1.0 + np.exp(-log_odds))
     keep = fused_confidence >= settings.min_confidence
     return FusedPositions(
-        floor, float(when), fused_xy[keep], fused_confidence[keep], fused_sigma[keep], n_cameras[keep]
+        floor, float(frame_s), fused_xy[keep], fused_confidence[keep], fused_sigma[keep], n_cameras[keep]
     )

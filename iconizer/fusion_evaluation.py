@@ -133,7 +133,7 @@ def simulated_feet_px(
 
 
 def project_camera(
-    *, feet_px: np.ndarray, calib: Calibration, floor: Floor, camera_id: str, timestamp: float, pixel_sigma_px: float
+    *, feet_px: np.ndarray, calib: Calibration, floor: Floor, camera_id: str, timestamp_s: float, pixel_sigma_px: float
 ) -> FloorPositions:
     """Foot points of one camera as floor positions, dropping those beyond the plan or the horizon."""
     return foot_points_to_floor(
@@ -142,7 +142,7 @@ def project_camera(
         calib=calib,
         floor=floor,
         camera_id=camera_id,
-        timestamp=timestamp,
+        timestamp_s=timestamp_s,
         pixel_sigma_px=pixel_sigma_px,
     )
 
@@ -188,14 +188,14 @@ def evaluate_fusion(
     if on_frames is not None:
         on_frames(len(frames))
     for frame in frames:
-        timestamp = frame.frame * _SECONDS_PER_FRAME
+        timestamp_s = frame.frame * _SECONDS_PER_FRAME
         positions = [
             project_camera(
                 feet_px=simulated_feet_px(frame, k, rig, perturbation, rng),
                 calib=rig.calibrations[k],
                 floor=rig.floor,
                 camera_id=name,
-                timestamp=timestamp,
+                timestamp_s=timestamp_s,
                 pixel_sigma_px=max(pixel_sigma_px, perturbation.noise_px),
             )
             for k, name in enumerate(WILDTRACK_CAMERAS)
@@ -204,7 +204,7 @@ def evaluate_fusion(
             positions,
             settings=settings,
             floor_id=rig.floor.id,
-            timestamp=timestamp,
+            timestamp_s=timestamp_s,
             coverage=dict(zip(WILDTRACK_CAMERAS, rig.coverages, strict=True)) if use_coverage else None,
         )
         pairs.append((fused.xy_m, truth_on_plan(frame)))

@@ -196,7 +196,7 @@ class Iconizer:
                 f"got positions for floor {positions.floor_id!r}"
             )
         previous = self._latest.get(positions.camera_id)
-        if previous is None or positions.timestamp >= previous.timestamp:
+        if previous is None or positions.timestamp_s >= previous.timestamp_s:
             self._latest[positions.camera_id] = positions
 
     def update_camera(self, status: CameraStatus) -> None:
@@ -206,7 +206,7 @@ class Iconizer:
                 f"status of camera {status.camera_id!r}, which is not in the layout {sorted(self._camera_floor)}"
             )
         previous = self._status.get(status.camera_id)
-        if previous is None or status.timestamp >= previous.timestamp:
+        if previous is None or status.timestamp_s >= previous.timestamp_s:
             self._status[status.camera_id] = status
 
     def live_cameras(self, now_s: float) -> frozenset[str]:
@@ -214,7 +214,7 @@ class Iconizer:
         live = set()
         for camera_id, positions in self._latest.items():
             status = self._status.get(camera_id)
-            if (status is None or status.is_live) and now_s - positions.timestamp <= self.stale_after_s:
+            if (status is None or status.is_live) and now_s - positions.timestamp_s <= self.stale_after_s:
                 live.add(camera_id)
         return frozenset(live)
 

@@ -75,7 +75,7 @@ class IconFrame:
     Attributes:
         station_id: The station.
         floor_id: The floor whose plan the dots refer to.
-        timestamp: Time of the frame, unix seconds.
+        timestamp_s: Time of the frame, unix seconds.
         dots_m: Coarsened positions ``(k, 2)`` in metres, in no stable order.
         moving: Per dot ``(k,)``: True when the person was walking, False when standing.
         zones: The state of every zone on this floor.
@@ -83,7 +83,7 @@ class IconFrame:
 
     station_id: str
     floor_id: str
-    timestamp: float
+    timestamp_s: float
     dots_m: np.ndarray
     moving: np.ndarray
     zones: tuple[ZoneState, ...]
@@ -93,8 +93,8 @@ class IconFrame:
         moving = readonly_array(self.moving, "moving", (), dtype=bool)
         if len(moving) != len(dots):
             raise ValueError(f"moving must have shape ({len(dots)},) to match dots_m, got shape {moving.shape}")
-        if not math.isfinite(self.timestamp):
-            raise ValueError(f"timestamp must be finite, got {self.timestamp}")
+        if not math.isfinite(self.timestamp_s):
+            raise ValueError(f"timestamp_s must be finite, got {self.timestamp_s}")
         zones = tuple(self.zones)
         for zone in zones:
             if not isinstance(zone, ZoneState):
@@ -142,7 +142,7 @@ class CameraStatus:
 
     Attributes:
         camera_id: The camera.
-        timestamp: When the status was taken, unix seconds.
+        timestamp_s: When the status was taken, unix seconds.
         state: ``live``, ``reconnecting``, ``stalled`` (no new frame lately) or ``dead``.
         fps: Frames processed per second over the last few seconds.
         last_frame_age_s: Seconds since the last good frame (infinity if none yet).
@@ -150,7 +150,7 @@ class CameraStatus:
     """
 
     camera_id: str
-    timestamp: float
+    timestamp_s: float
     state: str
     fps: float = 0.0
     last_frame_age_s: float = math.inf

@@ -125,17 +125,17 @@ def observe_with_truth(
     sim: Simulation,
     camera: Camera,
     calib: Calibration,
-    t_s: float,
+    timestamp_s: float,
     rng: np.random.Generator,
     model: DetectorModel | None = None,
 ) -> Observation:
-    """Simulated detections of one camera at time ``t_s``, with the true positions behind them.
+    """Simulated detections of one camera at time ``timestamp_s``, with the true positions behind them.
 
-    Advances ``sim`` to ``t_s`` first. ``rng`` draws only the detector's noise, so cameras with
+    Advances ``sim`` to ``timestamp_s`` first. ``rng`` draws only the detector's noise, so cameras with
     their own generators do not disturb the crowd (which depends on the simulation's seed alone).
     """
     model = model or DetectorModel()
-    sim.advance_to(t_s)
+    sim.advance_to(timestamp_s)
     width, height = camera.resolution_wh
     points = sim.positions(camera.floor)
     heights = model.person_height_m + rng.normal(0.0, model.person_height_sd_m, len(points))
@@ -188,7 +188,7 @@ def observe_with_truth(
     # A detector's output order says nothing about who is who.
     order = rng.permutation(len(boxes))
     detections = Detections(
-        camera_id=camera.id, timestamp=float(t_s), xyxy_px=boxes[order], confidence=confidence[order]
+        camera_id=camera.id, timestamp_s=float(timestamp_s), xyxy_px=boxes[order], confidence=confidence[order]
     )
     return Observation(detections=detections, truth_m=truth[order])
 
@@ -221,22 +221,22 @@ def observe(
     sim: Simulation,
     camera: Camera,
     calib: Calibration,
-    t_s: float,
+    timestamp_s: float,
     rng: np.random.Generator,
     model: DetectorModel | None = None,
 ) -> Detections:
-    """What ``camera``'s detector would report at ``t_s`` about the simulated crowd.
+    """What ``camera``'s detector would report at ``timestamp_s`` about the simulated crowd.
 
     Args:
-        sim: The station's simulation (advanced to ``t_s`` here).
+        sim: The station's simulation (advanced to ``timestamp_s`` here).
         camera: The camera, from the layout (its floor, resolution, pixel noise and, when given,
             its camera model for the height of people in the image).
         calib: Its calibration (``homography.fitting.calibrate_camera(camera)``).
-        t_s: Capture time; also the timestamp of the detections.
+        timestamp_s: Capture time; also the timestamp of the detections.
         rng: Source of the detector's noise (misses, pixel noise, false positives).
         model: How good the detector is.
 
     Returns:
         Boxes in pixels whose bottom centre is each person's foot point plus noise.
     """
-    return observe_with_truth(sim, camera, calib, t_s, rng, model).detections
+    return observe_with_truth(sim, camera, calib, timestamp_s, rng, model).detections

@@ -47,7 +47,7 @@ class Router:
     floor_ids: list[str]
     rng: np.random.Generator
 
-    def next_leg(self, agent: Agent, now: float) -> None:
+    def next_leg(self, agent: Agent, now_s: float) -> None:
         """Start the agent's next leg, expanding composite legs into simple ones."""
         row, arrays, rng = agent.row, self.arrays, self.rng
         floor_id = self.floor_ids[arrays.floor[row]]
@@ -89,7 +89,7 @@ class Router:
                 return
             elif kind == "dwell":
                 agent.mode = "dwell"
-                arrays.wake_s[row] = now + leg[1]
+                arrays.wake_s[row] = now_s + leg[1]
                 arrays.target[row] = arrays.pos[row]
                 arrays.field_id[row] = -1
                 return
@@ -138,14 +138,14 @@ class Router:
                 self.join(agent, servers[int(np.argmin(costs))])
                 return
             elif kind == "board":
-                self.join(agent, self.choose_door(agent, now))
+                self.join(agent, self.choose_door(agent, now_s))
                 return
             else:
                 raise ValueError(f"unknown leg {kind!r}")
 
-    def choose_door(self, agent: Agent, now: float) -> Server:
+    def choose_door(self, agent: Agent, now_s: float) -> Server:
         """The door to wait at: on the next train's track, near and with a short queue."""
-        servers = self.services.doors[self.timetable.next_track(now)]
+        servers = self.services.doors[self.timetable.next_track(now_s)]
         position = self.arrays.pos[agent.row]
         gaps = np.array([np.linalg.norm(s.head_m - position) for s in servers])
         lengths = np.array([len(s.queue) for s in servers], dtype=np.float64)

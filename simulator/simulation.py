@@ -101,16 +101,16 @@ class Simulation:
         """The simulation clock: the time of the last step."""
         return self._now_s
 
-    def advance_to(self, t_s: float) -> None:
-        """Step forward to the last step at or before ``t_s`` (never backwards).
+    def advance_to(self, now_s: float) -> None:
+        """Step forward to the last step at or before ``now_s`` (never backwards).
 
         Raises:
-            ValueError: ``t_s`` lies more than one step before the current time.
+            ValueError: ``now_s`` lies more than one step before the current time.
         """
         step = self.config.step_s
-        if t_s < self.time_s - step:
-            raise ValueError(f"cannot go back in time: at {self.time_s:.3f} s, asked for {t_s:.3f} s")
-        target_steps = int(np.floor((t_s - self._origin_s) / step + 1e-9))
+        if now_s < self.time_s - step:
+            raise ValueError(f"cannot go back in time: at {self.time_s:.3f} s, asked for {now_s:.3f} s")
+        target_steps = int(np.floor((now_s - self._origin_s) / step + 1e-9))
         while self._steps < target_steps:
             # Times from the step count, not by adding up steps, so that they never drift.
             self._step(self._origin_s + self._steps * step, step)
@@ -147,16 +147,16 @@ class Simulation:
 
     # ----- one step ---------------------------------------------------------------------
 
-    def _step(self, now: float, dt: float) -> None:
-        self._now_s = now
+    def _step(self, now_s: float, dt: float) -> None:
+        self._now_s = now_s
         self._spawn_walk_ins(dt)
-        self._schedule_trains(now, now + dt)
-        self._release_pending(now + dt)
-        self._finish_transits(now + dt)
-        self._serve(now + dt)
+        self._schedule_trains(now_s, now_s + dt)
+        self._release_pending(now_s + dt)
+        self._finish_transits(now_s + dt)
+        self._serve(now_s + dt)
         self._move(dt)
         self._tick += 1
-        self._check_arrivals(now + dt)
+        self._check_arrivals(now_s + dt)
         self._remove_gone()
 
     def _spawn_walk_ins(self, dt: float) -> None:
@@ -179,13 +179,13 @@ class Simulation:
     def _schedule_trains(self, from_s: float, to_s: float) -> None:
         for arrival_s, edge_index in self.timetable.arrivals_s(from_s, to_s):
             doors = len(self.plan.edges[edge_index].doors_m)
-            for when, door in alighting(self.config, arrival_s, doors, self._rng):
-                heapq.heappush(self._pending, (when, self._next_uid, edge_index, door))
+            for when_s, door in alighting(self.config, arrival_s, doors, self._rng):
+                heapq.heappush(self._pending, (when_s, self._next_uid, edge_index, door))
                 self._next_uid += 1
 
-    def _release_pending(self, now: float) -> None:
+    def _release_pending(self, now_s: float) -> None:
         rng = self._rng
-        while self._pending and self._pending[0][0] <= now:
+        while self._pending and self._pending[0][0] <= now_s:
             _, _, edge_index, door = heapq.heappop(self._pending)
             edge = self.plan.edges[edge_index]
             point = edge.doors_m[door] + edge.inward_m * 0.3 + edge.along_m * rng.uniform(-0.5, 0.5)
@@ -206,10 +206,10 @@ class Simulation:
         self._agents.append(agent)
         self._router.next_leg(agent, self.time_s)
 
-    def _serve(self, now: float) -> None:
+    def _serve(self, now_s: float) -> None:
         arrays = self._arrays
         reorder = self._tick % REORDER_EVERY_STEPS == 0
-        boarding = [self.timetable.boarding_open(edge_index, now) for edge_index in range(len(self.plan.edges))]
+        boarding = [self.timetable.boarding_open(edge_index, now_s) for edge_index in range(len(self.plan.edges))]
         for server in self._services.all:
             if not server.queue:
                 continue
@@ -224,39 +224,39 @@ class Simulation:
                     server.queue[:] = [server.queue[i] for i in order]
                     changed = True
             head = server.queue[0]
-            ready = now >= server.turnstile.free_at_s
+            ready = now_s >= server.turnstile.free_at_s
             if server.kind == "door":
                 ready = ready and boarding[server.edge_index]
             if ready and np.linalg.norm(arrays.pos[head.row] - server.head_m) < SERVE_RADIUS_M:
                 server.queue.pop(0)
-                server.turnstile.free_at_s = now + server.service_s
+                server.turnstile.free_at_s = now_s + server.service_s
                 head.server = None
-                self._on_served(head, server, now)
+                self._on_served(head, server, now_s)
                 changed = True
             if changed and server.queue:
                 members = [agent.row for agent in server.queue]
                 arrays.target[members] = server.slots_m(len(members))
 
-    def _on_served(self, agent: Agent, server: Server, now: float) -> None:
+    def _on_served(self, agent: Agent, server: Server, now_s: float) -> None:
         arrays, row = self._arrays, agent.row
         if server.kind == "gate":
             # Straight through the lane, not pushed by anyone (lanes are one person wide).
             agent.legs.insert(0, ("pass", server.lane_exit_m))
-            self._router.next_leg(agent, now)
+            self._router.next_leg(agent, now_s)
         elif server.kind == "door":
             agent.mode = "gone"
             arrays.queued[row] = False
         else:
             agent.mode = "transit"
-            agent.until_s = now + server.travel_s
+            agent.until_s = now_s + server.travel_s
             agent.arrive_at = server.arrival
             arrays.floor[row] = -1
             arrays.queued[row] = False
             heapq.heappush(self._transits, (agent.until_s, agent.uid, agent))
 
-    def _finish_transits(self, now: float) -> None:
+    def _finish_transits(self, now_s: float) -> None:
         arrays, rng = self._arrays, self._rng
-        while self._transits and self._transits[0][0] <= now:
+        while self._transits and self._transits[0][0] <= now_s:
             _, _, agent = heapq.heappop(self._transits)
             row, end = agent.row, agent.arrive_at
             if end is None:
@@ -266,14 +266,14 @@ class Simulation:
             arrays.vel[row] = end.back_m * arrays.speed[row]
             arrays.floor[row] = self._floor_ids.index(end.floor_id)
             agent.mode = "walk"
-            self._router.next_leg(agent, now)
+            self._router.next_leg(agent, now_s)
 
-    def _check_arrivals(self, now: float) -> None:
+    def _check_arrivals(self, now_s: float) -> None:
         arrays = self._arrays
         offset = arrays.target - arrays.pos
         gaps = np.sqrt(np.einsum("ij,ij->i", offset, offset))
-        for row in np.flatnonzero((gaps < arrays.arrive_tol) | (arrays.wake_s <= now)):
-            self._router.next_leg(self._agents[int(row)], now)
+        for row in np.flatnonzero((gaps < arrays.arrive_tol) | (arrays.wake_s <= now_s)):
+            self._router.next_leg(self._agents[int(row)], now_s)
 
     def _remove_gone(self) -> None:
         keep = np.array([agent.mode != "gone" for agent in self._agents], dtype=bool)

@@ -71,6 +71,6 @@ def alighting(
     """
     people = []
     for _ in range(rng.poisson(config.alighting_mean)):
-        when = arrival_s + DOORS_OPEN_AFTER_S + rng.uniform(0, config.alight_spread_s)
-        people.append((when, int(rng.integers(doors))))
+        when_s = arrival_s + DOORS_OPEN_AFTER_S + rng.uniform(0, config.alight_spread_s)
+        people.append((when_s, int(rng.integers(doors))))
     return people

@@ -175,3 +175,36 @@ def test_onnxruntime_runs_with_its_telemetry_off_wherever_it_is_loaded() -> None
         if loads and text.count("disable_telemetry_events()") < loads:
             problems.append(f"{path.relative_to(ROOT)} loads onnxruntime {loads}x without disable_telemetry_events()")
     assert problems == []
+
+
+# Seconds carry their unit: an instant is ``*_s`` on the epoch clock (``timestamp_s``, ``now_s``),
+# docs/ARCHITECTURE.md. The wire and public schemas keep the keys outside checks rely on.
+UNITLESS_TIME_NAMES = {"timestamp", "t_s", "at", "ts"}
+# Names that are a time only when they hold a number of seconds (a datetime may be ``now``).
+UNITLESS_WHEN_FLOAT = {"now", "when", "t"}
+SCHEMA_FILES = {"bus/schema.py", "webmap/schemas.py"}
+
+
+def _float_annotation(annotation: ast.expr | None) -> bool:
+    return isinstance(annotation, ast.Name) and annotation.id == "float"
+
+
+def test_time_names_carry_their_unit() -> None:
+    problems = []
+    for package in sorted(PROJECT - {"station_layouts"}):
+        for path in (ROOT / package).rglob("*.py"):
+            relative = str(path.relative_to(ROOT))
+            if relative in SCHEMA_FILES:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.arg):
+                    name, annotation = node.arg, node.annotation
+                elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                    name, annotation = node.target.id, node.annotation
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    name, annotation = node.id, None
+                else:
+                    continue
+                if name in UNITLESS_TIME_NAMES or (name in UNITLESS_WHEN_FLOAT and _float_annotation(annotation)):
+                    problems.append(f"{relative}:{node.lineno} {name}")
+    assert problems == []

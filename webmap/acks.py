@@ -24,8 +24,8 @@ DEFAULT_KEEP_S = 2 * 86400
 class AckStore(Protocol):
     """Acknowledgements per station: ``{alert_id: (user, acknowledged_at)}``."""
 
-    def put(self, station_id: str, alert_id: str, user: str, at: float) -> None:
-        """Record that ``user`` acknowledged the alert at ``at`` (unix seconds)."""
+    def put(self, station_id: str, alert_id: str, user: str, at_s: float) -> None:
+        """Record that ``user`` acknowledged the alert at ``at_s`` (unix seconds)."""
 
     def get(self, station_id: str) -> dict[str, tuple[str, float]]:
         """Every recorded acknowledgement of the station."""
@@ -39,12 +39,12 @@ class MemoryAckStore:
         self._keep_s = keep_s
         self._lock = threading.Lock()
 
-    def put(self, station_id: str, alert_id: str, user: str, at: float) -> None:
+    def put(self, station_id: str, alert_id: str, user: str, at_s: float) -> None:
         """Record one acknowledgement; forget those older than ``keep_s``."""
         with self._lock:
             acks = self._acks.setdefault(station_id, {})
-            acks[alert_id] = (user, at)
-            for old in [key for key, (_, when) in acks.items() if when < at - self._keep_s]:
+            acks[alert_id] = (user, at_s)
+            for old in [key for key, (_, acked_s) in acks.items() if acked_s < at_s - self._keep_s]:
                 del acks[old]
 
     def get(self, station_id: str) -> dict[str, tuple[str, float]]:
@@ -67,12 +67,14 @@ class RedisAckStore:
         self._client = client
         self._keep_s = keep_s
 
-    def put(self, station_id: str, alert_id: str, user: str, at: float) -> None:
+    def put(self, station_id: str, alert_id: str, user: str, at_s: float) -> None:
         """Record one acknowledgement (HSET), then drop the station's ones older than ``keep_s``."""
         key = ACKS_KEY_PREFIX + station_id
-        self._client.hset(key, alert_id, json.dumps({"by": user, "at": at}))
+        self._client.hset(key, alert_id, json.dumps({"by": user, "at": at_s}))
         stale = [
-            field for field, (_, when) in self._decode(self._client.hgetall(key)).items() if when < at - self._keep_s
+            field
+            for field, (_, acked_s) in self._decode(self._client.hgetall(key)).items()
+            if acked_s < at_s - self._keep_s
         ]
         if stale:
             self._client.hdel(key, *stale)

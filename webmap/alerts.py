@@ -194,7 +194,7 @@ class AlertBook:
 
     # ---- zones ----------------------------------------------------------------------------
 
-    def update(self, zones: Iterable[ZoneState], timestamp: float) -> list[Alert]:
+    def update(self, zones: Iterable[ZoneState], timestamp_s: float) -> list[Alert]:
         """Feed one frame's zone states.
 
         Stale zones change no zone alert (an unknown density neither raises nor clears one); they
@@ -211,7 +211,7 @@ class AlertBook:
             if zone.stale:
                 stale_by_floor.setdefault(self._zone_floor[zone.zone_id], set()).add(zone.zone_id)
                 continue
-            alert = self._update_zone(zone, timestamp)
+            alert = self._update_zone(zone, timestamp_s)
             if alert is not None:
                 changed.append(alert)
         for subject, alert in list(self._active.items()):
@@ -223,19 +223,19 @@ class AlertBook:
                 changed.append(self._active[subject])
         return changed
 
-    def _update_zone(self, zone: ZoneState, timestamp: float) -> Alert | None:
+    def _update_zone(self, zone: ZoneState, timestamp_s: float) -> Alert | None:
         current = self._active.get(zone.zone_id)
         density = float(zone.density_per_m2)
         if current is None:
             if int(zone.level) < self.alert_level:
                 return None
             alert = Alert(
-                alert_id(zone.zone_id, timestamp),
+                alert_id(zone.zone_id, timestamp_s),
                 self.station_id,
                 zone.zone_id,
                 int(zone.level),
                 density,
-                timestamp,
+                timestamp_s,
                 floor_id=self._zone_floor[zone.zone_id],
                 peak_density_per_m2=density,
                 zones=(zone.zone_id,),
@@ -244,7 +244,7 @@ class AlertBook:
             self._sent_peak[zone.zone_id] = density
             return alert
         if density < self._leave_per_m2[zone.zone_id] and int(zone.level) < self.alert_level:
-            cleared = dataclasses.replace(current, cleared_at=timestamp)
+            cleared = dataclasses.replace(current, cleared_at=timestamp_s)
             self._close(zone.zone_id, cleared)
             return cleared
         peak = max(current.peak_density_per_m2, density)
@@ -284,12 +284,12 @@ class AlertBook:
         current = self._active.get(subject)
         if current is None and status.state in CAMERA_DOWN_STATES:
             alert = Alert(
-                alert_id(subject, status.timestamp),
+                alert_id(subject, status.timestamp_s),
                 self.station_id,
                 "",
                 0,
                 0.0,
-                status.timestamp,
+                status.timestamp_s,
                 kind=CAMERA,
                 floor_id=floor,
                 camera_id=status.camera_id,
@@ -299,14 +299,14 @@ class AlertBook:
             self._active[subject] = alert
             return alert
         if current is not None and status.state == "live":
-            cleared = dataclasses.replace(current, cleared_at=max(status.timestamp, current.raised_at))
+            cleared = dataclasses.replace(current, cleared_at=max(status.timestamp_s, current.raised_at))
             self._close(subject, cleared)
             return cleared
         return None
 
     # ---- acknowledgements, restore, listing -------------------------------------------------
 
-    def acknowledge(self, alert_id: str, user: str, at: float) -> Alert:
+    def acknowledge(self, alert_id: str, user: str, at_s: float) -> Alert:
         """Mark an alert acknowledged by ``user``.
 
         Raises:
@@ -314,12 +314,12 @@ class AlertBook:
         """
         for subject, alert in self._active.items():
             if alert.alert_id == alert_id:
-                acked = dataclasses.replace(alert, acknowledged_by=user, acknowledged_at=at)
+                acked = dataclasses.replace(alert, acknowledged_by=user, acknowledged_at=at_s)
                 self._active[subject] = acked
                 return acked
         for i, alert in enumerate(self._history):
             if alert.alert_id == alert_id:
-                acked = dataclasses.replace(alert, acknowledged_by=user, acknowledged_at=at)
+                acked = dataclasses.replace(alert, acknowledged_by=user, acknowledged_at=at_s)
                 self._history[i] = acked
                 return acked
         raise KeyError(f"no alert {alert_id!r} in station {self.station_id!r}")

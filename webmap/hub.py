@@ -68,7 +68,7 @@ class StationState:
     received_at: float | None = None
 
 
-def camera_to_dict(status: CameraStatus, now: float) -> dict[str, Any]:
+def camera_to_dict(status: CameraStatus, now_s: float) -> dict[str, Any]:
     """Camera health for the staff page: numbers, and an error code with its fixed text (no image, no free text)."""
     age = status.last_frame_age_s
     return {
@@ -76,7 +76,7 @@ def camera_to_dict(status: CameraStatus, now: float) -> dict[str, Any]:
         "state": status.state,
         "fps": round(status.fps, 1),
         "last_frame_age_s": round(age, 1) if math.isfinite(age) else None,
-        "status_age_s": round(max(0.0, now - status.timestamp), 1),
+        "status_age_s": round(max(0.0, now_s - status.timestamp_s), 1),
         "error": status.error,
         "error_text": status.error_text,
     }
@@ -157,13 +157,13 @@ class Hub:
         except MessageError as error:
             return self._reject("invalid", str(error))
         if isinstance(message, StationFramesMessage):
-            return self.receive_frames(message.station_id, message.timestamp, message.frames)
+            return self.receive_frames(message.station_id, message.timestamp_s, message.frames)
         if isinstance(message, StatusMessage):
             return self.receive_status(message.station_id, message.status)
         # Positions (or any future type) never belong in the publishing tier.
         return self._reject("wrong-type", f"{type(message).__name__} is not accepted by the web tier")
 
-    def receive_frames(self, station_id: str, timestamp: float, frames: Iterable[IconFrame]) -> bool:
+    def receive_frames(self, station_id: str, timestamp_s: float, frames: Iterable[IconFrame]) -> bool:
         """Publish one station frame (all floors) that was already validated."""
         state = self.stations.get(station_id)
         if state is None:
@@ -181,15 +181,15 @@ class Hub:
                     return self._reject(
                         "unknown-zone", f"zone {zone.zone_id!r} is not on floor {frame.floor_id!r} of {station_id!r}"
                     )
-        payload = public_payload(station_id, timestamp, self._coarsened(state.layout, timestamp, frames))
+        payload = public_payload(station_id, timestamp_s, self._coarsened(state.layout, timestamp_s, frames))
         with self.metrics.broadcast_seconds.time():
             with self._lock:
                 self.store.put(station_id, payload)
                 state.received_at = self.clock()
                 changed: list[Alert] = []
                 for frame in frames:
-                    changed += state.alerts.update(frame.zones, timestamp)
-                    state.trend.update(frame.zones, timestamp)
+                    changed += state.alerts.update(frame.zones, timestamp_s)
+                    state.trend.update(frame.zones, timestamp_s)
                 if changed:
                     # A worsened or cleared alert keeps an acknowledgement made through another process.
                     taken = {alert.alert_id: alert for alert in state.alerts.apply_acks(self.acks.get(station_id))}
@@ -204,9 +204,9 @@ class Hub:
         self.metrics.messages_received.labels(type="icon_frames").inc()
         return True
 
-    def _coarsened(self, layout: StationLayout, timestamp: float, frames: tuple[IconFrame, ...]) -> list[IconFrame]:
+    def _coarsened(self, layout: StationLayout, timestamp_s: float, frames: tuple[IconFrame, ...]) -> list[IconFrame]:
         publishing = layout.publishing
-        key = jitter_key(self.jitter_secret, timestamp)
+        key = jitter_key(self.jitter_secret, timestamp_s)
         out = []
         for frame in frames:
             dots_m = coarsen_positions(
@@ -298,7 +298,7 @@ class Hub:
     def camera_health(self, station_id: str) -> list[dict[str, Any]]:
         """Every camera of the station with its last status (``unknown`` before the first)."""
         state = self.stations[station_id]
-        now = self.clock()
+        now_s = self.clock()
         out = []
         with self._lock:
             for camera in state.layout.cameras:
@@ -316,7 +316,7 @@ class Hub:
                         }
                     )
                 else:
-                    out.append(camera_to_dict(status, now))
+                    out.append(camera_to_dict(status, now_s))
         return out
 
     def alerts(self, station_id: str) -> list[dict[str, Any]]:
@@ -333,12 +333,12 @@ class Hub:
         Raises:
             KeyError: for an unknown station or alert.
         """
-        at = self.clock()
+        now_s = self.clock()
         with self._lock:
-            acked = self.stations[station_id].alerts.acknowledge(alert_id, user, at)
+            acked = self.stations[station_id].alerts.acknowledge(alert_id, user, now_s)
             self._keep([acked])
             alert = acked.to_dict()
-        self.acks.put(station_id, alert_id, user, at)
+        self.acks.put(station_id, alert_id, user, now_s)
         if self.emitter is not None:
             self.emitter.emit("alert", alert, namespace=STAFF_NAMESPACE, to=station_id)
         return alert

@@ -89,13 +89,13 @@ def public_floor(frame: IconFrame, *, dot_step_m: float = DOT_STEP_M) -> dict[st
 
 
 def public_payload(
-    station_id: str, timestamp: float, frames: Iterable[IconFrame], *, dot_step_m: float = DOT_STEP_M
+    station_id: str, timestamp_s: float, frames: Iterable[IconFrame], *, dot_step_m: float = DOT_STEP_M
 ) -> dict[str, Any]:
     """The public crowding payload of one station (every floor).
 
     Args:
         station_id: The station.
-        timestamp: Time of the frames, unix seconds.
+        timestamp_s: Time of the frames, unix seconds.
         frames: One icon frame per floor; each must belong to ``station_id``.
         dot_step_m: Rounding step of dot coordinates, metres.
 
@@ -111,7 +111,7 @@ def public_payload(
             raise ValueError(f"floor {frame.floor_id!r} appears twice in one station payload")
         seen.add(frame.floor_id)
         floors.append(public_floor(frame, dot_step_m=dot_step_m))
-    return {"station": str(station_id), "timestamp": round(float(timestamp), 3), "floors": floors}
+    return {"station": str(station_id), "timestamp": round(float(timestamp_s), 3), "floors": floors}
 
 
 def pack_dots(dots: list[list[float | int]], *, per_m: int = PACKED_PER_M) -> dict[str, Any]:

@@ -58,9 +58,9 @@ class RecentTrend:
         # zone -> minute start -> [density sum, peak density, count sum, peak level, frames]
         self._zones: dict[str, OrderedDict[float, list[float]]] = {}
 
-    def update(self, zones: Iterable[ZoneState], timestamp: float) -> None:
+    def update(self, zones: Iterable[ZoneState], timestamp_s: float) -> None:
         """Add one frame; stale zones are skipped (their density is unknown, not zero)."""
-        minute = timestamp - timestamp % MINUTE_S
+        minute = timestamp_s - timestamp_s % MINUTE_S
         for zone in zones:
             if zone.stale:
                 continue

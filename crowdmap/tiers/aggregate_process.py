@@ -84,13 +84,13 @@ class ProbedStepper:
     def ingest(self, positions: FloorPositions) -> None:
         """Hand positions to the iconizer."""
         self.inner.ingest(positions)
-        self._heard(positions.camera_id, positions.timestamp)
+        self._heard(positions.camera_id, positions.timestamp_s)
 
     def update_camera(self, status: CameraStatus) -> None:
         """Hand a camera's health to the iconizer, remembering it for the metrics."""
         self.inner.update_camera(status)
         self.cameras[status.camera_id] = status
-        self._heard(status.camera_id, status.timestamp)
+        self._heard(status.camera_id, status.timestamp_s)
 
     def _report_silent_edges(self) -> None:
         now = self.clock()

@@ -38,7 +38,7 @@ def positions_from_detections(
         calib=calib,
         floor=floor,
         camera_id=detections.camera_id,
-        timestamp=detections.timestamp,
+        timestamp_s=detections.timestamp_s,
         pixel_sigma_px=pixel_sigma_px,
     )
 

@@ -194,7 +194,7 @@ class CameraRunner:
     def _report_failure(self) -> None:
         status = CameraStatus(
             camera_id=self.camera_id,
-            timestamp=time.time(),
+            timestamp_s=time.time(),
             state="reconnecting",
             fps=0.0,
             last_frame_age_s=math.inf,

@@ -20,12 +20,12 @@ class FakeDetector:
         boxes = np.asarray(xyxy_px, dtype=np.float64).reshape(-1, 4)
         scores = np.ones(len(boxes)) if confidence is None else np.asarray(confidence, dtype=np.float64)
         # Validate once at construction so a bad fake fails the test setup, not the first frame.
-        Detections(camera_id="fake", timestamp=0.0, xyxy_px=boxes, confidence=scores)
+        Detections(camera_id="fake", timestamp_s=0.0, xyxy_px=boxes, confidence=scores)
         self.xyxy_px = boxes
         self.confidence = scores
         self.calls = 0
 
-    def detect(self, frame_bgr: np.ndarray, *, camera_id: str, timestamp: float) -> Detections:
+    def detect(self, frame_bgr: np.ndarray, *, camera_id: str, timestamp_s: float) -> Detections:
         """The configured boxes, clipped to this frame; boxes left empty by the clip are dropped."""
         if frame_bgr.ndim != 3:
             raise ValueError(f"frame_bgr must have shape (H, W, 3), got shape {frame_bgr.shape}")
@@ -36,7 +36,7 @@ class FakeDetector:
         boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, height)
         keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
         return Detections(
-            camera_id=camera_id, timestamp=timestamp, xyxy_px=boxes[keep], confidence=self.confidence[keep]
+            camera_id=camera_id, timestamp_s=timestamp_s, xyxy_px=boxes[keep], confidence=self.confidence[keep]
         )
 
 

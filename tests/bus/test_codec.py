@@ -41,7 +41,7 @@ def make_frame(n_dots: int = 3, floor: str = "concourse") -> IconFrame:
     return IconFrame(
         station_id="demo",
         floor_id=floor,
-        timestamp=1000.0,
+        timestamp_s=1000.0,
         dots_m=rng.uniform(0, 20, (n_dots, 2)),
         moving=np.array([True, False, True][:n_dots] + [False] * max(0, n_dots - 3)),
         zones=(ZoneState("gates", 2, 0.5, 1, "C", False), ZoneState("west", 0, 0.0, 0, "A", True)),
@@ -332,7 +332,7 @@ def test_positions_round_trip() -> None:
     message = decode_message(encode_positions("demo", positions))
     assert isinstance(message, PositionsMessage)
     assert message.station_id == "demo" and message.positions.camera_id == "cam-1"
-    assert message.positions.floor_id == "concourse" and message.positions.timestamp == 12.5
+    assert message.positions.floor_id == "concourse" and message.positions.timestamp_s == 12.5
     np.testing.assert_allclose(message.positions.xy_m, positions.xy_m)
     np.testing.assert_allclose(message.positions.confidence, positions.confidence)
     np.testing.assert_allclose(message.positions.sigma_m, positions.sigma_m)
@@ -368,9 +368,9 @@ def test_frames_round_trip() -> None:
     frame = make_frame(5)
     message = decode_message(encode_station_frames("demo", [frame, make_frame(0, "platform")], 1000.0))
     assert isinstance(message, StationFramesMessage)
-    assert message.station_id == "demo" and message.timestamp == 1000.0
+    assert message.station_id == "demo" and message.timestamp_s == 1000.0
     decoded = message.frames[0]
-    assert (decoded.station_id, decoded.floor_id, decoded.timestamp) == ("demo", "concourse", 1000.0)
+    assert (decoded.station_id, decoded.floor_id, decoded.timestamp_s) == ("demo", "concourse", 1000.0)
     np.testing.assert_allclose(decoded.dots_m, frame.dots_m, atol=0.01)
     np.testing.assert_array_equal(decoded.moving, frame.moving)
     assert decoded.zones == frame.zones

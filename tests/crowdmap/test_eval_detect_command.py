@@ -120,9 +120,9 @@ class _ClockDetector:
         self.timestamps: list[float] = []
         _BUILT.append(self)
 
-    def detect(self, frame_bgr, *, camera_id: str, timestamp: float) -> Detections:
-        self.timestamps.append(timestamp)
-        return Detections.empty(camera_id, timestamp)
+    def detect(self, frame_bgr, *, camera_id: str, timestamp_s: float) -> Detections:
+        self.timestamps.append(timestamp_s)
+        return Detections.empty(camera_id, timestamp_s)
 
 
 _BUILT: list[_ClockDetector] = []

@@ -64,9 +64,9 @@ class Watcher:
             raise AssertionError(f"join refused: {reply}")
         return self
 
-    def since(self, t_s: float) -> list[dict[str, Any]]:
+    def since(self, since_s: float) -> list[dict[str, Any]]:
         with self.lock:
-            return [p for p in self.payloads if p["timestamp"] > t_s]
+            return [p for p in self.payloads if p["timestamp"] > since_s]
 
 
 def stale_by_floor(payload: dict[str, Any]) -> dict[str, bool]:

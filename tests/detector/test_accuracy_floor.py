@@ -27,7 +27,7 @@ def test_grand_central_high_view_floor(model_root: Path) -> None:
         image_wh=(image.shape[1], image.shape[0]), far_row_px=175, far_height_px=50, near_row_px=765, near_height_px=75
     )
     detector = create_detector("nanodet", person_height_px=hints.person_height_px, model_dir=model_root, threads=2)
-    found = detector.detect(image, camera_id="gc", timestamp=0.0)
+    found = detector.detect(image, camera_id="gc", timestamp_s=0.0)
     score = point_score(found.xyxy_px, points)
     assert score["recall"] >= 0.7, score
     assert score["precision"] >= 0.7, score
@@ -44,7 +44,7 @@ def test_pets_low_view_floor(model_root: Path) -> None:
         ok, frame = capture.read()
         assert ok
         if number % 40 == 1:
-            found = detector.detect(frame, camera_id="pets", timestamp=number / 10.0)
+            found = detector.detect(frame, camera_id="pets", timestamp_s=number / 10.0)
             score.add(found.xyxy_px, truth.get(number, np.zeros((0, 4))))
     capture.release()
     summary = score.summary()

@@ -36,7 +36,7 @@ def test_create_detector_by_name(name: str, expectation) -> None:
 def test_registry_is_a_plain_dict_that_can_be_extended(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(BACKENDS, "fake-alias", "detector.backends.fake:build")
     det = create_detector("fake-alias", xyxy_px=[[1, 2, 3, 4]])
-    assert len(det.detect(np.zeros((10, 10, 3), np.uint8), camera_id="c", timestamp=1.0)) == 1
+    assert len(det.detect(np.zeros((10, 10, 3), np.uint8), camera_id="c", timestamp_s=1.0)) == 1
 
 
 def test_import_detector_does_not_import_torch() -> None:
@@ -60,15 +60,15 @@ def test_import_detector_does_not_import_torch() -> None:
 )
 def test_fake_returns_given_boxes_clipped(boxes, frame_hw, expected) -> None:
     det = create_detector("fake", xyxy_px=boxes)
-    out = det.detect(np.zeros((*frame_hw, 3), np.uint8), camera_id="cam", timestamp=5.0)
+    out = det.detect(np.zeros((*frame_hw, 3), np.uint8), camera_id="cam", timestamp_s=5.0)
     np.testing.assert_allclose(out.xyxy_px, np.asarray(expected, dtype=float).reshape(-1, 4))
     assert out.camera_id == "cam"
-    assert out.timestamp == 5.0
+    assert out.timestamp_s == 5.0
 
 
 def test_hog_finds_people_on_a_real_pets_frame() -> None:
     frame = first_pets_frame()
-    out = create_detector("hog").detect(frame, camera_id="view-001", timestamp=0.0)
+    out = create_detector("hog").detect(frame, camera_id="view-001", timestamp_s=0.0)
     # Frame 1 of the ground truth has 7 people, 55-110 px tall; HOG is weak but finds several of them.
     assert 3 <= len(out) <= 12
     heights = out.height_px

@@ -112,8 +112,8 @@ def test_bf16_engine_finds_the_same_people_as_fp32(model_root: Path, network: Na
     fp32 = create_detector("nanodet", model_dir=model_root, precision="fp32")
     bf16 = create_detector("nanodet", model_dir=model_root, precision="bf16")
     for frame in frames:
-        a = fp32.detect(frame, camera_id="view-001", timestamp=0.0).xyxy_px
-        b = bf16.detect(frame, camera_id="view-001", timestamp=0.0).xyxy_px
+        a = fp32.detect(frame, camera_id="view-001", timestamp_s=0.0).xyxy_px
+        b = bf16.detect(frame, camera_id="view-001", timestamp_s=0.0).xyxy_px
         assert len(a) == len(b)
         assert iou_matrix(a, b).max(axis=1).min() > 0.9
 
@@ -168,7 +168,7 @@ def test_larger_inputs_scale_the_feature_pyramid(network: NanoDetNetwork) -> Non
 def test_finds_the_people_of_a_pets_frame(model_root: Path) -> None:
     detector = create_detector("nanodet", model_dir=model_root)
     (frame,) = pets_frames([0])
-    found = detector.detect(frame, camera_id="view-001", timestamp=0.0)
+    found = detector.detect(frame, camera_id="view-001", timestamp_s=0.0)
     truth = load_mot_boxes(DATA / "ground_truth/gt_full_mot_dev.txt")[1]
     pairs = match_boxes(found.xyxy_px, truth)
     assert len(pairs) >= len(truth) - 1

@@ -84,7 +84,7 @@ def compare(detector, frames: dict[int, np.ndarray], reference: dict) -> dict[st
     ours = theirs = 0
     ious, score_diffs, coord_diffs = [], [], []
     for index, frame in frames.items():
-        found = detector.detect(frame, camera_id="view-001", timestamp=float(index))
+        found = detector.detect(frame, camera_id="view-001", timestamp_s=float(index))
         boxes, scores = reference[index]
         pairs = match_boxes(found.xyxy_px, boxes, iou_threshold=0.5)
         ours += len(found)

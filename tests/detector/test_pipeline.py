@@ -74,7 +74,7 @@ def test_tiles_merge_to_each_person_exactly_once(seed: int) -> None:
     detector = TiledDetector(
         network=network, name="oracle", hints=hints, whole_frame_pass=False, filter_implausible=False
     )
-    found = detector.detect(frame, camera_id="c", timestamp=0.0)
+    found = detector.detect(frame, camera_id="c", timestamp_s=0.0)
     assert len(detector.tiles_for((960, 1080))) > 4
     assert len(found) == len(people)
     # Each person comes back whole (from the tile that holds them entirely).
@@ -88,7 +88,7 @@ def test_without_hints_the_whole_frame_runs_once() -> None:
     people = np.array([[100.0, 100.0, 130.0, 180.0]])
     network = OracleNetwork(frame, people)
     detector = TiledDetector(network=network, name="oracle")
-    found = detector.detect(frame, camera_id="c", timestamp=0.0)
+    found = detector.detect(frame, camera_id="c", timestamp_s=0.0)
     assert network.crops_seen == 1
     np.testing.assert_allclose(found.xyxy_px, people)
 
@@ -98,7 +98,7 @@ def test_hints_for_another_frame_size_are_an_error() -> None:
     frame = np.zeros((50, 50, 3), np.uint8)
     detector = TiledDetector(network=OracleNetwork(frame, np.zeros((0, 4))), name="oracle", hints=hints)
     with pytest.raises(ValueError, match="100 rows but the frame has 50"):
-        detector.detect(frame, camera_id="c", timestamp=0.0)
+        detector.detect(frame, camera_id="c", timestamp_s=0.0)
 
 
 @pytest.mark.parametrize(
@@ -150,7 +150,7 @@ def test_a_fragment_on_a_tile_top_does_not_suppress_the_whole_person_above() -> 
     person = [100.0, lower.y0 - 20.0, 116.0, lower.y0 + 20.0]  # 40 px, whole in the upper band
     legs = [100.0, lower.y0 + 0.5, 116.0, lower.y0 + 20.0]  # its lower half, cut by the lower tile's top
     detector.network.by_tile = {upper: [(person, 0.45)], lower: [(legs, 0.9)]}
-    found = detector.detect(frame, camera_id="c", timestamp=0.0)
+    found = detector.detect(frame, camera_id="c", timestamp_s=0.0)
     np.testing.assert_allclose(found.xyxy_px, [person])
 
 
@@ -187,10 +187,10 @@ def test_temporal_filter_runs_per_camera_and_only_when_asked() -> None:
     for number, score in enumerate(sequence):
         for det in (plain, smoothed):
             det.network.by_tile = {tile: [(person, score)]}
-        found["plain"].append(len(plain.detect(frame, camera_id="a", timestamp=number * 0.1)))
-        found["smoothed"].append(len(smoothed.detect(frame, camera_id="a", timestamp=number * 0.1)))
+        found["plain"].append(len(plain.detect(frame, camera_id="a", timestamp_s=number * 0.1)))
+        found["smoothed"].append(len(smoothed.detect(frame, camera_id="a", timestamp_s=number * 0.1)))
         if number == 1:  # a second camera's first frame: nothing to confirm the weak box with
-            found["other camera"].append(len(smoothed.detect(frame, camera_id="b", timestamp=number * 0.1)))
+            found["other camera"].append(len(smoothed.detect(frame, camera_id="b", timestamp_s=number * 0.1)))
     assert found == {"plain": [1, 0, 1], "smoothed": [1, 1, 1], "other camera": [0]}
 
 
@@ -219,7 +219,7 @@ def test_strips_merge_to_each_person_exactly_once(seed: int) -> None:
     detector = TiledDetector(
         network=network, name="oracle", hints=hints, whole_frame_pass=False, filter_implausible=False
     )
-    found = detector.detect(frame, camera_id="c", timestamp=0.0)
+    found = detector.detect(frame, camera_id="c", timestamp_s=0.0)
     tiles = detector.tiles_for((960, 1080))
     assert all(t.input_wh is not None and (t.x0, t.x1) == (0, 960) for t in tiles)
     assert network.sizes == [t.input_wh for t in tiles]
@@ -232,16 +232,16 @@ def test_a_person_on_a_tile_bottom_edge_is_kept_when_the_band_below_misses_them(
     upper, lower = tiles[0], next(t for t in tiles if t.y0 > tiles[0].y0)
     on_edge = [100.0, upper.y1 - 38.0, 116.0, upper.y1 - 1.0]  # 37 px: nearly whole, feet on the edge
     detector.network.by_tile = {upper: [(on_edge, 0.8)], lower: []}
-    np.testing.assert_allclose(detector.detect(frame, camera_id="c", timestamp=0.0).xyxy_px, [on_edge])
+    np.testing.assert_allclose(detector.detect(frame, camera_id="c", timestamp_s=0.0).xyxy_px, [on_edge])
     # When the band below finds them whole, that box wins over the cut one, whatever the scores.
     whole = [100.0, upper.y1 - 38.0, 116.0, upper.y1 + 2.0]
     detector.network.by_tile = {upper: [(on_edge, 0.9)], lower: [(whole, 0.4)]}
-    np.testing.assert_allclose(detector.detect(frame, camera_id="c", timestamp=0.0).xyxy_px, [whole])
+    np.testing.assert_allclose(detector.detect(frame, camera_id="c", timestamp_s=0.0).xyxy_px, [whole])
     # Without the fallback the cut box goes.
     strict, _ = two_band_detector({}, keep_bottom_cut=False)
     strict.network.frame = frame
     strict.network.by_tile = {upper: [(on_edge, 0.8)], lower: []}
-    assert len(strict.detect(frame, camera_id="c", timestamp=0.0)) == 0
+    assert len(strict.detect(frame, camera_id="c", timestamp_s=0.0)) == 0
 
 
 def test_fragments_of_a_person_are_merged_away() -> None:
@@ -250,4 +250,4 @@ def test_fragments_of_a_person_are_merged_away() -> None:
     person = [100.0, 60.0, 116.0, 100.0]
     legs = [101.0, 76.0, 118.0, 102.0]  # 26 px of an expected 40 (0.65), mostly inside the person: a fragment
     detector.network.by_tile = {tile: [(person, 0.5), (legs, 0.9)]}
-    np.testing.assert_allclose(detector.detect(frame, camera_id="c", timestamp=0.0).xyxy_px, [person])
+    np.testing.assert_allclose(detector.detect(frame, camera_id="c", timestamp_s=0.0).xyxy_px, [person])

@@ -69,7 +69,7 @@ def test_anchor_subgraph_is_evaluated_once_at_load(network: SsdLitePedNetwork) -
 
 def test_finds_people_on_a_pets_frame(model_root: Path) -> None:
     detector = create_detector("ssdlite-ped", model_dir=model_root)
-    found = detector.detect(pets_frame(0), camera_id="view-001", timestamp=0.0)
+    found = detector.detect(pets_frame(0), camera_id="view-001", timestamp_s=0.0)
     assert 2 <= len(found) <= 10
 
 
@@ -78,8 +78,8 @@ def test_bf16_finds_the_same_people_as_fp32(model_root: Path) -> None:
     bf16 = create_detector("ssdlite-ped", model_dir=model_root, precision="bf16")
     for index in (0, 150, 399):
         frame = pets_frame(index)
-        a = fp32.detect(frame, camera_id="view-001", timestamp=0.0)
-        b = bf16.detect(frame, camera_id="view-001", timestamp=0.0)
+        a = fp32.detect(frame, camera_id="view-001", timestamp_s=0.0)
+        b = bf16.detect(frame, camera_id="view-001", timestamp_s=0.0)
         assert len(a) == len(b) >= 2
         assert iou_matrix(a.xyxy_px, b.xyxy_px).max(axis=1).min() > 0.9
 

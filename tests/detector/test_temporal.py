@@ -22,7 +22,7 @@ def step(
         xyxy_px=np.array(boxes, dtype=float).reshape(-1, 4),
         scores=np.array(scores, dtype=float),
         strong=np.array(strong, dtype=bool),
-        timestamp=100.0 + frame / FPS,
+        timestamp_s=100.0 + frame / FPS,
     )
 
 
@@ -125,9 +125,9 @@ def test_a_far_jump_starts_a_new_box() -> None:
 )
 def test_repeated_old_or_late_frames_start_afresh(second_timestamp: float, reported: int) -> None:
     filt = TemporalFilter(TemporalSettings(max_gap_s=1.0))
-    filt.update(xyxy_px=np.array([person(100)]), scores=np.array([0.9]), strong=np.array([True]), timestamp=100.0)
+    filt.update(xyxy_px=np.array([person(100)]), scores=np.array([0.9]), strong=np.array([True]), timestamp_s=100.0)
     xyxy, _ = filt.update(
-        xyxy_px=np.array([person(101)]), scores=np.array([0.4]), strong=np.array([False]), timestamp=second_timestamp
+        xyxy_px=np.array([person(101)]), scores=np.array([0.4]), strong=np.array([False]), timestamp_s=second_timestamp
     )
     assert len(xyxy) == reported
 
@@ -151,7 +151,7 @@ def test_empty_frames_are_fine() -> None:
 def test_mismatched_lengths_are_an_error() -> None:
     with pytest.raises(ValueError, match="same length, got 1, 2, 1"):
         TemporalFilter().update(
-            xyxy_px=np.array([person(1)]), scores=np.array([0.5, 0.6]), strong=np.array([True]), timestamp=0.0
+            xyxy_px=np.array([person(1)]), scores=np.array([0.5, 0.6]), strong=np.array([True]), timestamp_s=0.0
         )
 
 

@@ -16,7 +16,7 @@ def test_random_weights_run_end_to_end(name: str) -> None:
     torch.manual_seed(0)
     detector = create_detector(name, weights=None, score_threshold=0.0)
     frame = np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)
-    found = detector.detect(frame, camera_id="cam", timestamp=3.0)
+    found = detector.detect(frame, camera_id="cam", timestamp_s=3.0)
     assert isinstance(found, Detections)
     assert found.camera_id == "cam"
     assert np.all(found.xyxy_px[:, 2] <= 320)

@@ -15,13 +15,13 @@ def make_positions(
     sigma: float | list[float] = 0.1,
     confidence: float | list[float] = 0.9,
     floor_id: str = "hall",
-    timestamp: float = 100.0,
+    timestamp_s: float = 100.0,
 ) -> FloorPositions:
     n = len(xy)
     return FloorPositions(
         camera_id=camera_id,
         floor_id=floor_id,
-        timestamp=timestamp,
+        timestamp_s=timestamp_s,
         xy_m=np.asarray(xy, dtype=float).reshape(n, 2),
         confidence=np.broadcast_to(np.asarray(confidence, dtype=float), (n,)),
         sigma_m=np.broadcast_to(np.asarray(sigma, dtype=float), (n,)),
@@ -96,13 +96,13 @@ def test_complete_linkage_does_not_chain_a_queue() -> None:
 def test_confidence_combines_evidence_and_timestamp_is_the_latest() -> None:
     fused = fuse(
         [
-            make_positions("a", [[5.0, 5.0]], confidence=0.75, timestamp=1.0),
-            make_positions("b", [[5.1, 5.0]], confidence=0.75, timestamp=2.0),
+            make_positions("a", [[5.0, 5.0]], confidence=0.75, timestamp_s=1.0),
+            make_positions("b", [[5.1, 5.0]], confidence=0.75, timestamp_s=2.0),
         ]
     )
     # Odds 3 and 3 make odds 9.
     np.testing.assert_allclose(fused.confidence, [0.9])
-    assert fused.timestamp == 2.0
+    assert fused.timestamp_s == 2.0
     assert fused.floor_id == "hall"
 
 
@@ -141,7 +141,7 @@ def test_silent_covering_cameras_lower_confidence() -> None:
 )
 def test_fuse_checks_floors(positions, floor_id, expectation) -> None:
     with expectation:
-        fuse(positions, floor_id=floor_id, timestamp=5.0)
+        fuse(positions, floor_id=floor_id, timestamp_s=5.0)
 
 
 @pytest.mark.parametrize(
@@ -164,7 +164,7 @@ def test_fuse_checks_floors(positions, floor_id, expectation) -> None:
 )
 def test_fused_positions_validate(kwargs, expectation) -> None:
     with expectation:
-        fused = FusedPositions(floor_id="hall", timestamp=1.0, **kwargs)
+        fused = FusedPositions(floor_id="hall", timestamp_s=1.0, **kwargs)
         assert not fused.xy_m.flags.writeable
 
 

@@ -39,7 +39,7 @@ def test_one_frame_per_floor_with_every_zone(iconizer, make_positions):
     assert (hall.zone("west").count, hall.zone("east").count) == (2, 1)
     assert hall.zone("west").density_per_m2 == pytest.approx(2 / 96)  # pillar subtracted
     assert frames["platform"].zone("track1").count == 1
-    assert all(f.timestamp == 100.0 for f in frames.values())
+    assert all(f.timestamp_s == 100.0 for f in frames.values())
     assert len(hall) == 3
 
 
@@ -47,7 +47,7 @@ def test_frame_has_no_field_beyond_the_schema(iconizer, make_positions):
     assert [f.name for f in dataclasses.fields(IconFrame)] == [
         "station_id",
         "floor_id",
-        "timestamp",
+        "timestamp_s",
         "dots_m",
         "moving",
         "zones",

@@ -77,7 +77,7 @@ def test_a_perfect_detector_reports_exactly_the_people_in_view(
     in_view, _ = _in_view(demo_layout, camera_id, running_sim.positions(camera.floor), model.person_height_m)
     assert len(detections) == int(in_view.sum())
     assert detections.camera_id == camera_id
-    assert detections.timestamp == t
+    assert detections.timestamp_s == t
 
 
 def test_boxes_are_person_sized(running_sim: Simulation, demo_layout: StationLayout) -> None:

@@ -55,7 +55,7 @@ def make_frame(
     levels: dict[str, int] | None = None,
     densities: dict[str, float] | None = None,
     stale: Sequence[str] = (),
-    timestamp: float = NOW,
+    timestamp_s: float = NOW,
 ) -> IconFrame:
     """An icon frame for one floor of ``layout``: every zone of the floor, level 0 unless given."""
     levels = levels or {}
@@ -66,11 +66,11 @@ def make_frame(
         make_zone(z.id, levels.get(z.id, 0), densities.get(z.id, 0.1), 1, z.id in stale)
         for z in layout.zones_on(floor_id)
     )
-    return IconFrame(layout.station.id, floor_id, timestamp, dots_m, moving_flags, zones)
+    return IconFrame(layout.station.id, floor_id, timestamp_s, dots_m, moving_flags, zones)
 
 
-def frames_message(layout: StationLayout, frames: Sequence[IconFrame], timestamp: float = NOW) -> bytes:
-    return encode_station_frames(layout.station.id, list(frames), timestamp)
+def frames_message(layout: StationLayout, frames: Sequence[IconFrame], timestamp_s: float = NOW) -> bytes:
+    return encode_station_frames(layout.station.id, list(frames), timestamp_s)
 
 
 def status_message(layout: StationLayout, status) -> bytes:

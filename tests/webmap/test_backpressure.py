@@ -32,14 +32,14 @@ def test_slow_client_drops_frames_instead_of_queueing(tmp_path, demo_layout, use
     http, url = polling_client(app)
     frames = 10
     for i in range(frames):
-        frame = wm.make_frame(demo_layout, "platform", dots=[[i + 0.25, 1.25]], timestamp=wm.NOW + i)
-        hub.receive(wm.frames_message(demo_layout, [frame], timestamp=wm.NOW + i))
+        frame = wm.make_frame(demo_layout, "platform", dots=[[i + 0.25, 1.25]], timestamp_s=wm.NOW + i)
+        hub.receive(wm.frames_message(demo_layout, [frame], timestamp_s=wm.NOW + i))
     dropped = hub.metrics.frames_dropped._value.get()
     assert dropped == frames - max_backlog
     # The client gets the frames that were queued, and the next frame once it caught up.
     body = http.get(url).get_data(as_text=True)
     assert body.count('"crowding"') == max_backlog
-    last = wm.make_frame(demo_layout, "platform", dots=[[99.25, 1.25]], timestamp=wm.NOW + 99)
-    hub.receive(wm.frames_message(demo_layout, [last], timestamp=wm.NOW + 99))
+    last = wm.make_frame(demo_layout, "platform", dots=[[99.25, 1.25]], timestamp_s=wm.NOW + 99)
+    hub.receive(wm.frames_message(demo_layout, [last], timestamp_s=wm.NOW + 99))
     assert "[99.2,1.2,1]" in http.get(url).get_data(as_text=True)
     assert hub.metrics.frames_dropped._value.get() == dropped

@@ -74,7 +74,7 @@ def test_public_map_shows_exactly_the_payload(server, page, wm, demo_layout):
             dots=concourse_dots,
             moving=[True, False, True, True],
             levels={"ticket-gates": 2, "concourse-west": 1},
-            timestamp=time.time(),
+            timestamp_s=time.time(),
         ),
         wm.make_frame(
             demo_layout,
@@ -82,12 +82,12 @@ def test_public_map_shows_exactly_the_payload(server, page, wm, demo_layout):
             dots=platform_dots,
             moving=[False, False, True],
             levels={"platform-east": 3},
-            timestamp=time.time(),
+            timestamp_s=time.time(),
         ),
     ]
     page.goto(f"{server.url}/?station=demo-station")
     page.wait_for_selector("#zone-ticket-gates", state="attached")
-    server.send(wm.frames_message(demo_layout, frames, timestamp=time.time()))
+    server.send(wm.frames_message(demo_layout, frames, timestamp_s=time.time()))
     page.wait_for_function("() => document.querySelectorAll('#dots-concourse circle').length === 4", timeout=WAIT_MS)
     expected = {
         (round(x, 1), round(y, 1), "dot moving" if m else "dot stopped")
@@ -138,15 +138,19 @@ def test_stale_zone_reads_no_data_when_its_camera_dies(server, page, wm, demo_la
     page.goto(f"{server.url}/?station=demo-station&lang=en")
     page.wait_for_selector("#zone-platform-west", state="attached")
     live = [
-        wm.make_frame(demo_layout, "platform", dots=[[20.0, 10.0]], levels={"platform-west": 1}, timestamp=time.time())
+        wm.make_frame(
+            demo_layout, "platform", dots=[[20.0, 10.0]], levels={"platform-west": 1}, timestamp_s=time.time()
+        )
     ]
-    server.send(wm.frames_message(demo_layout, live, timestamp=time.time()))
+    server.send(wm.frames_message(demo_layout, live, timestamp_s=time.time()))
     page.wait_for_function(
         "() => document.querySelector('#row-platform-west .level-cell').textContent === 'busy'", timeout=WAIT_MS
     )
     server.send(wm.status_message(demo_layout, CameraStatus("platform-west", time.time(), "dead", error="stream_lost")))
-    dead = [wm.make_frame(demo_layout, "platform", dots=[[90.0, 10.0]], stale=["platform-west"], timestamp=time.time())]
-    server.send(wm.frames_message(demo_layout, dead, timestamp=time.time()))
+    dead = [
+        wm.make_frame(demo_layout, "platform", dots=[[90.0, 10.0]], stale=["platform-west"], timestamp_s=time.time())
+    ]
+    server.send(wm.frames_message(demo_layout, dead, timestamp_s=time.time()))
     page.wait_for_function(
         "() => document.querySelector('#row-platform-west .level-cell').textContent === 'no data'", timeout=WAIT_MS
     )
@@ -173,10 +177,10 @@ def test_staff_login_alert_and_acknowledgement(server, page, wm, demo_layout):
             "concourse",
             levels={"stairs-landing": 3},
             densities={"stairs-landing": 3.9},
-            timestamp=time.time(),
+            timestamp_s=time.time(),
         )
     ]
-    server.send(wm.frames_message(demo_layout, frames, timestamp=time.time()))
+    server.send(wm.frames_message(demo_layout, frames, timestamp_s=time.time()))
     selector = "#station-demo-station ul.alerts li.active:has-text('Stairs landing')"
     alert = page.wait_for_selector(selector, timeout=WAIT_MS)
     assert "very crowded (3.90/m²)" in alert.text_content()
@@ -198,8 +202,8 @@ def test_connection_lost_and_restored(data_dir, page, wm, demo_layout):
         live.send(
             wm.frames_message(
                 demo_layout,
-                [wm.make_frame(demo_layout, "concourse", dots=[[2.0, 2.0]], timestamp=time.time())],
-                timestamp=time.time(),
+                [wm.make_frame(demo_layout, "concourse", dots=[[2.0, 2.0]], timestamp_s=time.time())],
+                timestamp_s=time.time(),
             )
         )
         page.wait_for_function("() => document.querySelector('#updated').dateTime !== ''", timeout=WAIT_MS)
@@ -216,8 +220,8 @@ def test_connection_lost_and_restored(data_dir, page, wm, demo_layout):
         live.send(
             wm.frames_message(
                 demo_layout,
-                [wm.make_frame(demo_layout, "concourse", dots=[[1.0, 1.0]], timestamp=time.time())],
-                timestamp=time.time(),
+                [wm.make_frame(demo_layout, "concourse", dots=[[1.0, 1.0]], timestamp_s=time.time())],
+                timestamp_s=time.time(),
             )
         )
         page.wait_for_function(
@@ -253,10 +257,10 @@ def test_phone_layout_fits_the_screen(server, browser, wm, demo_layout):
                 "concourse",
                 dots=[[20.0, 10.0], [50.0, 20.0]],
                 levels={"ticket-gates": 2},
-                timestamp=time.time(),
+                timestamp_s=time.time(),
             )
         ]
-        server.send(wm.frames_message(demo_layout, frames, timestamp=time.time()))
+        server.send(wm.frames_message(demo_layout, frames, timestamp_s=time.time()))
         page.wait_for_function(
             "() => document.querySelector('#row-ticket-gates .level-cell').textContent === '混雑'", timeout=WAIT_MS
         )

@@ -102,10 +102,10 @@ def live_frames(wm, layout, levels=None, densities=None, stale=()):
     return wm.frames_message(
         layout,
         [
-            wm.make_frame(layout, floor.id, levels=levels, densities=densities, stale=stale, timestamp=time.time())
+            wm.make_frame(layout, floor.id, levels=levels, densities=densities, stale=stale, timestamp_s=time.time())
             for floor in layout.floors
         ],
-        timestamp=time.time(),
+        timestamp_s=time.time(),
     )
 
 

@@ -60,7 +60,7 @@ def staff_page(chromium, wm):
 
 def frames(wm, layout, **kwargs):
     return wm.frames_message(
-        layout, [wm.make_frame(layout, f.id, timestamp=time.time(), **kwargs) for f in layout.floors], time.time()
+        layout, [wm.make_frame(layout, f.id, timestamp_s=time.time(), **kwargs) for f in layout.floors], time.time()
     )
 
 

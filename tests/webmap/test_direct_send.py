@@ -131,8 +131,8 @@ def test_every_client_gets_every_frame_whole_and_in_order(server, wm, demo_layou
     for k in range(25):
         xy, moving = dots_of(40 + k, seed=k)
         sent.append((start + k, xy, moving))
-        frame = wm.make_frame(demo_layout, "concourse", dots=xy, moving=moving, timestamp=start + k)
-        live.send(wm.frames_message(demo_layout, [frame], timestamp=start + k))
+        frame = wm.make_frame(demo_layout, "concourse", dots=xy, moving=moving, timestamp_s=start + k)
+        live.send(wm.frames_message(demo_layout, [frame], timestamp_s=start + k))
     for i, client in enumerate(clients):
         got = client.frames(len(sent))
         assert [p["timestamp"] for p in got] == [round(t, 3) for t, _, _ in sent], "every frame, in order"
@@ -159,8 +159,8 @@ def test_a_client_that_stops_reading_loses_frames_but_never_the_stream(live, wm,
     start = time.time() + 1000  # after every frame of the test before
     xy, moving = dots_of(300, seed=7)
     for k in range(frames):
-        frame = wm.make_frame(demo_layout, "concourse", dots=xy, moving=moving, timestamp=start + k)
-        live.send(wm.frames_message(demo_layout, [frame], timestamp=start + k))
+        frame = wm.make_frame(demo_layout, "concourse", dots=xy, moving=moving, timestamp_s=start + k)
+        live.send(wm.frames_message(demo_layout, [frame], timestamp_s=start + k))
     reading.join(timeout=60)
     assert [p["timestamp"] for p in received] == [round(start + k, 3) for k in range(frames)], (
         "a stalled neighbour costs a reading client nothing"
@@ -180,7 +180,9 @@ def test_a_client_that_stops_reading_loses_frames_but_never_the_stream(live, wm,
     # ... and then it gets the next frame as everyone else does.
     stalled.ws.settimeout(20)
     late = start + frames + 10
-    live.send(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", timestamp=late)], timestamp=late))
+    live.send(
+        wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", timestamp_s=late)], timestamp_s=late)
+    )
     assert stalled.decode(stalled.packet())["timestamp"] == round(late, 3)
     reader.close()
     stalled.close()

@@ -155,7 +155,7 @@ def test_alerts_sent_to_staff_carry_acknowledgements_made_through_another_hub(wm
     [alert] = hubs[0].alerts("demo-station")
     hubs[0].acknowledge("demo-station", alert["id"], "sam")
     worse = wm.make_frame(demo_layout, "concourse", levels={"ticket-gates": 3}, densities={"ticket-gates": 2.5})
-    hubs[1].receive(wm.frames_message(demo_layout, [worse], timestamp=wm.NOW + 1))
+    hubs[1].receive(wm.frames_message(demo_layout, [worse], timestamp_s=wm.NOW + 1))
     sent = [data for event, data, namespace, _ in emitters[1].events if event == "alert"]
     assert [(a["id"], a["level"], a["acknowledged_by"]) for a in sent] == [
         (alert["id"], 2, None),

@@ -131,8 +131,8 @@ def test_without_the_private_parts_every_frame_still_reaches_every_client(tmp_pa
     hub = hub_of(app)
     clients = [polling_client(app), polling_client(app, "compact")]
     for i in range(5):
-        frame = wm.make_frame(demo_layout, "platform", dots=[[i + 0.25, 1.25]], timestamp=wm.NOW + i)
-        hub.receive(wm.frames_message(demo_layout, [frame], timestamp=wm.NOW + i))
+        frame = wm.make_frame(demo_layout, "platform", dots=[[i + 0.25, 1.25]], timestamp_s=wm.NOW + i)
+        hub.receive(wm.frames_message(demo_layout, [frame], timestamp_s=wm.NOW + i))
     for http, url in clients:
         body = http.get(url).get_data(as_text=True)
         # The private path bounds each client's backlog (2 here); the public one queues every frame.

@@ -44,7 +44,7 @@ def login_form(port: int) -> tuple[requests.Session, str]:
 
 
 def test_frames_keep_flowing_while_logins_are_checked(live, wm, demo_layout):
-    live.send(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", timestamp=time.time())]))
+    live.send(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", timestamp_s=time.time())]))
     ws = websocket.create_connection(f"ws://127.0.0.1:{live.port}/socket.io/?EIO=4&transport=websocket", timeout=30)
     assert ws.recv().startswith("0{")
     ws.send("40/public,")

@@ -69,7 +69,7 @@ def test_a_frame_received_by_one_process_reaches_clients_of_another(tmp_path, re
     app_a, _ = create_app(settings, layouts=[run_layout], users=users, clock=lambda: wm.NOW)
     app_b, _ = create_app(settings, layouts=[run_layout], users=users, clock=lambda: wm.NOW)
     http, url = polling_client(app_b, station)
-    frame = wm.make_frame(run_layout, "platform", dots=[[42.75, 7.25]], timestamp=wm.NOW)
+    frame = wm.make_frame(run_layout, "platform", dots=[[42.75, 7.25]], timestamp_s=wm.NOW)
     # B subscribes to the queue in a thread once its first client connected: retry, bounded,
     # until that subscription is live and A's broadcast arrives (the long-poll GET waits for it).
     body = ""
@@ -104,7 +104,7 @@ def test_an_acknowledgement_made_through_one_process_shows_in_another(tmp_path, 
         assert (seen["acknowledged_by"], seen["acknowledged_at"]) == ("sam", wm.NOW)
         # ... and keeps it when the alert worsens, which the other process announces to its staff.
         worse = wm.make_frame(run_layout, "concourse", levels={"ticket-gates": 3}, densities={"ticket-gates": 2.5})
-        hub_of(apps[1]).receive(wm.frames_message(run_layout, [worse], timestamp=wm.NOW + 1))
+        hub_of(apps[1]).receive(wm.frames_message(run_layout, [worse], timestamp_s=wm.NOW + 1))
         [now] = hub_of(apps[1]).alerts(station)
         assert (now["level"], now["acknowledged_by"]) == (3, "sam")
         assert 0 < client.ttl(f"crowdmap:alert-acks:{station}") <= 2 * 86400
@@ -176,7 +176,7 @@ def test_two_deployments_sharing_a_redis_never_see_each_others_frames(
     station = run_layout.station.id
     ours = WebSettings(data_dir=tmp_path, async_mode="threading", message_queue=redis_url)
     app, _ = create_app(ours, layouts=[run_layout], users=users, clock=lambda: wm.NOW)
-    frame = wm.make_frame(run_layout, "platform", dots=[[42.5, 7]], timestamp=wm.NOW)
+    frame = wm.make_frame(run_layout, "platform", dots=[[42.5, 7]], timestamp_s=wm.NOW)
     send = lambda: hub_of(app).receive(wm.frames_message(run_layout, [frame]))  # noqa: E731
     client = redis.Redis.from_url(url_b)
     try:

@@ -50,9 +50,9 @@ def station_id(client) -> Iterator[str]:
     client.delete(frames_stream(sid), relay_lease_key(sid))
 
 
-def frame_bytes(station_id: str, t_s: float) -> bytes:
+def frame_bytes(station_id: str, timestamp_s: float) -> bytes:
     iconizer = Iconizer(LAYOUT, rng=np.random.default_rng(0), coarsen_m=0.0)
-    return encode_station_frames(LAYOUT.station.id, iconizer.step(t_s), t_s).replace(
+    return encode_station_frames(LAYOUT.station.id, iconizer.step(timestamp_s), timestamp_s).replace(
         f'"station":"{LAYOUT.station.id}"'.encode(), f'"station":"{station_id}"'.encode()
     )
 
@@ -80,8 +80,8 @@ def test_both_web_processes_take_every_frame_but_only_the_lease_holder_emits_it(
     second = web_process(client, station_id, "web-2")
     assert first[2].lease.renew()  # web-1 relays
     publisher = RedisStreamPublisher(URL, frames_stream(station_id), maxlen=100)
-    for t_s in (1000.0, 1001.0, 1002.0):
-        publisher.publish(frame_bytes(station_id, t_s))
+    for timestamp_s in (1000.0, 1001.0, 1002.0):
+        publisher.publish(frame_bytes(station_id, timestamp_s))
     assert publisher.flush(timeout_s=10.0)
     publisher.close()
 
@@ -137,8 +137,8 @@ def test_messages_that_fail_in_the_relay_are_counted_in_metrics_and_the_relay_go
     gate.inner = DownQueue()
     assert gate.lease.renew()
     assert relay.subscriber.receive(timeout_s=0.05) is None
-    for t_s in (1000.0, 1001.0):
-        client.xadd(frames_stream(station_id), {b"m": frame_bytes(station_id, t_s)})
+    for timestamp_s in (1000.0, 1001.0):
+        client.xadd(frames_stream(station_id), {b"m": frame_bytes(station_id, timestamp_s)})
     run_until(relay, lambda: relay.errors >= 2)
     values = metric_values(relay_metrics(relay))
     assert values["crowdmap_web_relay_errors_total"] == 2
