@@ -158,3 +158,15 @@ def test_image_mode_turns_the_temporal_filter_off(capsys, clock_backend) -> None
         "--backend", "clock",
     )  # fmt: skip
     assert clock_backend[0].options["temporal"] is False
+
+
+def test_a_wrong_ground_truth_file_is_named_with_its_line_and_the_format(tmp_path, capsys) -> None:
+    """Issue 15: the points CSV given where MOTChallenge boxes are expected."""
+    wrong = tmp_path / "points.csv"
+    wrong.write_text("x_px,y_px\n12.5,40\n", encoding="utf-8")
+    code = main(["eval", "detect", "--video", str(PETS / "vtest.avi"), "--gt", str(wrong), "--backend", "fake"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"crowdmap eval detect: {wrong}:1: ")
+    assert "MOTChallenge text: one box per line, 'frame,id,left,top,width,height[,...]' in pixels" in err
+    assert "could not convert" not in err
