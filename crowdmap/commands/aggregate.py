@@ -26,6 +26,17 @@ from crowdmap.commands._scaleout import (
 )
 from crowdmap.tiers.aggregate_process import DEFAULT_EDGE_SILENCE_S
 
+DESCRIPTION = """\
+Run the station's aggregator: read every camera's floor positions from Redis, merge them into
+anonymous dots and zone crowding levels, publish a frame every frame interval (1 s by default) for
+'crowdmap serve', and write the per-zone minutes to the history store.
+
+    crowdmap aggregate --station LAYOUT --redis URL [--history URL] [--ops-port PORT]
+
+Run exactly one per station; a restarted aggregator carries on where it stopped.
+Setting up several machines: docs/DEPLOYMENT.md.
+"""
+
 
 def run_aggregate(args: argparse.Namespace) -> int:
     """Handler of ``crowdmap aggregate``."""
@@ -48,7 +59,7 @@ def run_aggregate(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add ``crowdmap aggregate``."""
     parser = subparsers.add_parser(
-        "aggregate", help="merge a station's positions from Redis into icon frames", description=__doc__,
+        "aggregate", help="merge a station's positions from Redis into icon frames", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     add_station_option(parser)

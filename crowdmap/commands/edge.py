@@ -31,6 +31,18 @@ from crowdmap.commands._scaleout import (
     stop_on_signals,
 )
 
+DESCRIPTION = """\
+Run one or more cameras of a station on this machine and publish where people stand (floor
+positions, never images) to the station's Redis stream, for 'crowdmap aggregate'.
+
+    crowdmap edge --station LAYOUT --camera ID [--redis URL] [--ops-port PORT]
+    crowdmap edge --station LAYOUT --cameras A,B [--redis URL]
+
+Frames stay in this process. A camera that fails is reopened with backoff while the others keep
+running; its state goes to the aggregator (its zones show "no data") and to /metrics.
+Setting up several machines: docs/DEPLOYMENT.md.
+"""
+
 
 def run_edge(args: argparse.Namespace) -> int:
     """Handler of ``crowdmap edge``."""
@@ -57,7 +69,7 @@ def run_edge(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``crowdmap edge``."""
     parser = subparsers.add_parser(
-        "edge", help="run cameras of a station and publish floor positions to Redis", description=__doc__,
+        "edge", help="run cameras of a station and publish floor positions to Redis", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     add_station_option(parser)

