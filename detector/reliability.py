@@ -44,19 +44,19 @@ class ReliableHeights:
             raise ValueError(f"need 0 < min_px <= best_px <= max_px, got {self.min_px}, {self.best_px}, {self.max_px}")
 
 
-# Measured with ``bench/detector_scale.py --step 40`` (docs/DETECTOR.md, "Reliable person heights").
-# The criterion, per person height in the input: recall >= 0.9 on the PETS boxes and >= 0.8 on the
-# Grand Central points at the tile threshold, and precision >= 0.85 on PETS. NanoDet holds it from
-# 40 to 112 px; below 40 px precision collapses (0.5 at 24-28 px) before recall does, above 112 px
-# Grand Central recall falls to 0.74 and PETS recall to 0.69 at 128-160 px. The tile target is the
-# middle of that range on a log scale (sqrt(40 x 112) = 67, rounded to the 64 px it was before).
+# Measured with ``bench/detector_scale.py --step 20`` (docs/BENCHMARKS.md, "Reliable person heights").
+# Per person height in the input, at the tile threshold 0.3: from 40 to 112 px PETS recall is >= 0.94
+# and precision >= 0.85, Grand Central recall >= 0.78 (bins of 27-143 people). Below 40 px precision
+# collapses (0.78 at 36-40 px, 0.5 at 24-28 px) before recall does; above 112 px Grand Central recall
+# falls to 0.74 and below, PETS recall to 0.66 at 128-160 px. The tile target is the middle of the
+# range on a log scale (sqrt(40 x 112) = 67, rounded to the 64 px it was before).
 RELIABLE_HEIGHTS: dict[str, ReliableHeights] = {
     "nanodet": ReliableHeights(
         input_px=416,
         min_px=40.0,
         max_px=112.0,
         best_px=64.0,
-        source="bench/detector_scale.py --step 40",
+        source="bench/detector_scale.py --step 20",
         strips=True,
     ),
 }
