@@ -20,6 +20,7 @@ where every web process counts against the same windows.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 import uuid
@@ -29,54 +30,63 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 MAX_TRACKED_KEYS = 100_000
+CLOCK_SKEW_S = 60.0
 REDIS_KEY_PREFIX = "crowdmap:login-fails:"
 
 
 class FailureWindows(Protocol):
     """Timestamps of recent failures per key."""
 
-    def recent(self, key: str, now_s: float, window_s: float) -> list[float]:
-        """The failures of ``key`` within ``window_s`` before ``now_s``, oldest first."""
+    def recent(self, key: str, now: float, window_s: float) -> list[float]:
+        """The failures of ``key`` within ``window_s`` before ``now``, oldest first."""
 
-    def add(self, keys: Sequence[str], now_s: float, window_s: float) -> None:
-        """Record one failure at ``now_s`` under every key."""
+    def add(self, keys: Sequence[str], now: float, window_s: float) -> None:
+        """Record one failure at ``now`` under every key."""
 
     def clear(self, keys: Sequence[str]) -> None:
         """Forget every failure of ``keys``."""
 
 
 class MemoryWindows:
-    """Failure windows in this process's memory, bounded in the number of keys."""
+    """Failure windows in this process's memory, bounded in the number of keys.
 
-    def __init__(self) -> None:
+    Args:
+        max_keys: Keys kept at most; under a flood of distinct keys the oldest are forgotten.
+    """
+
+    def __init__(self, max_keys: int = MAX_TRACKED_KEYS) -> None:
+        if max_keys < 1:
+            raise ValueError(f"max_keys must be >= 1, got {max_keys}")
         self._fails: dict[str, deque[float]] = {}
+        self._max_keys = max_keys
         self._lock = threading.Lock()
 
-    def _trim(self, key: str, now_s: float, window_s: float) -> deque[float]:
+    def _trim(self, key: str, now: float, window_s: float) -> deque[float]:
         fails = self._fails.get(key)
         if fails is None:
             return deque()
-        while fails and fails[0] <= now_s - window_s:
+        while fails and fails[0] <= now - window_s:
             fails.popleft()
         if not fails:
             del self._fails[key]
         return fails
 
-    def recent(self, key: str, now_s: float, window_s: float) -> list[float]:
+    def recent(self, key: str, now: float, window_s: float) -> list[float]:
         """The failures of ``key`` within the window, oldest first."""
         with self._lock:
-            return list(self._trim(key, now_s, window_s))
+            return list(self._trim(key, now, window_s))
 
-    def add(self, keys: Sequence[str], now_s: float, window_s: float) -> None:
-        """Record one failure under every key."""
+    def add(self, keys: Sequence[str], now: float, window_s: float) -> None:
+        """Record one failure under every key.
+
+        A key holds at most its limit of failures (a limited key is not checked, so records no
+        more), and the window is trimmed when read.
+        """
         with self._lock:
-            if len(self._fails) > MAX_TRACKED_KEYS:
-                # Bounded memory under a flood of distinct keys: forget the oldest entries.
-                for key in list(self._fails)[: MAX_TRACKED_KEYS // 10]:
-                    del self._fails[key]
             for key in keys:
-                self._trim(key, now_s, window_s)
-                self._fails.setdefault(key, deque()).append(now_s)
+                while key not in self._fails and len(self._fails) >= self._max_keys:
+                    del self._fails[next(iter(self._fails))]  # the oldest key: dicts keep insertion order
+                self._fails.setdefault(key, deque()).append(now)
 
     def clear(self, keys: Sequence[str]) -> None:
         """Forget the failures of ``keys``."""
@@ -92,30 +102,30 @@ class RedisWindows:
 
     Args:
         client: A ``redis.Redis`` client.
-        clock_skew_s: Extra lifetime of a key beyond the window.
+        clock_skew_s: Extra lifetime of a key beyond the window (the web processes' clocks differ).
     """
 
-    def __init__(self, client: Any, *, clock_skew_s: float = 60.0) -> None:
+    def __init__(self, client: Any, *, clock_skew_s: float = CLOCK_SKEW_S) -> None:
         self._client = client
         self._skew_s = clock_skew_s
 
     @staticmethod
     def redis_key(key: str) -> str:
         """The Redis key holding the failures of ``key``."""
-        return REDIS_KEY_PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        return REDIS_KEY_PREFIX + hashlib.sha256(key.encode()).hexdigest()[:32]
 
-    def recent(self, key: str, now_s: float, window_s: float) -> list[float]:
+    def recent(self, key: str, now: float, window_s: float) -> list[float]:
         """The failures of ``key`` within the window, oldest first."""
-        scores = self._client.zrangebyscore(self.redis_key(key), f"({now_s - window_s}", "+inf", withscores=True)
+        scores = self._client.zrangebyscore(self.redis_key(key), f"({now - window_s}", math.inf, withscores=True)
         return [score for _, score in scores]
 
-    def add(self, keys: Sequence[str], now_s: float, window_s: float) -> None:
+    def add(self, keys: Sequence[str], now: float, window_s: float) -> None:
         """Record one failure under every key (one round trip)."""
-        pipe = self._client.pipeline(transaction=False)
+        pipe = self._client.pipeline()
         for key in keys:
             name = self.redis_key(key)
-            pipe.zremrangebyscore(name, "-inf", now_s - window_s)
-            pipe.zadd(name, {uuid.uuid4().hex: now_s})
+            pipe.zremrangebyscore(name, -math.inf, now - window_s)
+            pipe.zadd(name, {uuid.uuid4().hex: now})
             pipe.expire(name, int(window_s + self._skew_s))
         pipe.execute()
 
@@ -139,18 +149,26 @@ class Attempt:
     name: str
     device: str | None = None
 
-    def limits(self, max_fails: int, user_max_fails: int) -> list[tuple[str, int]]:
-        """The ``(key, allowed failures)`` pairs this attempt is counted and checked under."""
+    def keys(self) -> list[str]:
+        """The keys this attempt is counted and checked under."""
         if self.device is not None:
-            return [(f"device:{self.device}", max_fails)]
-        return [(f"addr:{self.address}", max_fails), (f"user:{self.name.strip().lower()}", user_max_fails)]
+            return [f"device:{self.device}"]
+        return [f"addr:{self.address}", self._user_key()]
+
+    def limits(self, max_fails: int, user_max_fails: int) -> list[tuple[str, int]]:
+        """The ``(key, allowed failures)`` pairs of this attempt: the user name's limit is its own."""
+        user_key = self._user_key()
+        return [(key, user_max_fails if key == user_key else max_fails) for key in self.keys()]
+
+    def _user_key(self) -> str:
+        return f"user:{self.name.strip().lower()}"
 
     def forgotten_on_success(self) -> list[str]:
         """The keys a successful login clears: the user name's and the device's, never the address's.
 
         An address's failures stay: one valid account must not reset an address that guesses others.
         """
-        keys = [f"user:{self.name.strip().lower()}"]
+        keys = [self._user_key()]
         if self.device is not None:
             keys.append(f"device:{self.device}")
         return keys
@@ -191,19 +209,18 @@ class LoginRateLimiter:
 
     def retry_after_s(self, attempt: Attempt) -> float:
         """Seconds until ``attempt`` may be checked; 0 when it may be now."""
-        now_s = self._clock()
+        now = self._clock()
         wait = 0.0
         for key, allowed in attempt.limits(self.max_fails, self.user_max_fails):
-            fails = self.windows.recent(key, now_s, self.window_s)
+            fails = self.windows.recent(key, now, self.window_s)
             if len(fails) >= allowed:
                 # The window lets the next attempt in once enough of the oldest failures left it.
-                wait = max(wait, fails[len(fails) - allowed] + self.window_s - now_s)
+                wait = max(wait, fails[len(fails) - allowed] + self.window_s - now)
         return wait
 
     def record_failure(self, attempt: Attempt) -> None:
         """Count one failed attempt under every key of ``attempt``."""
-        keys = [key for key, _ in attempt.limits(self.max_fails, self.user_max_fails)]
-        self.windows.add(keys, self._clock(), self.window_s)
+        self.windows.add(attempt.keys(), self._clock(), self.window_s)
 
     def record_success(self, attempt: Attempt) -> None:
         """Forget the user name's and the device's failures after a successful login."""

@@ -41,6 +41,9 @@ for spec in "$@"; do
         name="$(basename "$dir")"
         [[ "$name" == "${module%%/*}" ]] || packages+=("\"$name\"")
     done
+    # Tests find the evaluation data at ../shared from the tree mutmut runs them in ($work/mutants);
+    # linked after the package list above, so mutmut never copies it.
+    [[ -e "$root/../shared" ]] && ln -s "$(cd "$root/../shared" && pwd)" "$work/shared"
     selection=""
     IFS=',' read -ra test_paths <<<"$tests"
     for path in "${test_paths[@]}"; do selection+="\"$path\", "; done
