@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from webmap.payload import COMPACT_ENCODING, unpack_dots
@@ -81,22 +83,27 @@ def test_joining_another_station_leaves_the_first(web, wm, demo_layout):
     assert crowding_events(client) == []
 
 
+EXPECTED = 'expected {"station": id}, optionally with "floor": id and "encoding"'
+
+
 @pytest.mark.parametrize(
     ("data", "error"),
     [
-        ({"station": "nowhere"}, "unknown station"),
-        ({"station": "demo-station", "floor": "roof"}, "unknown floor"),
-        ({"station": "demo-station", "camera": "x"}, "expected"),
-        ({"station": "demo-station", "encoding": "msgpack"}, "unknown encoding"),
-        ("demo-station", "expected"),
-        (None, "expected"),
+        ({"station": "nowhere"}, "unknown station; stations are ['demo-station', 'pets2009']"),
+        ({"station": 7}, "unknown station; stations are ['demo-station', 'pets2009']"),
+        ({"station": "demo-station", "floor": "roof"}, "unknown floor; floors are ['concourse', 'platform']"),
+        ({"station": "demo-station", "floor": ["concourse"]}, "unknown floor; floors are ['concourse', 'platform']"),
+        ({"station": "demo-station", "camera": "x"}, EXPECTED),
+        ({"station": "demo-station", "encoding": "msgpack"}, "unknown encoding; encodings are ['json', 'compact']"),
+        ("demo-station", EXPECTED),
+        (None, EXPECTED),
     ],
 )
 def test_bad_join_is_refused_with_a_reason(web, data, error):
     app, sio, _ = web
     client = sio.test_client(app, namespace="/public")
     ack = client.emit("join", data, namespace="/public", callback=True)
-    assert ack["ok"] is False and error in ack["error"]
+    assert ack == {"ok": False, "error": error}
 
 
 @pytest.mark.parametrize("namespace", ["/staff", "/operator"])
@@ -129,3 +136,74 @@ def test_connected_clients_are_counted(web):
     client.disconnect(namespace="/public")
     text = app.test_client().get("/metrics").get_data(as_text=True)
     assert 'crowdmap_web_clients{namespace="/public"} 0.0' in text
+
+
+def metric(app, text):
+    from prometheus_client import generate_latest
+
+    for line in generate_latest(app.extensions["crowdmap_metrics"].registry).decode().splitlines():
+        if line.startswith(text + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+@pytest.mark.parametrize("namespace", ["/public", "/staff"])
+def test_client_sent_connect_and_disconnect_events_are_ignored_and_counted(web, wm, namespace):
+    app, sio, _ = web
+    http = app.test_client()
+    wm.login(http, "sam", wm.STAFF_PASSWORD)
+    client = sio.test_client(app, namespace=namespace, flask_test_client=http, headers={"X-Forwarded-Proto": "https"})
+    assert client.is_connected(namespace)
+    gauge = f'crowdmap_web_clients{{namespace="{namespace}"}}'
+    for _ in range(3):
+        client.emit("disconnect", namespace=namespace)
+        client.emit("connect", namespace=namespace)
+    assert metric(app, gauge) == 1.0
+    assert metric(app, f'crowdmap_web_forged_events_total{{event="disconnect",namespace="{namespace}"}}') == 3
+    assert metric(app, f'crowdmap_web_forged_events_total{{event="connect",namespace="{namespace}"}}') == 3
+    if namespace == "/staff":
+        assert len(sio.server.namespace_handlers["/staff"].admitted) == 1, "still checked"
+    client.disconnect(namespace=namespace)
+    assert metric(app, gauge) == 0.0
+    if namespace == "/staff":
+        assert sio.server.namespace_handlers["/staff"].admitted == {}
+
+
+def test_a_removed_users_socket_is_disconnected_by_the_regular_check(web, wm, users):
+    """The check runs by itself (every 2 s); this waits for it, bounded, instead of calling it."""
+    app, sio, _ = web
+    namespace = sio.server.namespace_handlers["/staff"]
+    for round_ in range(2):  # the check stops with the last socket and starts again with the next
+        http = app.test_client()
+        users.add("kim", "kim's password 1", "staff")
+        wm.login(http, "kim", "kim's password 1")
+        client = sio.test_client(
+            app, namespace="/staff", flask_test_client=http, headers={"X-Forwarded-Proto": "https"}
+        )
+        assert client.is_connected("/staff"), round_
+        users.remove("kim")
+        for _ in range(100):
+            if not client.is_connected("/staff"):
+                break
+            time.sleep(0.1)
+        assert not client.is_connected("/staff"), round_
+        for _ in range(100):
+            if not namespace._watching:
+                break
+            time.sleep(0.1)
+        assert namespace._watching is False, "no socket left: the check stopped"
+
+
+def test_leave_stops_the_frames_and_a_new_join_gets_the_newest_frame(web, wm, demo_layout):
+    app, sio, hub = web
+    client = sio.test_client(app, namespace="/public")
+    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse")]))
+    client.emit("join", {"station": "demo-station"}, namespace="/public", callback=True)
+    client.emit("leave", namespace="/public")
+    client.get_received("/public")
+    newer = wm.NOW + 5
+    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", timestamp=newer)], newer))
+    assert crowding_events(client) == [], "left: nothing more"
+    other = sio.test_client(app, namespace="/public")
+    other.emit("join", {"station": "demo-station"}, namespace="/public", callback=True)
+    assert [e["timestamp"] for e in crowding_events(other)] == [newer], "the newest frame, not a cached older one"
