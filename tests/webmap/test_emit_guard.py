@@ -115,3 +115,20 @@ def test_packed_dots_must_hold_exactly_their_count(change, ok):
     floor = compact["floors"][0]
     data = {**compact, "floors": [{**floor, "dots": {**floor["dots"], **change}}]}
     assert (EmitGuard().refusal("crowding", data, "/public", "station:demo-station:compact") is None) is ok
+
+
+def test_the_staff_size_bound_is_exact():
+    guard = EmitGuard()
+    overhead = len('{"note":""}')
+    at_bound = {"note": "x" * (64 * 1024 - overhead)}
+    assert guard.refusal("alert", at_bound, "/staff", "demo-station") is None
+    assert guard.refusal("alert", {"note": at_bound["note"] + "x"}, "/staff", "demo-station") == "size"
+
+
+def test_a_refusal_is_logged_in_one_short_line_without_the_data(caplog):
+    guard = EmitGuard()
+    with caplog.at_level("WARNING", logger="webmap.emit_guard"):
+        assert not guard.allows("e" * 100, {"secret": "payload"}, "/public", "r" * 100)
+    [record] = caplog.records
+    assert record.getMessage() == f"refused to send {'e' * 40!r} to /public room {'r' * 80!r}: event"
+    assert "payload" not in record.getMessage()
