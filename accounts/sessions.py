@@ -47,8 +47,9 @@ class MemorySessions:
 
     Args:
         clock: Monotonic clock, seconds.
-        max_sessions: Records kept at most; expired ones are dropped when it is reached, and a
-            login past it ends the oldest session (memory stays bounded under a login flood).
+        max_sessions: Records kept at most: a login past it ends the oldest session, which, every
+            session living as long, is also the first to expire (memory stays bounded under a
+            login flood).
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, max_sessions: int = MAX_SESSIONS) -> None:
@@ -61,14 +62,12 @@ class MemorySessions:
 
     def create(self, user: str, lifetime_s: float) -> str:
         """Start a session; returns its token."""
-        token = secrets.token_urlsafe(32)
-        now_s = self._clock()
+        token = secrets.token_urlsafe()
+        now = self._clock()
         with self._lock:
-            if len(self._live) >= self._max:
-                self._live = {k: v for k, v in self._live.items() if v[1] > now_s}
             while len(self._live) >= self._max:
                 del self._live[next(iter(self._live))]  # the oldest: dicts keep insertion order
-            self._live[_digest(token)] = (user, now_s + lifetime_s)
+            self._live[_digest(token)] = (user, now + lifetime_s)
         return token
 
     def user_of(self, token: str) -> str | None:
@@ -100,14 +99,14 @@ class RedisSessions:
 
     def create(self, user: str, lifetime_s: float) -> str:
         """Start a session; returns its token."""
-        token = secrets.token_urlsafe(32)
-        self._client.set(REDIS_KEY_PREFIX + _digest(token), user.encode("utf-8"), ex=max(1, int(lifetime_s)))
+        token = secrets.token_urlsafe()
+        self._client.set(REDIS_KEY_PREFIX + _digest(token), user.encode(), ex=max(1, int(lifetime_s)))
         return token
 
     def user_of(self, token: str) -> str | None:
         """The user of a live session, or ``None``."""
         value = self._client.get(REDIS_KEY_PREFIX + _digest(token))
-        return None if value is None else value.decode("utf-8")
+        return None if value is None else value.decode()
 
     def end(self, token: str) -> None:
         """End one session."""

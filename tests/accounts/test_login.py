@@ -12,7 +12,9 @@ def test_install_needs_a_secret_key(tmp_path):
     policy = LoginPolicy(
         role="staff", landing_endpoint="x", logout_endpoint="x", render=lambda *_: "", device_cookie="d"
     )
-    with pytest.raises(ValueError, match=r"secret key: call settings.with_secret\(\) first"):
+    with pytest.raises(
+        ValueError, match=r"^install needs settings with a secret key: call settings.with_secret\(\) first$"
+    ):
         install(
             Flask(__name__),
             AccountSettings(data_dir=tmp_path),

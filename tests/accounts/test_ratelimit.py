@@ -151,6 +151,10 @@ def test_memory_stays_bounded_under_a_flood_of_names():
     assert [windows.recent(k, 4.0, 60) for k in "abcd"] == [[], [1.0], [2.0], [4.0]]
     with pytest.raises(ValueError, match="max_keys"):
         MemoryWindows(max_keys=0)
+    one = MemoryWindows(max_keys=1)
+    one.add(["a"], 1.0, 60)
+    one.add(["b"], 2.0, 60)
+    assert (one.recent("a", 2.0, 60), one.recent("b", 2.0, 60)) == ([], [2.0])
 
 
 @pytest.mark.redis
@@ -159,5 +163,7 @@ def test_redis_windows_expire_after_the_window_and_the_clock_skew(run):
     windows = RedisWindows(client)
     windows.add([f"addr:ttl-{run}"], 1000.0, 300)
     assert client.ttl(RedisWindows.redis_key(f"addr:ttl-{run}")) in (359, 360)
+    windows.add([f"addr:ttl-{run}"], 1400.0, 300)  # the first failure has left the window: it is gone
+    assert client.zcard(RedisWindows.redis_key(f"addr:ttl-{run}")) == 1
     windows.clear([f"addr:ttl-{run}"])
     assert client.exists(RedisWindows.redis_key(f"addr:ttl-{run}")) == 0

@@ -38,11 +38,13 @@ def test_a_session_lives_until_it_ends(sessions):
 
 
 def test_the_store_holds_digests_of_tokens_never_the_tokens(sessions):
-    token = sessions.create("ann", 60)
+    user = f"ann-{uuid.uuid4().hex[:8]}"
+    token = sessions.create(user, 60)
     if isinstance(sessions, RedisSessions):
         keys = [key.decode() for key in sessions.client.keys(REDIS_KEY_PREFIX + "*")]
         assert all(token not in key for key in keys)
-        assert 0 < sessions.client.ttl(next(k for k in keys if sessions.client.get(k) == b"ann")) <= 60
+        [key] = [k for k in keys if sessions.client.get(k) == user.encode()]
+        assert 0 < sessions.client.ttl(key) <= 60
     else:
         assert token not in repr(sessions._live)
     sessions.end(token)
@@ -67,23 +69,31 @@ def test_redis_sessions_expire_with_their_lifetime():
         client.ping()
     except redis.RedisError:
         pytest.skip("needs the Redis server on 127.0.0.1:6379")
-    token = RedisSessions(client).create("ann", 1)
-    key = next(k for k in client.keys(REDIS_KEY_PREFIX + "*") if client.ttl(k) == 1)
-    assert client.get(key) == b"ann"
+    user = f"ann-{uuid.uuid4().hex[:8]}"
+    token = RedisSessions(client).create(user, 1)
+    [key] = [k for k in client.keys(REDIS_KEY_PREFIX + "*") if client.get(k) == user.encode()]
+    assert client.ttl(key) == 1
     client.delete(key)
     assert RedisSessions(client).user_of(token) is None
 
 
 def test_memory_stays_bounded_under_a_flood_of_logins():
-    now = [100.0]
-    sessions = MemorySessions(clock=lambda: now[0], max_sessions=3)
-    first = sessions.create("ann", 10)
-    now[0] = 200.0  # the first has expired
-    kept = [sessions.create("bob", 60) for _ in range(3)]
-    assert sessions.user_of(first) is None
-    assert [sessions.user_of(token) for token in kept] == ["bob"] * 3
-    newest = sessions.create("cy", 60)
+    sessions = MemorySessions(max_sessions=3)
+    kept = [sessions.create(name, 60) for name in ("ann", "bob", "cy")]
+    assert [sessions.user_of(token) for token in kept] == ["ann", "bob", "cy"], "three fit"
+    newest = sessions.create("dee", 60)
     assert sessions.user_of(kept[0]) is None, "past the bound, the oldest session ends"
-    assert sessions.user_of(newest) == "cy" and sessions.user_of(kept[2]) == "bob"
+    assert [sessions.user_of(token) for token in (*kept[1:], newest)] == ["bob", "cy", "dee"]
     with pytest.raises(ValueError, match="max_sessions"):
         MemorySessions(max_sessions=0)
+
+
+def test_one_session_is_a_valid_bound_and_ending_twice_is_harmless():
+    sessions = MemorySessions(max_sessions=1)
+    first = sessions.create("ann", 60)
+    second = sessions.create("bob", 60)
+    assert (sessions.user_of(first), sessions.user_of(second)) == (None, "bob")
+    sessions.end(second)
+    sessions.end(second)
+    sessions.end("never issued")
+    assert sessions.user_of(second) is None
