@@ -38,6 +38,19 @@ CREATE TABLE IF NOT EXISTS users (
 )
 """
 _COLUMNS = "name, role, created_at, session_epoch"
+# The statements, written once (SQL does not care about the case of its words).
+_TABLE_COLUMNS = "PRAGMA table_info(users)"
+_ADD_EPOCH = "ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0"
+_INSERT = "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)"
+_DELETE = "DELETE FROM users WHERE name = ?"
+_SET_PASSWORD = "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE name = ?"
+_END_SESSIONS = "UPDATE users SET session_epoch = session_epoch + 1 WHERE name = ?"
+_REHASH = "UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?"
+_SELECT_ONE = f"SELECT {_COLUMNS} FROM users WHERE name = ?"
+_SELECT_ALL = f"SELECT {_COLUMNS} FROM users ORDER BY name"
+_SELECT_WITH_HASH = f"SELECT {_COLUMNS}, password_hash FROM users WHERE name = ?"
+# The pages each role may use: operators may also use the staff pages.
+_MAY_USE = {"staff": frozenset({"staff"}), "operator": frozenset({"staff", "operator"})}
 # A hash of a random password: verifying against it when the user does not exist costs the
 # same time as a real check, so login timing does not reveal which names exist.
 _DUMMY_HASH = PasswordHasher().hash("no such user: dummy password")
@@ -62,7 +75,7 @@ class User:
 
     def can(self, role: str) -> bool:
         """Whether this user may use pages meant for ``role`` (operators may also see staff pages)."""
-        return self.role == role or (self.role == "operator" and role == "staff")
+        return role in _MAY_USE.get(self.role, ())
 
 
 class UserError(ValueError):
@@ -104,12 +117,12 @@ class UserStore:
             pass
         with self._connect() as db:
             db.execute(_SCHEMA)
-            columns = {row[1] for row in db.execute("PRAGMA table_info(users)")}
+            columns = {row[1] for row in db.execute(_TABLE_COLUMNS)}
             if "session_epoch" not in columns:  # a database made before session epochs existed
-                db.execute("ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0")
+                db.execute(_ADD_EPOCH)
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=5.0)
+        return sqlite3.connect(self.path)  # waits up to 5 s for another process's write
 
     def _hash(self, password: str) -> str:
         return self._offload(lambda: self._hasher.hash(password))
@@ -128,10 +141,7 @@ class UserStore:
         user = User(name, role, time.time())
         try:
             with self._connect() as db:
-                db.execute(
-                    "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                    (name, role, self._hash(password), user.created_at),
-                )
+                db.execute(_INSERT, (name, role, self._hash(password), user.created_at))
         except sqlite3.IntegrityError:
             raise UserError(f"user {name!r} already exists") from None
         return user
@@ -143,11 +153,11 @@ class UserStore:
             UserError: if there is no such user.
         """
         with self._connect() as db:
-            deleted = db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount
+            deleted = db.execute(_DELETE, (name,)).rowcount
         if not deleted:
             raise UserError(f"no user {name!r}")
 
-    def set_password(self, name: str, password: str) -> User:
+    def set_password(self, name: str, password: str) -> None:
         """Replace an account's password and end all its sessions.
 
         Raises:
@@ -155,16 +165,9 @@ class UserStore:
         """
         _check_password(password)
         with self._connect() as db:
-            changed = db.execute(
-                "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE name = ?",
-                (self._hash(password), name),
-            ).rowcount
+            changed = db.execute(_SET_PASSWORD, (self._hash(password), name)).rowcount
         if not changed:
             raise UserError(f"no user {name!r}")
-        user = self.get(name)
-        if user is None:  # removed between the two statements
-            raise UserError(f"no user {name!r}")
-        return user
 
     def end_sessions(self, name: str) -> None:
         """End every session of ``name`` without changing the password.
@@ -173,20 +176,20 @@ class UserStore:
             UserError: if there is no such user.
         """
         with self._connect() as db:
-            changed = db.execute("UPDATE users SET session_epoch = session_epoch + 1 WHERE name = ?", (name,)).rowcount
+            changed = db.execute(_END_SESSIONS, (name,)).rowcount
         if not changed:
             raise UserError(f"no user {name!r}")
 
     def get(self, name: str) -> User | None:
         """The account called ``name``, or ``None``."""
         with self._connect() as db:
-            row = db.execute(f"SELECT {_COLUMNS} FROM users WHERE name = ?", (name,)).fetchone()
+            row = db.execute(_SELECT_ONE, (name,)).fetchone()
         return None if row is None else User(*row)
 
     def list(self) -> list[User]:
         """Every account, by name."""
         with self._connect() as db:
-            rows = db.execute(f"SELECT {_COLUMNS} FROM users ORDER BY name").fetchall()
+            rows = db.execute(_SELECT_ALL).fetchall()
         return [User(*row) for row in rows]
 
     def authenticate(self, name: str, password: str) -> User | None:
@@ -196,7 +199,7 @@ class UserStore:
         websocket fan-out go on while it runs.
         """
         with self._connect() as db:
-            row = db.execute(f"SELECT {_COLUMNS}, password_hash FROM users WHERE name = ?", (name,)).fetchone()
+            row = db.execute(_SELECT_WITH_HASH, (name,)).fetchone()
         stored = _DUMMY_HASH if row is None else row[4]
         if not self._offload(lambda: self._verify(stored, password)) or row is None:
             return None
@@ -204,9 +207,7 @@ class UserStore:
             rehashed = self._hash(password)
             with self._connect() as db:
                 # Only if the hash is still the one just checked: a concurrent password change wins.
-                db.execute(
-                    "UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?", (rehashed, name, stored)
-                )
+                db.execute(_REHASH, (rehashed, name, stored))
         return User(*row[:4])
 
     def _verify(self, stored: str, password: str) -> bool:

@@ -128,3 +128,38 @@ def test_users_command_changes_passwords_and_ends_sessions(tmp_path, monkeypatch
     assert store.get("ann").session_epoch == 2
     assert store.authenticate("ann", "second password") is not None
     assert "its sessions have ended" in capsys.readouterr().out
+
+
+def test_password_lengths_at_the_bounds_are_accepted(store):
+    assert store.add("ann", "x" * 10, "staff") == store.get("ann")
+    assert store.authenticate("ann", "x" * 10) is not None
+    store.set_password("ann", "y" * 1024)
+    assert store.authenticate("ann", "y" * 1024) is not None
+    with pytest.raises(UserError, match="at least 10 characters, got 9"):
+        store.set_password("ann", "z" * 9)
+    with pytest.raises(UserError, match="at most 1024 characters, got 1025"):
+        store.set_password("ann", "z" * 1025)
+
+
+def test_add_returns_the_account_it_made(store):
+    user = store.add("ann", "a secret phrase", "operator")
+    assert (user.name, user.role, user.session_epoch) == ("ann", "operator", 0)
+    assert user == store.get("ann")
+
+
+@pytest.mark.parametrize(
+    ("role", "may_use"),
+    [("staff", {"staff"}), ("operator", {"staff", "operator"}), ("auditor", set())],
+)
+def test_which_pages_a_role_may_use(role, may_use):
+    from accounts.users import User
+
+    assert {page for page in ("staff", "operator", "admin") if User("x", role, 0.0).can(page)} == may_use
+
+
+def test_the_database_folder_is_made_as_deep_as_needed(tmp_path):
+    path = tmp_path / "a" / "b" / "users.sqlite3"
+    UserStore(path, hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)).add(
+        "ann", "a secret phrase", "staff"
+    )
+    assert UserStore(path).get("ann").role == "staff"
