@@ -37,11 +37,11 @@ REDIS_KEY_PREFIX = "crowdmap:login-fails:"
 class FailureWindows(Protocol):
     """Timestamps of recent failures per key."""
 
-    def recent(self, key: str, now: float, window_s: float) -> list[float]:
-        """The failures of ``key`` within ``window_s`` before ``now``, oldest first."""
+    def recent(self, key: str, now_s: float, window_s: float) -> list[float]:
+        """The failures of ``key`` within ``window_s`` before ``now_s``, oldest first."""
 
-    def add(self, keys: Sequence[str], now: float, window_s: float) -> None:
-        """Record one failure at ``now`` under every key."""
+    def add(self, keys: Sequence[str], now_s: float, window_s: float) -> None:
+        """Record one failure at ``now_s`` under every key."""
 
     def clear(self, keys: Sequence[str]) -> None:
         """Forget every failure of ``keys``."""
@@ -61,24 +61,24 @@ class MemoryWindows:
         self._max_keys = max_keys
         self._lock = threading.Lock()
 
-    def _trim(self, key: str, now: float, window_s: float) -> deque[float]:
+    def _trim(self, key: str, now_s: float, window_s: float) -> deque[float]:
         fails = self._fails.get(key)
         if fails is None:
             return deque()
         # Equivalent mutant, excluded: a failure exactly window_s old asks for a wait of 0 s
         # whether it is dropped here or not, so "<=" and "<" behave alike.
-        while fails and fails[0] <= now - window_s:  # pragma: no mutate
+        while fails and fails[0] <= now_s - window_s:  # pragma: no mutate
             fails.popleft()
         if not fails:
             del self._fails[key]
         return fails
 
-    def recent(self, key: str, now: float, window_s: float) -> list[float]:
+    def recent(self, key: str, now_s: float, window_s: float) -> list[float]:
         """The failures of ``key`` within the window, oldest first."""
         with self._lock:
-            return list(self._trim(key, now, window_s))
+            return list(self._trim(key, now_s, window_s))
 
-    def add(self, keys: Sequence[str], now: float, window_s: float) -> None:
+    def add(self, keys: Sequence[str], now_s: float, window_s: float) -> None:
         """Record one failure under every key.
 
         A key holds at most its limit of failures (a limited key is not checked, so records no
@@ -88,7 +88,7 @@ class MemoryWindows:
             for key in keys:
                 while key not in self._fails and len(self._fails) >= self._max_keys:
                     del self._fails[next(iter(self._fails))]  # the oldest key: dicts keep insertion order
-                self._fails.setdefault(key, deque()).append(now)
+                self._fails.setdefault(key, deque()).append(now_s)
 
     def clear(self, keys: Sequence[str]) -> None:
         """Forget the failures of ``keys``."""
@@ -116,18 +116,18 @@ class RedisWindows:
         """The Redis key holding the failures of ``key``."""
         return REDIS_KEY_PREFIX + hashlib.sha256(key.encode()).hexdigest()
 
-    def recent(self, key: str, now: float, window_s: float) -> list[float]:
+    def recent(self, key: str, now_s: float, window_s: float) -> list[float]:
         """The failures of ``key`` within the window, oldest first."""
-        scores = self._client.zrangebyscore(self.redis_key(key), f"({now - window_s}", math.inf, withscores=True)
+        scores = self._client.zrangebyscore(self.redis_key(key), f"({now_s - window_s}", math.inf, withscores=True)
         return [score for _, score in scores]
 
-    def add(self, keys: Sequence[str], now: float, window_s: float) -> None:
+    def add(self, keys: Sequence[str], now_s: float, window_s: float) -> None:
         """Record one failure under every key (one round trip)."""
         pipe = self._client.pipeline()
         for key in keys:
             name = self.redis_key(key)
-            pipe.zremrangebyscore(name, -math.inf, now - window_s)
-            pipe.zadd(name, {uuid.uuid4().hex: now})
+            pipe.zremrangebyscore(name, -math.inf, now_s - window_s)
+            pipe.zadd(name, {uuid.uuid4().hex: now_s})
             pipe.expire(name, int(window_s + self._skew_s))
         pipe.execute()
 
@@ -211,13 +211,13 @@ class LoginRateLimiter:
 
     def retry_after_s(self, attempt: Attempt) -> float:
         """Seconds until ``attempt`` may be checked; 0 when it may be now."""
-        now = self._clock()
+        now_s = self._clock()
         wait = 0.0
         for key, allowed in attempt.limits(self.max_fails, self.user_max_fails):
-            fails = self.windows.recent(key, now, self.window_s)
+            fails = self.windows.recent(key, now_s, self.window_s)
             if len(fails) >= allowed:
                 # The window lets the next attempt in once enough of the oldest failures left it.
-                wait = max(wait, fails[len(fails) - allowed] + self.window_s - now)
+                wait = max(wait, fails[len(fails) - allowed] + self.window_s - now_s)
         return wait
 
     def record_failure(self, attempt: Attempt) -> None:

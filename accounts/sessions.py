@@ -63,11 +63,11 @@ class MemorySessions:
     def create(self, user: str, lifetime_s: float) -> str:
         """Start a session; returns its token."""
         token = secrets.token_urlsafe()
-        now = self._clock()
+        now_s = self._clock()
         with self._lock:
             while len(self._live) >= self._max:
                 del self._live[next(iter(self._live))]  # the oldest: dicts keep insertion order
-            self._live[_digest(token)] = (user, now + lifetime_s)
+            self._live[_digest(token)] = (user, now_s + lifetime_s)
         return token
 
     def user_of(self, token: str) -> str | None:
