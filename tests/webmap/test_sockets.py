@@ -202,7 +202,7 @@ def test_leave_stops_the_frames_and_a_new_join_gets_the_newest_frame(web, wm, de
     client.emit("leave", namespace="/public")
     client.get_received("/public")
     newer = wm.NOW + 5
-    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", timestamp=newer)], newer))
+    hub.receive(wm.frames_message(demo_layout, [wm.make_frame(demo_layout, "concourse", timestamp_s=newer)], newer))
     assert crowding_events(client) == [], "left: nothing more"
     other = sio.test_client(app, namespace="/public")
     other.emit("join", {"station": "demo-station"}, namespace="/public", callback=True)
