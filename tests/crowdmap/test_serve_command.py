@@ -90,4 +90,5 @@ def test_every_metric_is_on_the_ops_address_and_only_the_public_view_on_the_web_
     assert "crowdmap_web_relay_leader" in full and "crowdmap_bus_received_total" in full
     assert "crowdmap_web_relay_leader" not in public and "crowdmap_bus_" not in public
     assert "crowdmap_web_messages_rejected_total" in public or "crowdmap_web_clients" in public
-    assert web.get("/healthz", port=web.ops_port)[0] == 200
+    # The ops /healthz reports the frames relay, which answers 503 until its loop has started.
+    wait_for(lambda: web.get("/healthz", port=web.ops_port)[0] == 200, timeout_s=30, what="the relay's health")
