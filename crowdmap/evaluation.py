@@ -105,6 +105,7 @@ def evaluate_station(
     detector_options: dict[str, Any] | None = None,
     threads: int = 2,
     seed: int = 0,
+    detector: Detector | None = None,
 ) -> dict[str, Any]:
     """Run the pipeline and the truth frame by frame over ``frames`` and score what each publishes.
 
@@ -119,6 +120,8 @@ def evaluate_station(
         detector_options: Backend options overriding the camera's (thresholds, a fake's boxes).
         threads: Torch threads (the edge box's cores for this camera).
         seed: Seed of both iconizers' shuffling and jitter.
+        detector: A ready detector to run instead of building the camera's (``bench/pets_replay.py``
+            replays cached network outputs through the real merge rules); ``backend`` then only names it.
 
     Returns:
         The figures of :meth:`iconizer.evaluation.StationScore.summary`, plus ``backend``, ``fps``
@@ -146,7 +149,9 @@ def evaluate_station(
     camera, calib = setup.camera, setup.calib
     floor = layout.floor(camera.floor)
     backend_name = backend or setup.backend or DEFAULT_BACKEND
-    detector = build_detector(backend_name, {**setup.detector_options, **(detector_options or {})}, threads=threads)
+    if detector is None:
+        options = {**setup.detector_options, **(detector_options or {})}
+        detector = build_detector(backend_name, options, threads=threads)
     # One jitter secret for both: the same position gives the same dot on both sides (coarsened alike).
     jitter_secret = secrets.randbits(63)
     pipeline = build_iconizer(station, seed=seed, jitter_secret=jitter_secret)

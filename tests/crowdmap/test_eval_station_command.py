@@ -53,6 +53,30 @@ def test_a_person_the_detector_misses(capsys: pytest.CaptureFixture[str]) -> Non
     assert result["zone_count_bias"] < 0
 
 
+
+def test_a_ready_detector_runs_in_place_of_the_cameras() -> None:
+    # bench/pets_replay.py hands the runner a detector replaying cached network outputs; whatever is
+    # given is what runs, frame by frame, and nothing else is built.
+    from crowdmap.evaluation import evaluate_station
+    from crowdmap.station import load_station
+    from detector import create_detector
+
+    truth = load_mot_boxes(GT)
+    detector = create_detector("fake", xyxy_px=truth[1][1:])
+    result = evaluate_station(
+        load_station(str(ROOT / "station_layouts/pets2009")),
+        camera_id="view-001",
+        video=PETS / "vtest.avi",
+        truth_boxes=truth,
+        frames=(1, 2),
+        backend="fake",
+        detector=detector,
+    )
+    assert detector.calls == 2
+    assert result["backend"] == "fake"
+    assert result["truth_dots"] == len(truth[1]) + len(truth[2])
+    assert result["dots"] == 2 * (len(truth[1]) - 1)
+
 @pytest.mark.slow
 def test_real_pipeline_on_pets_frames(capsys: pytest.CaptureFixture[str], model_root: Path, monkeypatch) -> None:
     monkeypatch.setenv("CROWDMAP_MODEL_DIR", str(model_root))
