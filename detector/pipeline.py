@@ -13,6 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
+from detector import frame_edges
 from detector.scene import SceneHints
 from detector.temporal import TemporalFilter, TemporalSettings
 from detector.tiling import (
@@ -103,6 +104,9 @@ class TiledDetector:
         keep_bottom_cut: Keep boxes on a tile's inner bottom edge, ranked below whole boxes, instead of
             dropping them (the band below holds that person whole, but at a scale where the network
             may miss them).
+        complete_side_cuts: With height hints, a box cut by the image's left or right side is
+            completed to the expected body width and goes when that body's foot point lies outside
+            the frame (:mod:`detector.frame_edges`).
     """
 
     def __init__(
@@ -123,6 +127,7 @@ class TiledDetector:
         max_height_ratio: float = 2.0,
         fragment_ratio: float = 0.7,
         keep_bottom_cut: bool = True,
+        complete_side_cuts: bool = True,
     ) -> None:
         if not 0.0 <= score_threshold <= 1.0:
             raise ValueError(f"score_threshold must lie in [0, 1], got {score_threshold}")
@@ -143,6 +148,7 @@ class TiledDetector:
         self.max_height_ratio = max_height_ratio
         self.fragment_ratio = fragment_ratio
         self.keep_bottom_cut = keep_bottom_cut
+        self.complete_side_cuts = complete_side_cuts
         if not 0.0 <= min_height_ratio < max_height_ratio:
             raise ValueError(
                 f"need 0 <= min_height_ratio < max_height_ratio, got {min_height_ratio}, {max_height_ratio}"
@@ -239,6 +245,11 @@ class TiledDetector:
             rank = score + 2.0 * is_strong + 1.0 * uncut
             kept = nms(xyxy, rank, iou_threshold=self.nms_iou, containment_threshold=containment)
             xyxy, score, is_strong = xyxy[kept], score[kept], is_strong[kept]
+        if self.complete_side_cuts and self.hints is not None and len(xyxy):
+            xyxy, inside = frame_edges.complete_side_cuts(
+                xyxy, self.hints.expected_height_px(xyxy[:, 3]), image_width_px=width
+            )
+            xyxy, score, is_strong = xyxy[inside], score[inside], is_strong[inside]
         if self.filter_implausible and self.hints is not None and len(xyxy):
             ok = plausible(xyxy, self.hints, min_ratio=self.min_height_ratio, max_ratio=self.max_height_ratio)
             if self.fragment_ratio > 0:

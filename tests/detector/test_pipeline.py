@@ -251,3 +251,21 @@ def test_fragments_of_a_person_are_merged_away() -> None:
     legs = [101.0, 76.0, 118.0, 102.0]  # 26 px of an expected 40 (0.65), mostly inside the person: a fragment
     detector.network.by_tile = {tile: [(person, 0.5), (legs, 0.9)]}
     np.testing.assert_allclose(detector.detect(frame, camera_id="c", timestamp_s=0.0).xyxy_px, [person])
+
+
+@pytest.mark.parametrize("complete_side_cuts", [True, False])
+def test_a_person_cut_by_the_image_side_is_completed_or_dropped(complete_side_cuts: bool) -> None:
+    # Expected height 40 px everywhere: a body is 0.41 x 40 = 16.4 px wide, its foot point half that
+    # from the box's inner edge. 12 px visible: feet in view (the box reaches 4.4 px beyond the left
+    # side); 6 px visible: feet outside the frame, the person goes.
+    detector, frame = two_band_detector({}, complete_side_cuts=complete_side_cuts)
+    tile = detector.tiles_for((300, 400))[0]
+    in_view = [0.0, 60.0, 12.0, 100.0]
+    feet_outside = [0.0, 160.0, 6.0, 200.0]
+    detector.network.by_tile = {tile: [(in_view, 0.9), (feet_outside, 0.9)]}
+    found = detector.detect(frame, camera_id="c", timestamp_s=0.0)
+    if complete_side_cuts:
+        np.testing.assert_allclose(found.xyxy_px, [[12.0 - 16.4, 60.0, 12.0, 100.0]])
+        np.testing.assert_allclose(found.foot_px, [[12.0 - 8.2, 100.0]])
+    else:
+        np.testing.assert_allclose(found.xyxy_px, [in_view, feet_outside])
