@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -23,6 +24,9 @@ from bus.embedded import QueueTopic
 
 log = logging.getLogger(__name__)
 
+# How long an orphaned child may take to stop by itself before it exits outright.
+ORPHAN_GRACE_S = 5.0
+
 
 def _child_setup(log_level: str, stop: Event) -> None:
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
@@ -31,25 +35,34 @@ def _child_setup(log_level: str, stop: Event) -> None:
     watch_parent(stop)
 
 
-def watch_parent(stop: Event, poll_s: float = 1.0) -> None:
-    """Set ``stop`` when the parent process goes away (killed with SIGKILL, say) and this one is orphaned.
+def watch_parent(stop: Event, poll_s: float = 1.0, grace_s: float = ORPHAN_GRACE_S) -> None:
+    """Stop this process when the parent goes away (killed with SIGKILL, say) and it is orphaned.
 
     A parent that dies without stopping its children would leave cameras processing and
-    publishing with nobody reading; the orphan notices and stops every sibling through ``stop``.
-    The parent is watched through the pipe multiprocessing keeps to it, so a parent that died
-    before this child got here counts too.
+    publishing with nobody reading; the orphan notices, sets ``stop`` so it (and every sibling
+    sharing the event) winds down cleanly, and exits outright if it has not done so within
+    ``grace_s``: a child still loading its station or detector when the parent died would
+    otherwise finish that first, which on loaded cores takes tens of seconds. The parent is
+    watched through the pipe multiprocessing keeps to it, so a parent that died before this
+    child got here counts too.
     """
     parent = multiprocessing.parent_process()
     if parent is None:
         return
 
     def watch() -> None:
-        while not stop.is_set():
-            if not parent.is_alive():
-                log.warning("the station process is gone; stopping")
-                stop.set()
+        # The parent first: an orphaned sibling may already have set the shared ``stop``.
+        while parent.is_alive():
+            if stop.is_set():  # an ordinary shutdown: the parent waits for this process
                 return
             time.sleep(poll_s)
+        log.warning("the station process is gone; stopping")
+        stop.set()
+        time.sleep(grace_s)
+        # Still here: nobody is left to read what this process would send.
+        log.warning("still running %.0f s after the station process went away; exiting", grace_s)
+        logging.shutdown()
+        os._exit(0)
 
     threading.Thread(target=watch, name="parent watch", daemon=True).start()
 

@@ -1,5 +1,10 @@
 import multiprocessing
+import os
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from crowdmap.processes import Supervisor
 
@@ -38,3 +43,49 @@ def test_supervisor_stops_children_through_the_stop_event() -> None:
     supervisor.stop(timeout_s=10.0)
     assert supervisor.children[0].process.exitcode == 0
     assert time.monotonic() - started < 10.0
+
+
+# A station process that starts one child and waits; the child runs watch_parent and then, like a
+# child still loading its detector, ignores the stop event for far longer than the test waits.
+ORPHAN_PARENT = """
+import multiprocessing, sys, time
+
+def child(stop):
+    from crowdmap.processes import watch_parent
+    watch_parent(stop, poll_s=0.1, grace_s=float(sys.argv[1]))
+    time.sleep(600)
+
+if __name__ == "__main__":
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    process = context.Process(target=child, args=(stop,))
+    process.start()
+    print(process.pid, flush=True)
+    time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_an_orphan_busy_elsewhere_exits_on_its_own_after_the_grace_period(tmp_path: Path) -> None:
+    script = tmp_path / "station.py"
+    script.write_text(ORPHAN_PARENT)
+    parent = subprocess.Popen([sys.executable, str(script), "1.0"], stdout=subprocess.PIPE, text=True)
+    child_pid = int(parent.stdout.readline())
+    try:
+        time.sleep(1.0)  # let the child reach its 600 s sleep, past any stop check
+        assert _alive(child_pid)
+        parent.kill()
+        parent.wait(10)
+        deadline = time.monotonic() + 60.0  # generous on loaded cores; without the grace exit: never
+        while _alive(child_pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(child_pid), "the orphan kept running"
+    finally:
+        if _alive(child_pid):
+            os.kill(child_pid, signal.SIGKILL)
