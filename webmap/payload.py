@@ -46,10 +46,10 @@ _PACKED_MAX = 0xFFFF  # uint16: 6,553.5 m, beyond any plan (layouts allow 5 km)
 
 
 def _dot_decimals(step_m: float) -> int:
-    decimals = -math.log10(step_m)
-    if step_m <= 0 or abs(decimals - round(decimals)) > 1e-9:
+    decimals = round(-math.log10(step_m)) if step_m > 0 else 0
+    if decimals < 0 or not math.isclose(10.0**-decimals, step_m):
         raise ValueError(f"dot_step_m must be a power of ten such as 0.1 or 1.0, got {step_m}")
-    return max(0, round(decimals))
+    return decimals
 
 
 def _compact(value: float) -> float | int:
@@ -69,11 +69,11 @@ def public_floor(frame: IconFrame, *, dot_step_m: float = DOT_STEP_M) -> dict[st
         ``{"floor", "dots": [[x_m, y_m, moving_0_or_1], ...], "zones": [...]}``.
     """
     decimals = _dot_decimals(dot_step_m)
-    xy = np.round(np.asarray(frame.dots_m, dtype=np.float64), decimals).tolist()
-    moving = [int(flag) for flag in np.asarray(frame.moving, dtype=bool)]
+    xy = np.round(frame.dots_m, decimals).tolist()  # IconFrame: float64 (k, 2), with k moving flags
+    moving = frame.moving.astype(int).tolist()
     return {
         "floor": str(frame.floor_id),
-        "dots": [[_compact(x), _compact(y), m] for (x, y), m in zip(xy, moving, strict=True)],
+        "dots": [[_compact(x), _compact(y), moving[i]] for i, (x, y) in enumerate(xy)],
         "zones": [
             {
                 "id": str(zone.zone_id),
@@ -120,10 +120,10 @@ def pack_dots(dots: list[list[float | int]], *, per_m: int = PACKED_PER_M) -> di
     Coordinates are clipped to ``0 .. 65535 / per_m`` metres: a coarsened dot on the edge of the
     plan can round a few centimetres past it, and no plan is larger.
     """
-    table = np.asarray(dots, dtype=np.float64).reshape(-1, 3)
+    table = np.asarray(dots).reshape(len(dots), 3)
     xy = np.clip(np.rint(table[:, :2] * per_m), 0, _PACKED_MAX).astype("<u2")
     moving = np.packbits(table[:, 2] != 0, bitorder="little")
-    packed = base64.b64encode(xy.tobytes() + moving.tobytes()).decode("ascii")
+    packed = base64.b64encode(xy.tobytes() + moving.tobytes()).decode()
     return {"count": len(table), "per_m": per_m, "packed": packed}
 
 
@@ -140,7 +140,7 @@ def unpack_dots(dots: dict[str, Any]) -> list[list[float | int]]:
         raise ValueError(f"packed dots: {count} dots need {expected} bytes, got {len(raw)} (per_m {per_m})")
     xy = np.frombuffer(raw, dtype="<u2", count=2 * count).reshape(count, 2) / per_m
     moving = np.unpackbits(np.frombuffer(raw, dtype=np.uint8, offset=4 * count), bitorder="little")[:count]
-    return [[_compact(float(x)), _compact(float(y)), int(m)] for (x, y), m in zip(xy, moving, strict=True)]
+    return [[_compact(float(x)), _compact(float(y)), int(moving[i])] for i, (x, y) in enumerate(xy)]
 
 
 def compact_payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +157,7 @@ def floor_payload(payload: dict[str, Any], floor_id: str) -> dict[str, Any] | No
     """The same payload restricted to one floor, or ``None`` if the floor is absent."""
     for floor in payload["floors"]:
         if floor["floor"] == floor_id:
-            return {**{k: v for k, v in payload.items() if k != "floors"}, "floors": [floor]}
+            return {**payload, "floors": [floor]}
     return None
 
 

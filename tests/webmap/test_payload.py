@@ -70,6 +70,9 @@ def test_public_payload_refuses_mixed_frames(wm, demo_layout, station, floors, e
         (0.01, [12.35, 4.56], does_not_raise()),
         (1.0, [12, 5], does_not_raise()),
         (0.25, None, pytest.raises(ValueError, match="power of ten")),
+        (10.0, None, pytest.raises(ValueError, match=r"power of ten such as 0\.1 or 1\.0, got 10\.0$")),
+        (0.0, None, pytest.raises(ValueError, match=r"got 0\.0$")),
+        (-0.1, None, pytest.raises(ValueError, match=r"got -0\.1$")),
     ],
 )
 def test_dot_rounding(wm, demo_layout, step_m, expected, expectation):
@@ -93,9 +96,26 @@ def test_300_dots_encode_compactly(wm, demo_layout):
 def test_mark_stale_drops_dots_and_marks_every_zone(wm, demo_layout):
     payload = public_payload("demo-station", wm.NOW, [wm.make_frame(demo_layout, "concourse", dots=[[1, 1]])])
     stale = mark_stale(payload)
-    assert stale["floors"][0]["dots"] == []
-    assert all(z["stale"] for z in stale["floors"][0]["zones"])
+    zones = [{**zone, "stale": True} for zone in payload["floors"][0]["zones"]]
+    assert stale == {
+        "station": "demo-station",
+        "timestamp": wm.NOW,
+        "floors": [{"floor": "concourse", "dots": [], "zones": zones}],
+    }
     assert payload["floors"][0]["dots"] == [[1, 1, 1]], "the original is unchanged"
+
+
+def test_zone_numbers_and_the_timestamp_are_written_as_documented(wm, demo_layout):
+    frame = wm.make_frame(demo_layout, "concourse", densities={"concourse-west": 0.42671}, stale=["ticket-gates"])
+    payload = public_payload("demo-station", 1_795_000_000.12345, [frame], dot_step_m=1.0)
+    assert payload["timestamp"] == 1_795_000_000.123
+    zones = {z["id"]: z for z in payload["floors"][0]["zones"]}
+    assert zones["concourse-west"]["density_per_m2"] == 0.43
+    assert zones["ticket-gates"]["stale"] is True and zones["concourse-west"]["stale"] is False
+    whole = public_payload(
+        "demo-station", wm.NOW, [wm.make_frame(demo_layout, "concourse", dots=[[12.34, 4.56]])], dot_step_m=1.0
+    )
+    assert whole["floors"][0]["dots"] == [[12, 5, 1]], "the step reaches every floor"
 
 
 def test_floor_payload_and_broadcast_targets(wm, demo_layout):
@@ -172,6 +192,15 @@ def test_unpacking_refuses_a_truncated_blob():
     good = pack_dots([[1, 2, 1], [3, 4, 0]])
     with pytest.raises(ValueError, match="2 dots need 9 bytes, got 8"):
         unpack_dots({**good, "packed": __import__("base64").b64encode(b"\0" * 8).decode()})
+    with pytest.raises(ValueError):  # not base64 at all: refused, not read around
+        unpack_dots({**good, "packed": good["packed"][:4] + "!" + good["packed"][4:]})
+    with pytest.raises(ValueError, match=r"per_m 0"):
+        unpack_dots({**good, "per_m": 0})
+
+
+def test_any_whole_number_of_units_per_metre_unpacks():
+    assert unpack_dots(pack_dots([[7, 3, 1]], per_m=1)) == [[7, 3, 1]]
+    assert unpack_dots(pack_dots([[7.25, 3.5, 0]], per_m=4)) == [[7.25, 3.5, 0]]
 
 
 def test_empty_frame(demo_layout, wm):
