@@ -28,6 +28,10 @@ PAYLOAD = {
         ("station:demo-station:msgpack", None),
         ("demo-station", None),
         ("station:a:floor:b:c:compact", None),
+        ("station:Demo:floor:platform", None),
+        ("station:demo-station:floor:Platform", None),
+        ("stations:demo-station:floor:platform", None),
+        ("station:demo-station:floors:platform", None),
         (None, None),
         (["station:demo-station"], None),
     ],
@@ -129,6 +133,8 @@ def test_a_refusal_is_logged_in_one_short_line_without_the_data(caplog):
     guard = EmitGuard()
     with caplog.at_level("WARNING", logger="webmap.emit_guard"):
         assert not guard.allows("e" * 100, {"secret": "payload"}, "/public", "r" * 100)
-    [record] = caplog.records
-    assert record.getMessage() == f"refused to send {'e' * 40!r} to /public room {'r' * 80!r}: event"
-    assert "payload" not in record.getMessage()
+        assert not guard.allows("crowding", {}, "/" + "n" * 100, "room")
+    first, second = caplog.records
+    assert first.getMessage() == f"refused to send {'e' * 40!r} to /public room {'r' * 80!r}: event"
+    assert "payload" not in first.getMessage()
+    assert second.getMessage() == f"refused to send 'crowding' to {'/' + 'n' * 39} room 'room': namespace"
