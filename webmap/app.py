@@ -255,7 +255,7 @@ def create_app(
     # After init_app the server exists, so on_namespace registers on this app's server only
     # (before it, Flask-SocketIO would remember the handlers for every later app).
     for namespace in (
-        PublicNamespace(PUBLIC_NAMESPACE, hub, metrics, guard),
+        PublicNamespace(PUBLIC_NAMESPACE, hub, metrics),
         StaffNamespace(STAFF_NAMESPACE, hub, metrics, accounts),
         OperatorNamespace(OPERATOR_NAMESPACE, hub, metrics, accounts),
     ):

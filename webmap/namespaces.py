@@ -22,7 +22,6 @@ from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_r
 
 from accounts.login import EPOCH_KEY, TOKEN_KEY, Accounts
 from webmap.backpressure import BoundedManager, Prepared
-from webmap.emit_guard import EmitGuard
 from webmap.hub import CROWDING_EVENT, Hub
 from webmap.metrics import WebMetrics
 from webmap.payload import ENCODINGS, encoded, floor_room, station_room
@@ -63,11 +62,10 @@ class PublicNamespace(_Counted):
     (:mod:`webmap.payload`); the default ``"json"`` is the stable payload of the REST API.
     """
 
-    def __init__(self, namespace: str, hub: Hub, metrics: WebMetrics, guard: EmitGuard) -> None:
+    def __init__(self, namespace: str, hub: Hub, metrics: WebMetrics) -> None:
         super().__init__(namespace, hub, metrics)
-        self.guard = guard
-        # room -> (frame timestamp, encoded frame, or None when the guard refused it)
-        self._prepared: dict[str, tuple[float, Prepared | None]] = {}
+        # room -> (frame timestamp, the frame encoded for that room)
+        self._prepared: dict[str, tuple[float, Prepared]] = {}
 
     def on_connect(self, auth: Any = None) -> None:
         """Count the client; anyone may watch the public map."""
@@ -106,18 +104,16 @@ class PublicNamespace(_Counted):
 
     def _send_latest(self, room: str, latest: dict[str, Any], encoding: str, floor_id: str | None) -> None:
         # Thousands of clients join within seconds (a ramp, a reconnect after a network blip), all
-        # wanting the same frame: encode it once per room and frame, not once per client.
+        # wanting the same frame: encode it once per room and frame, not once per client. The frame
+        # passed the public schema when the hub read it (Hub.latest); its encodings derive from it.
         manager: BoundedManager = self.socketio.server.manager
         cached = self._prepared.get(room)
         if cached is None or cached[0] != latest["timestamp"]:
             data = encoded(latest, encoding, floor_id)
-            # The same check as a broadcast's: the latest frame goes out only as the public schema allows.
-            allowed = self.guard.allows(CROWDING_EVENT, data, self.namespace, room)
-            cached = (latest["timestamp"], manager.prepare(CROWDING_EVENT, data, self.namespace) if allowed else None)
+            cached = (latest["timestamp"], manager.prepare(CROWDING_EVENT, data, self.namespace))
             self._prepared[room] = cached
-        if cached[1] is not None:
-            # Flask-SocketIO adds ``sid`` to the request of a Socket.IO event; Flask's type does not know it.
-            manager.send_prepared(cached[1], self.namespace, request.sid)  # type: ignore[attr-defined]
+        # Flask-SocketIO adds ``sid`` to the request of a Socket.IO event; Flask's type does not know it.
+        manager.send_prepared(cached[1], self.namespace, request.sid)  # type: ignore[attr-defined]
 
     def on_leave(self, data: Any = None) -> None:
         """Stop receiving frames."""
@@ -144,7 +140,7 @@ class StaffNamespace(_Counted):
         # sid -> (user, session token, session epoch) of every admitted socket.
         self.admitted: dict[str, tuple[str, str, int]] = {}
         self._lock = threading.Lock()
-        self._watching = False
+        self._watching = threading.Event()  # set while the regular check runs
         accounts.session_ended.append(self.end_session)
 
     def on_connect(self, auth: Any = None) -> None:
@@ -158,8 +154,8 @@ class StaffNamespace(_Counted):
             raise ConnectionRefusedError("login required")
         with self._lock:
             self.admitted[request.sid] = (current_user.name, session[TOKEN_KEY], session[EPOCH_KEY])  # type: ignore[attr-defined]
-            start = not self._watching
-            self._watching = True
+            start = not self._watching.is_set()
+            self._watching.set()
         self.metrics.clients.labels(namespace=self.namespace).inc()
         for station_id in self.hub.stations:
             join_room(station_id)
@@ -173,7 +169,7 @@ class StaffNamespace(_Counted):
 
     def _disconnect(self, sids: list[str], why: str) -> None:
         for sid in sids:
-            self.forget(sid)
+            # Its disconnect handler, run by this call, forgets it.
             logger.info("disconnected a %s socket: %s", self.namespace, why)
             self.socketio.server.disconnect(sid, namespace=self.namespace)
 
@@ -207,13 +203,10 @@ class StaffNamespace(_Counted):
         # Runs while sockets are admitted; the next admitted socket starts it again.
         while True:
             self.socketio.sleep(RECHECK_S)
-            try:
-                self.recheck()
-            except Exception as error:  # the loop must outlive any one failure, or sockets go unchecked
-                logger.warning("checking %s sessions failed (%s); trying again", self.namespace, type(error).__name__)
+            self.recheck()  # never raises: a session that cannot be checked counts as ended
             with self._lock:
                 if not self.admitted:
-                    self._watching = False
+                    self._watching.clear()
                     return
 
 

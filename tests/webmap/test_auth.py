@@ -308,7 +308,7 @@ def test_control_characters_and_backslashes_in_next_give_a_safe_redirect(web, wm
     assert "X-Injected" not in response.headers
 
 
-def test_a_session_that_cannot_be_checked_is_disconnected(web, wm, users):
+def test_a_session_that_cannot_be_checked_is_disconnected(web, wm, users, caplog):
     """Fail closed: with the account store unreadable, a staff socket is not kept on trust."""
     app, sio, _ = web
     http = app.test_client()
@@ -316,8 +316,10 @@ def test_a_session_that_cannot_be_checked_is_disconnected(web, wm, users):
     socket = staff_socket(app, sio, http)
     users.path.unlink()
     users.path.mkdir()  # now a folder: SQLite cannot open it
-    assert sio.server.namespace_handlers["/staff"].recheck() == 1
+    with caplog.at_level("WARNING", logger="webmap.namespaces"):
+        assert sio.server.namespace_handlers["/staff"].recheck() == 1
     assert not socket.is_connected("/staff")
+    assert "could not check a /staff session (OperationalError); disconnecting it" in caplog.messages
 
 
 # ---- what else the login relies on (issue 14: each rule held by a test) ----------------------------

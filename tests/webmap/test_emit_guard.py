@@ -138,3 +138,14 @@ def test_a_refusal_is_logged_in_one_short_line_without_the_data(caplog):
     assert first.getMessage() == f"refused to send {'e' * 40!r} to /public room {'r' * 80!r}: event"
     assert "payload" not in first.getMessage()
     assert second.getMessage() == f"refused to send 'crowding' to {'/' + 'n' * 39} room 'room': namespace"
+
+
+def test_the_schema_check_names_where_a_payload_fails():
+    from webmap.schemas import Crowding, check
+
+    bad_floor = {**PAYLOAD, "floors": [{**PAYLOAD["floors"][0], "floor": "Concourse"}]}
+    assert check(Crowding, bad_floor).startswith("floors.0.floor: String should match pattern")
+    assert check(Crowding, {**PAYLOAD, "timestamp": float("nan")}) == "not JSON: ValueError"
+    assert check(Crowding, {**PAYLOAD, "timestamp": b"\x00"}) == "not JSON: TypeError"
+    assert check(Crowding, PAYLOAD) is None
+    assert EmitGuard().refusal("alert", {"density_per_m2": float("nan")}, "/staff", "demo-station") == "schema"

@@ -1,3 +1,4 @@
+import json
 import time
 
 import pytest
@@ -148,7 +149,7 @@ def metric(app, text):
 
 
 @pytest.mark.parametrize("namespace", ["/public", "/staff"])
-def test_client_sent_connect_and_disconnect_events_are_ignored_and_counted(web, wm, namespace):
+def test_client_sent_connect_and_disconnect_events_are_ignored_and_counted(web, wm, namespace, caplog):
     app, sio, _ = web
     http = app.test_client()
     wm.login(http, "sam", wm.STAFF_PASSWORD)
@@ -157,12 +158,15 @@ def test_client_sent_connect_and_disconnect_events_are_ignored_and_counted(web, 
     gauge = f'crowdmap_web_clients{{namespace="{namespace}"}}'
     for _ in range(3):
         client.emit("disconnect", namespace=namespace)
+    assert metric(app, gauge) == 1.0, "three forged disconnects: still one client"
+    for _ in range(3):
         client.emit("connect", namespace=namespace)
-    assert metric(app, gauge) == 1.0
+    assert metric(app, gauge) == 1.0, "three forged connects: still one client"
     assert metric(app, f'crowdmap_web_forged_events_total{{event="disconnect",namespace="{namespace}"}}') == 3
     assert metric(app, f'crowdmap_web_forged_events_total{{event="connect",namespace="{namespace}"}}') == 3
     if namespace == "/staff":
         assert len(sio.server.namespace_handlers["/staff"].admitted) == 1, "still checked"
+    assert f"ignored a client-sent 'disconnect' event on {namespace}" in caplog.messages
     client.disconnect(namespace=namespace)
     assert metric(app, gauge) == 0.0
     if namespace == "/staff":
@@ -188,10 +192,10 @@ def test_a_removed_users_socket_is_disconnected_by_the_regular_check(web, wm, us
             time.sleep(0.1)
         assert not client.is_connected("/staff"), round_
         for _ in range(100):
-            if not namespace._watching:
+            if not namespace._watching.is_set():
                 break
             time.sleep(0.1)
-        assert namespace._watching is False, "no socket left: the check stopped"
+        assert not namespace._watching.is_set(), "no socket left: the check stopped"
 
 
 def test_leave_stops_the_frames_and_a_new_join_gets_the_newest_frame(web, wm, demo_layout):
@@ -207,3 +211,55 @@ def test_leave_stops_the_frames_and_a_new_join_gets_the_newest_frame(web, wm, de
     other = sio.test_client(app, namespace="/public")
     other.emit("join", {"station": "demo-station"}, namespace="/public", callback=True)
     assert [e["timestamp"] for e in crowding_events(other)] == [newer], "the newest frame, not a cached older one"
+
+
+def test_an_anonymous_staff_connection_is_refused_on_the_wire_and_logged(web, caplog):
+    app, _, _ = web
+    http = app.test_client()
+    sid = json.loads(http.get("/socket.io/?EIO=4&transport=polling").get_data(as_text=True)[1:])["sid"]
+    url = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+    with caplog.at_level("INFO", logger="webmap.namespaces"):
+        http.post(url, data="40/staff,")
+        assert http.get(url).get_data(as_text=True) == '44/staff,{"message":"login required"}'
+    assert "refused an unauthenticated /staff connection from 127.0.0.1" in caplog.messages
+
+
+def test_disconnections_say_why_in_the_log(web, wm, users, caplog):
+    app, sio, _ = web
+    caplog.set_level("INFO", logger="webmap.namespaces")
+    namespace = sio.server.namespace_handlers["/staff"]
+    http = app.test_client()
+    wm.login(http, "sam", wm.STAFF_PASSWORD)
+    sio.test_client(app, namespace="/staff", flask_test_client=http, headers={"X-Forwarded-Proto": "https"})
+    token = wm.csrf_from(http.get("/staff", base_url="https://localhost").get_data(as_text=True))
+    http.post(
+        "/logout", data={"csrf_token": token}, base_url="https://localhost", headers={"Referer": "https://localhost/"}
+    )
+    assert "disconnected a /staff socket: its session ended" in caplog.messages
+    other = app.test_client()
+    wm.login(other, "ola", wm.OPERATOR_PASSWORD)
+    sio.test_client(app, namespace="/staff", flask_test_client=other, headers={"X-Forwarded-Proto": "https"})
+    users.remove("ola")
+    namespace.recheck()
+    assert "disconnected a /staff socket: its session is no longer valid" in caplog.messages
+    namespace.forget("a socket it never admitted")  # harmless
+    assert namespace.admitted == {}
+
+
+def test_a_join_after_a_frame_gets_it_encoded_for_its_room_once(web, wm, demo_layout):
+    app, sio, hub = web
+    frames = [wm.make_frame(demo_layout, "concourse"), wm.make_frame(demo_layout, "platform", dots=[[3.25, 4.75]])]
+    hub.receive(wm.frames_message(demo_layout, frames))
+    public = sio.server.namespace_handlers["/public"]
+    clients = [sio.test_client(app, namespace="/public") for _ in range(2)]
+    for client in clients:
+        client.emit("join", {"station": "demo-station", "floor": "platform"}, namespace="/public", callback=True)
+    first, second = (crowding_events(client) for client in clients)
+    assert first == second and [f["floor"] for f in first[0]["floors"]] == ["platform"]
+    assert first[0]["floors"][0]["dots"] == [[3.2, 4.8, 1]]
+    room = "station:demo-station:floor:platform"
+    encoded_once = public._prepared[room][1]
+    sio.test_client(app, namespace="/public").emit(
+        "join", {"station": "demo-station", "floor": "platform"}, namespace="/public", callback=True
+    )
+    assert public._prepared[room][1] is encoded_once, "the third join reuses the encoding too"
