@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from accounts.settings import AccountSettings
@@ -36,50 +37,44 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
-def _add(args: argparse.Namespace) -> int:
-    try:
-        user = _store(args).add(args.name, _read_password(args), args.role)
-    except UserError as error:
-        print(f"crowdmap users add: {error}", file=sys.stderr)
-        return 1
-    print(f"added {user.name} ({user.role})")
-    return 0
+def _run(action: str, change: Callable[[UserStore, argparse.Namespace], str]) -> Callable[[argparse.Namespace], int]:
+    """The handler of ``crowdmap users ACTION``: prints what ``change`` says it did, or the error."""
+
+    def handler(args: argparse.Namespace) -> int:
+        try:
+            done = change(_store(args), args)
+        except UserError as error:
+            print(f"crowdmap users {action}: {error}", file=sys.stderr)
+            return 1
+        if done:  # an empty list prints nothing
+            print(done)
+        return 0
+
+    return handler
 
 
-def _list(args: argparse.Namespace) -> int:
-    for user in _store(args).list():
-        print(f"{user.name}\t{user.role}")
-    return 0
+def _add(store: UserStore, args: argparse.Namespace) -> str:
+    user = store.add(args.name, _read_password(args), args.role)
+    return f"added {user.name} ({user.role})"
 
 
-def _remove(args: argparse.Namespace) -> int:
-    try:
-        _store(args).remove(args.name)
-    except UserError as error:
-        print(f"crowdmap users remove: {error}", file=sys.stderr)
-        return 1
-    print(f"removed {args.name}")
-    return 0
+def _list(store: UserStore, args: argparse.Namespace) -> str:
+    return "\n".join(f"{user.name}\t{user.role}" for user in store.list())
 
 
-def _passwd(args: argparse.Namespace) -> int:
-    try:
-        _store(args).set_password(args.name, _read_password(args))
-    except UserError as error:
-        print(f"crowdmap users passwd: {error}", file=sys.stderr)
-        return 1
-    print(f"changed the password of {args.name}; its sessions have ended")
-    return 0
+def _remove(store: UserStore, args: argparse.Namespace) -> str:
+    store.remove(args.name)
+    return f"removed {args.name}"
 
 
-def _logout(args: argparse.Namespace) -> int:
-    try:
-        _store(args).end_sessions(args.name)
-    except UserError as error:
-        print(f"crowdmap users logout: {error}", file=sys.stderr)
-        return 1
-    print(f"ended every session of {args.name}")
-    return 0
+def _passwd(store: UserStore, args: argparse.Namespace) -> str:
+    store.set_password(args.name, _read_password(args))
+    return f"changed the password of {args.name}; its sessions have ended"
+
+
+def _logout(store: UserStore, args: argparse.Namespace) -> str:
+    store.end_sessions(args.name)
+    return f"ended every session of {args.name}"
 
 
 def register(subparsers: Any) -> None:
@@ -99,16 +94,16 @@ def register(subparsers: Any) -> None:
     add.add_argument("name", help="the login name")
     add.add_argument("--role", required=True, choices=ROLES, help="staff: the dashboard; operator: also calibration")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    add.set_defaults(handler=_add)
+    add.set_defaults(handler=_run("add", _add))
     listing = actions.add_parser("list", help="list accounts and roles")
-    listing.set_defaults(handler=_list)
+    listing.set_defaults(handler=_run("list", _list))
     remove = actions.add_parser("remove", help="delete an account (its sessions and sockets end within seconds)")
     remove.add_argument("name", help="the login name")
-    remove.set_defaults(handler=_remove)
+    remove.set_defaults(handler=_run("remove", _remove))
     passwd = actions.add_parser("passwd", help="change an account's password (its sessions end)")
     passwd.add_argument("name", help="the login name")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    passwd.set_defaults(handler=_passwd)
+    passwd.set_defaults(handler=_run("passwd", _passwd))
     logout = actions.add_parser("logout", help="end every session of an account, e.g. after a lost device")
     logout.add_argument("name", help="the login name")
-    logout.set_defaults(handler=_logout)
+    logout.set_defaults(handler=_run("logout", _logout))
