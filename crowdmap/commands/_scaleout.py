@@ -21,6 +21,29 @@ REDIS_URL_ENV = "CROWDMAP_REDIS_URL"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
+def add_scaleout_parser(
+    subparsers: argparse._SubParsersAction, name: str, *, help: str, description: str, redis_required: bool
+) -> argparse.ArgumentParser:
+    """The parser of one scale-out command, with the options every one of them starts with.
+
+    ``--station`` and ``--redis`` come first; the command adds its own, then calls
+    :func:`finish_scaleout_parser`.
+    """
+    parser = subparsers.add_parser(
+        name, help=help, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_station_option(parser)
+    add_redis_option(parser, required=redis_required)
+    return parser
+
+
+def finish_scaleout_parser(parser: argparse.ArgumentParser, handler: Callable[[argparse.Namespace], int]) -> None:
+    """Add the options every scale-out command ends with (ops endpoints, log format) and its handler."""
+    add_ops_options(parser)
+    add_log_format_option(parser)
+    parser.set_defaults(handler=handler)
+
+
 def add_station_option(parser: argparse.ArgumentParser) -> None:
     """``--station``: a layout folder or the name of a bundled layout."""
     parser.add_argument(

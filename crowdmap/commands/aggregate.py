@@ -16,10 +16,8 @@ from typing import Any
 
 from bus.redis_link import DEFAULT_FRAMES_MAXLEN
 from crowdmap.commands._scaleout import (
-    add_log_format_option,
-    add_ops_options,
-    add_redis_option,
-    add_station_option,
+    add_scaleout_parser,
+    finish_scaleout_parser,
     ops_starter,
     setup_logging,
     stop_on_signals,
@@ -58,12 +56,10 @@ def run_aggregate(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``crowdmap aggregate``."""
-    parser = subparsers.add_parser(
-        "aggregate", help="merge a station's positions from Redis into icon frames", description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_scaleout_parser(
+        subparsers, "aggregate", help="merge a station's positions from Redis into icon frames",
+        description=DESCRIPTION, redis_required=True,
     )  # fmt: skip
-    add_station_option(parser)
-    add_redis_option(parser, required=True)
     parser.add_argument(
         "--consumer", default="aggregator-1",
         help="consumer name in the group; keep it across restarts so pending messages are resumed",
@@ -76,6 +72,4 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--frames-maxlen", type=int, default=DEFAULT_FRAMES_MAXLEN, help="approximate length of the frames stream"
     )
-    add_ops_options(parser)
-    add_log_format_option(parser)
-    parser.set_defaults(handler=run_aggregate)
+    finish_scaleout_parser(parser, run_aggregate)

@@ -22,10 +22,8 @@ from bus.redis_link import (
     MAX_RETENTION_S,
 )
 from crowdmap.commands._scaleout import (
-    add_log_format_option,
-    add_ops_options,
-    add_redis_option,
-    add_station_option,
+    add_scaleout_parser,
+    finish_scaleout_parser,
     ops_starter,
     setup_logging,
     stop_on_signals,
@@ -68,15 +66,13 @@ def run_edge(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``crowdmap edge``."""
-    parser = subparsers.add_parser(
-        "edge", help="run cameras of a station and publish floor positions to Redis", description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_scaleout_parser(
+        subparsers, "edge", help="run cameras of a station and publish floor positions to Redis",
+        description=DESCRIPTION, redis_required=False,
     )  # fmt: skip
-    add_station_option(parser)
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--camera", metavar="ID", help="the camera to run")
     which.add_argument("--cameras", metavar="A,B", help="several cameras, comma-separated, in one process")
-    add_redis_option(parser, required=False)
     parser.add_argument("--video", metavar="PATH", help="video file for cameras whose source is '{video}'")
     parser.add_argument("--backend", help="detector backend overriding the cameras' own")
     parser.add_argument("--sim-seed", type=int, default=None, help="seed of the simulated crowd (sim cameras)")
@@ -96,6 +92,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--buffer", type=int, default=DEFAULT_BUFFER_MESSAGES,
         help="messages kept while Redis is away before the oldest are dropped",
     )  # fmt: skip
-    add_ops_options(parser)
-    add_log_format_option(parser)
-    parser.set_defaults(handler=run_edge)
+    finish_scaleout_parser(parser, run_edge)

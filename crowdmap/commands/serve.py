@@ -20,14 +20,7 @@ import logging
 import os
 from typing import Any
 
-from crowdmap.commands._scaleout import (
-    add_log_format_option,
-    add_ops_options,
-    add_redis_option,
-    add_station_option,
-    ops_starter,
-    setup_logging,
-)
+from crowdmap.commands._scaleout import add_scaleout_parser, finish_scaleout_parser, ops_starter, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +64,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``crowdmap serve``."""
-    parser = subparsers.add_parser(
-        "serve", help="a web process fed from Redis (run several behind a proxy)", description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_scaleout_parser(
+        subparsers, "serve", help="a web process fed from Redis (run several behind a proxy)",
+        description=DESCRIPTION, redis_required=True,
     )  # fmt: skip
-    add_station_option(parser)
-    add_redis_option(parser, required=True)
     parser.add_argument("--host", default=os.environ.get("CROWDMAP_HOST", "127.0.0.1"), help="address to bind")
     parser.add_argument("--port", type=int, default=int(os.environ.get("CROWDMAP_PORT", "8000")), help="port to bind")
     parser.add_argument("--history", metavar="URL", help="history store to read (sqlite path or postgresql:// URL)")
@@ -84,6 +75,4 @@ def register(subparsers: Any) -> None:
         "--lease-ttl", type=float, default=3.0,
         help="seconds before another web process takes over relaying when this one dies",
     )  # fmt: skip
-    add_ops_options(parser)
-    add_log_format_option(parser)
-    parser.set_defaults(handler=run_serve)
+    finish_scaleout_parser(parser, run_serve)
