@@ -4,7 +4,9 @@
 or against one point per person on a single image: arguments here, the setup of a station's camera
 in ``crowdmap.evaluation``, the run and the scores in ``detector.evaluation_runs`` and
 ``detector.evaluation``. Each ``eval`` subcommand is added by one small function returned by
-``_eval_parsers()``; ``eval fusion`` is ``crowdmap.commands.evaluate_fusion``.
+``_eval_parsers()``; ``eval fusion`` is ``crowdmap.commands.evaluate_fusion``, ``eval station``
+``crowdmap.commands.evaluate_station``; the arguments and output ``detect`` and ``station`` share are
+``crowdmap.commands._eval_args``.
 
 The JSON printed with ``--json`` is a stable interface (outside checks rely on its keys).
 """
@@ -12,7 +14,6 @@ The JSON printed with ``--json`` is a stable interface (outside checks rely on i
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 # Imported before anything loads torch: it sets torch's OpenMP wait policy for shared cores.
 import detector as _detector_package  # noqa: F401
+from crowdmap.commands._eval_args import add_run_arguments, parse_frames, parse_options, print_result
 
 if TYPE_CHECKING:
     from crowdmap.evaluation import CameraSetup
@@ -69,8 +71,6 @@ def add_detect_parser(eval_subparsers: argparse._SubParsersAction) -> argparse.A
     source.add_argument("--image", type=Path, help="one image, scored against --gt-points")
     parser.add_argument("--gt", type=Path, help="MOTChallenge ground truth frame,id,left,top,width,height,...")
     parser.add_argument("--gt-points", type=Path, help="CSV with columns x_px,y_px, one point per person")
-    parser.add_argument("--frames", default=None, help="A:B, ground-truth frame numbers to score, inclusive")
-    parser.add_argument("--backend", default=None, help="detector backend (default: the camera's, else the default)")
     parser.add_argument("--station", default=None, help="layout folder or bundled station name")
     parser.add_argument("--camera", default=None, help="camera id in --station")
     parser.add_argument(
@@ -80,33 +80,9 @@ def add_detect_parser(eval_subparsers: argparse._SubParsersAction) -> argparse.A
         help="operator-set person heights at two foot rows, when no calibration gives them",
     )
     parser.add_argument("--score-threshold", type=float, default=None, help="minimum detection score")
-    parser.add_argument(
-        "--option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra backend option (VALUE parsed as JSON when it can be), repeatable",
-    )
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (the edge box's cores per camera)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_run_arguments(parser)
     parser.set_defaults(handler=run_detect)
     return parser
-
-
-def parse_frames(text: str) -> tuple[int, int]:
-    """``"A:B"`` -> ``(A, B)`` inclusive, 1 <= A <= B.
-
-    Raises:
-        ValueError: Not two integers, or out of order.
-    """
-    first, sep, last = text.partition(":")
-    try:
-        start, stop = int(first), int(last)
-    except ValueError:
-        raise ValueError(f"--frames must be A:B with integers, got {text!r}") from None
-    if not sep or start < 1 or stop < start:
-        raise ValueError(f"--frames must be A:B with 1 <= A <= B, got {text!r}")
-    return start, stop
 
 
 def parse_person_height(text: str) -> tuple[float, float, float, float]:
@@ -120,19 +96,6 @@ def parse_person_height(text: str) -> tuple[float, float, float, float]:
     except ValueError:
         raise ValueError(f"--person-height must be FAR_ROW:FAR_PX,NEAR_ROW:NEAR_PX, got {text!r}") from None
     return far_row, far_px, near_row, near_px
-
-
-def _parse_options(pairs: list[str]) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--option must be KEY=VALUE, got {pair!r}")
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
-    return options
 
 
 def _camera_setup(args: argparse.Namespace) -> CameraSetup | None:
@@ -154,7 +117,7 @@ def _build_detector(
     from detector import DEFAULT_BACKEND
 
     backend = args.backend or camera_backend or DEFAULT_BACKEND
-    options = {**options, **_parse_options(args.option)}
+    options = {**options, **parse_options(args.option)}
     if args.score_threshold is not None:
         options["score_threshold"] = args.score_threshold
     return build_detector(backend, options, threads=args.threads), backend
@@ -170,11 +133,7 @@ def run_detect(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as error:
         print(f"crowdmap eval detect: {error}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(result, sort_keys=True))
-    else:
-        for key, value in sorted(result.items()):
-            print(f"{key:>24}: {value}")
+    print_result(result, as_json=args.json, key_width=24)
     return 0
 
 

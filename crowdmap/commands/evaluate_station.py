@@ -14,12 +14,12 @@ The JSON printed with ``--json`` is a stable interface (outside checks rely on i
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 # Imported before anything loads torch: it sets torch's OpenMP wait policy for shared cores.
 import detector as _detector_package  # noqa: F401
+from crowdmap.commands._eval_args import add_run_arguments, parse_frames, parse_options, print_result
 
 DESCRIPTION = """\
 Score what the public sees, on a recorded camera whose people are annotated: each zone's count
@@ -48,18 +48,8 @@ def add_station_parser(eval_subparsers: argparse._SubParsersAction) -> argparse.
     parser.add_argument(
         "--gt", required=True, type=Path, help="MOTChallenge ground truth frame,id,left,top,width,height"
     )
-    parser.add_argument("--frames", default=None, help="A:B, ground-truth frame numbers to score, inclusive")
-    parser.add_argument("--backend", default=None, help="detector backend (default: the camera's, else the default)")
-    parser.add_argument(
-        "--option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="detector option overriding the camera's (VALUE parsed as JSON when it can be), repeatable",
-    )
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (the edge box's cores per camera)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the iconizers' shuffling and jitter")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_run_arguments(parser)
     parser.set_defaults(handler=run_station)
     return parser
 
@@ -67,7 +57,6 @@ def add_station_parser(eval_subparsers: argparse._SubParsersAction) -> argparse.
 def run_station(args: argparse.Namespace) -> int:
     """Handler of ``crowdmap eval station``; prints the scores, returns the exit code."""
     from crowdmap.commands._common import load_or_exit
-    from crowdmap.commands.evaluate import _parse_options, parse_frames
     from crowdmap.evaluation import evaluate_station
     from detector.evaluation import load_mot_boxes
     from detector.sources import SourceError
@@ -85,7 +74,7 @@ def run_station(args: argparse.Namespace) -> int:
             truth_boxes=truth,
             frames=frames,
             backend=args.backend,
-            detector_options=_parse_options(args.option),
+            detector_options=parse_options(args.option),
             threads=args.threads,
             seed=args.seed,
         )
@@ -93,9 +82,5 @@ def run_station(args: argparse.Namespace) -> int:
         print(f"crowdmap eval station: {error}", file=sys.stderr)
         return 2
     result["threads"] = args.threads
-    if args.json:
-        print(json.dumps(result, sort_keys=True))
-    else:
-        for key, value in sorted(result.items()):
-            print(f"{key:>36}: {value}")
+    print_result(result, as_json=args.json, key_width=36)
     return 0
