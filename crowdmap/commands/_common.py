@@ -1,4 +1,4 @@
-"""Arguments shared by the commands that run a station on one machine.
+"""Arguments shared by the commands: the station, and what ``run`` and ``demo`` run it with.
 
 Command modules import the stages lazily, inside their handlers: building the parser must not
 load OpenCV or torch into a process that only serves the web (``crowdmap serve``).
@@ -14,6 +14,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from crowdmap.embedded import EmbeddedOptions
     from crowdmap.station import Station
+
+
+def add_station_option(parser: argparse.ArgumentParser) -> None:
+    """``--station LAYOUT`` (required): a layout folder or the name of a bundled layout."""
+    parser.add_argument(
+        "--station", required=True, metavar="LAYOUT", help="layout folder, or the name of a bundled layout"
+    )
 
 
 def add_embedded_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry
 
 from bus.redis_link import redact_url
+from crowdmap.commands._common import add_station_option
 from crowdmap.logging_setup import LOG_FORMATS, configure_logging
 from crowdmap.tiers.ops import Check, OpsServer, OpsStarter
 
@@ -42,13 +43,6 @@ def finish_scaleout_parser(parser: argparse.ArgumentParser, handler: Callable[[a
     add_ops_options(parser)
     add_log_format_option(parser)
     parser.set_defaults(handler=handler)
-
-
-def add_station_option(parser: argparse.ArgumentParser) -> None:
-    """``--station``: a layout folder or the name of a bundled layout."""
-    parser.add_argument(
-        "--station", required=True, metavar="LAYOUT", help="layout folder, or the name of a bundled layout"
-    )
 
 
 def add_redis_option(parser: argparse.ArgumentParser, *, required: bool) -> None:

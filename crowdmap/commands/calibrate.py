@@ -9,6 +9,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from crowdmap.commands._common import add_station_option
+
 log = logging.getLogger("crowdmap.calibrate")
 DEFAULT_CALIBRATE_PORT = 8100
 
@@ -105,7 +107,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    calibrate.add_argument("--station", required=True, metavar="LAYOUT", help="layout folder or bundled station name")
+    add_station_option(calibrate)
     calibrate.add_argument("--camera", required=True, metavar="ID", help="the camera to calibrate")
     calibrate.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     calibrate.add_argument(

@@ -19,6 +19,7 @@ from pathlib import Path
 
 # Imported before anything loads torch: it sets torch's OpenMP wait policy for shared cores.
 import detector as _detector_package  # noqa: F401
+from crowdmap.commands._common import add_station_option, load_or_exit
 from crowdmap.commands._eval_args import add_run_arguments, parse_frames, parse_options, print_result
 
 DESCRIPTION = """\
@@ -40,7 +41,7 @@ def add_station_parser(eval_subparsers: argparse._SubParsersAction) -> argparse.
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--station", required=True, metavar="LAYOUT", help="layout folder or bundled station name")
+    add_station_option(parser)
     parser.add_argument("--camera", required=True, metavar="ID", help="the camera the recording comes from")
     parser.add_argument(
         "--video", required=True, type=Path, help="the recording; its frame k (0-based) is GT frame k+1"
@@ -56,7 +57,6 @@ def add_station_parser(eval_subparsers: argparse._SubParsersAction) -> argparse.
 
 def run_station(args: argparse.Namespace) -> int:
     """Handler of ``crowdmap eval station``; prints the scores, returns the exit code."""
-    from crowdmap.commands._common import load_or_exit
     from crowdmap.evaluation import evaluate_station
     from detector.evaluation import load_mot_boxes
     from detector.sources import SourceError

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from crowdmap.commands._common import add_embedded_arguments, embedded_options, load_or_exit
+from crowdmap.commands._common import add_embedded_arguments, add_station_option, embedded_options, load_or_exit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run a station's real pipeline on this machine",
         description="Run every camera of a station through detector, projection, iconizer and web server.",
     )
-    parser.add_argument("--station", required=True, help="a layout folder or bundled name")
+    add_station_option(parser)
     parser.add_argument("--video", type=Path, default=None, help="video file for cameras whose source is '{video}'")
     parser.add_argument("--backend", default=None, help="detector backend for every camera (default: each camera's)")
     add_embedded_arguments(parser)
@@ -29,10 +30,10 @@ def run(args: argparse.Namespace) -> int:
     station = load_or_exit(args.station)
     needs_video = [c.id for c in station.layout.cameras if c.source == "{video}"]
     if needs_video and args.video is None:
-        print(f"crowdmap: cameras {needs_video} read '{{video}}': give --video PATH")
+        print(f"crowdmap run: cameras {needs_video} read '{{video}}': give --video PATH", file=sys.stderr)
         return 2
     if args.video is not None and not args.video.is_file():
-        print(f"crowdmap: --video {args.video}: no such file")
+        print(f"crowdmap run: --video {args.video}: no such file", file=sys.stderr)
         return 2
     edge = {"video": str(args.video.resolve()) if args.video else None, "backend": args.backend}
     return run_embedded(station, embedded_options(args, edge))
