@@ -107,6 +107,8 @@ class TiledDetector:
         complete_side_cuts: With height hints, a box cut by the image's left or right side is
             completed to the expected body width and goes when that body's foot point lies outside
             the frame (:mod:`detector.frame_edges`).
+        side_cut_min_visible: With ``complete_side_cuts``, the share of the body width that must be
+            in the frame (0.5: the foot point).
     """
 
     def __init__(
@@ -128,6 +130,7 @@ class TiledDetector:
         fragment_ratio: float = 0.7,
         keep_bottom_cut: bool = True,
         complete_side_cuts: bool = True,
+        side_cut_min_visible: float = frame_edges.MIN_VISIBLE_SHARE,
     ) -> None:
         if not 0.0 <= score_threshold <= 1.0:
             raise ValueError(f"score_threshold must lie in [0, 1], got {score_threshold}")
@@ -149,6 +152,9 @@ class TiledDetector:
         self.fragment_ratio = fragment_ratio
         self.keep_bottom_cut = keep_bottom_cut
         self.complete_side_cuts = complete_side_cuts
+        if not 0.0 < side_cut_min_visible <= 1.0:
+            raise ValueError(f"side_cut_min_visible must lie in (0, 1], got {side_cut_min_visible}")
+        self.side_cut_min_visible = side_cut_min_visible
         if not 0.0 <= min_height_ratio < max_height_ratio:
             raise ValueError(
                 f"need 0 <= min_height_ratio < max_height_ratio, got {min_height_ratio}, {max_height_ratio}"
@@ -246,8 +252,9 @@ class TiledDetector:
             kept = nms(xyxy, rank, iou_threshold=self.nms_iou, containment_threshold=containment)
             xyxy, score, is_strong = xyxy[kept], score[kept], is_strong[kept]
         if self.complete_side_cuts and self.hints is not None and len(xyxy):
+            expected = self.hints.expected_height_px(xyxy[:, 3])
             xyxy, inside = frame_edges.complete_side_cuts(
-                xyxy, self.hints.expected_height_px(xyxy[:, 3]), image_width_px=width
+                xyxy, expected, image_width_px=width, min_visible_share=self.side_cut_min_visible
             )
             xyxy, score, is_strong = xyxy[inside], score[inside], is_strong[inside]
         if self.filter_implausible and self.hints is not None and len(xyxy):

@@ -48,6 +48,17 @@ def test_the_boundary_is_the_foot_point_on_the_frame_edge() -> None:
     assert keep.tolist() == [True, False]
 
 
+def test_a_larger_visible_share_keeps_only_people_mostly_in_view() -> None:
+    # 30 of 41 px in view (0.73): kept at the default (foot point in the frame), dropped when three
+    # quarters of the body must be in view; 35 px (0.85) kept by both.
+    boxes = np.array([[0.0, 200.0, 30.0, 300.0], [WIDTH - 35.0, 200.0, float(WIDTH), 300.0]])
+    expected = np.full(2, 100.0)
+    _, keep = complete_side_cuts(boxes, expected, image_width_px=WIDTH)
+    assert keep.tolist() == [True, True]
+    _, keep = complete_side_cuts(boxes, expected, image_width_px=WIDTH, min_visible_share=0.75)
+    assert keep.tolist() == [False, True]
+
+
 def test_the_body_width_follows_the_expected_height_of_the_foot_row() -> None:
     # Same visible 15 px: a 50 px person (20.5 px wide) has their foot point in view, a 100 px one not.
     boxes, keep = complete([[0.0, 250.0, 15.0, 300.0], [0.0, 200.0, 15.0, 300.0]], heights=[50.0, 100.0])
@@ -95,3 +106,5 @@ def test_bad_input_is_named() -> None:
         complete_side_cuts(np.zeros((1, 4)), np.zeros(2), image_width_px=WIDTH)
     with pytest.raises(ValueError, match="must be positive"):
         complete_side_cuts(np.zeros((1, 4)), np.zeros(1), image_width_px=0)
+    with pytest.raises(ValueError, match=r"min_visible_share must lie in \(0, 1\], got 1.5"):
+        complete_side_cuts(np.zeros((1, 4)), np.zeros(1), image_width_px=WIDTH, min_visible_share=1.5)

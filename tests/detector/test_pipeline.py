@@ -102,7 +102,12 @@ def test_hints_for_another_frame_size_are_an_error() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"), [({"score_threshold": 1.5}, "score_threshold"), ({"nms_iou": 0.0}, "nms_iou")]
+    ("kwargs", "match"),
+    [
+        ({"score_threshold": 1.5}, "score_threshold"),
+        ({"nms_iou": 0.0}, "nms_iou"),
+        ({"side_cut_min_visible": 0.0}, "side_cut_min_visible must lie in"),
+    ],
 )
 def test_invalid_thresholds(kwargs: dict, match: str) -> None:
     frame = np.zeros((10, 10, 3), np.uint8)
