@@ -6,10 +6,12 @@ once over the annotated frames and stores every crop's raw output (boxes and sco
 decoder's 0.05); ``score`` runs :class:`detector.pipeline.TiledDetector` with those outputs in place
 of the network (same tile plan, same merge code, any options) through ``crowdmap eval station``'s
 runner, and prints its figures per part (1-200 chosen on, 201-400 held out, 1-400 both);
-``--save`` writes the detections for ``bench/station_errors.py --load``.
+``--save`` writes the detections for ``bench/station_errors.py --load``; ``merge-time`` gives the CPU
+time of the merge rules alone per frame, default options against ``--option`` ones, interleaved.
 
     .venv/bin/python bench/pets_replay.py cache /tmp/pets_raw.npz
     .venv/bin/python bench/pets_replay.py score /tmp/pets_raw.npz [--option KEY=VALUE ...] [--save dets.npz]
+    .venv/bin/python bench/pets_replay.py merge-time /tmp/pets_raw.npz --option complete_side_cuts=false
 
 Development aid: the figures in docs/BENCHMARKS.md come from ``crowdmap eval station`` itself
 (``bench/public_view.py``). Replayed figures equal the real run's for the same network output.
@@ -32,7 +34,7 @@ import detector as _detector_package  # noqa: E402, F401  (OpenMP wait policy be
 from crowdmap.evaluation import build_detector, camera_setup, evaluate_station  # noqa: E402
 from crowdmap.station import load_station  # noqa: E402
 from detector.evaluation import load_mot_boxes  # noqa: E402
-from detector.pipeline import TiledDetector, scene_hints_from_options  # noqa: E402
+from detector.pipeline import TiledDetector, TileOutput, scene_hints_from_options  # noqa: E402
 from detector.sources import open_source  # noqa: E402
 from detector.temporal import temporal_settings  # noqa: E402
 from detector.tiling import Tile  # noqa: E402
@@ -184,6 +186,28 @@ def score(args: argparse.Namespace) -> None:
         np.savez(args.save, **{f"{k}{n}": v for n, (b, s) in found.items() for k, v in (("b", b), ("s", s))})
 
 
+def merge_time(args: argparse.Namespace) -> None:
+    """CPU ms per frame of ``TiledDetector.merge`` on every cached frame: defaults against ``--option``, interleaved."""
+    station = load_station(args.station)
+    cached = load_cache(args.path)
+    frames = sorted(cached)
+    outputs = [
+        [TileOutput(tile=Tile(*xyxy), xyxy_px=boxes, scores=scores) for xyxy, boxes, scores in cached[n]]
+        for n in frames
+    ]
+    settings = {"defaults": {}, "options": parse_options(args.option)}
+    spent: dict[str, list[float]] = {name: [] for name in settings}
+    for _ in range(args.rounds):
+        for name, options in settings.items():
+            detector = replay_detector(station, args.camera, cached, frames[0], options)
+            began = time.process_time()
+            for found in outputs:
+                detector.merge(found, (found[0].tile.width, found[0].tile.height))
+            spent[name].append((time.process_time() - began) / len(frames) * 1000.0)
+    for name, values in spent.items():
+        print(f"{name} {settings[name]}: merge {min(values):.3f} ms CPU per frame (best of {args.rounds})")
+
+
 KEYS = ("zone_count_mae", "zone_count_bias", "station_count_mae", "dot_precision", "dot_recall")
 
 
@@ -202,6 +226,11 @@ def main() -> None:
     s.add_argument("--option", action="append", default=[])
     s.add_argument("--save", type=Path)
     s.set_defaults(run=score)
+    m = sub.add_parser("merge-time")
+    m.add_argument("path", type=Path)
+    m.add_argument("--option", action="append", default=[])
+    m.add_argument("--rounds", type=int, default=5)
+    m.set_defaults(run=merge_time)
     args = parser.parse_args()
     args.run(args)
 
