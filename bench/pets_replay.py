@@ -9,7 +9,7 @@ runner, and prints its figures per part (1-200 chosen on, 201-400 held out, 1-40
 ``--save`` writes the detections for ``bench/station_errors.py --load``; ``merge-time`` gives the CPU
 time of the merge rules alone per frame, default options against ``--option`` ones, interleaved.
 
-    .venv/bin/python bench/pets_replay.py cache /tmp/pets_raw.npz
+    .venv/bin/python bench/pets_replay.py cache /tmp/pets_raw.npz [--option KEY=VALUE ...]
     .venv/bin/python bench/pets_replay.py score /tmp/pets_raw.npz [--option KEY=VALUE ...] [--save dets.npz]
     .venv/bin/python bench/pets_replay.py merge-time /tmp/pets_raw.npz --option complete_side_cuts=false
 
@@ -70,7 +70,8 @@ class ReplayNetwork:
 def cache(args: argparse.Namespace) -> None:
     station = load_station(args.station)
     setup = camera_setup(station, args.camera, station.layout.station.id)
-    detector = build_detector(setup.backend or "nanodet", setup.detector_options, threads=args.threads)
+    options = {**setup.detector_options, **parse_options(args.option)}
+    detector = build_detector(setup.backend or "nanodet", options, threads=args.threads)
     source = open_source(str(VIDEO), realtime=False, resolution_wh=setup.camera.resolution_wh)
     arrays: dict[str, np.ndarray] = {}
     began = time.process_time()
@@ -220,6 +221,7 @@ def main() -> None:
     c.add_argument("path", type=Path)
     c.add_argument("--last", type=int, default=400)
     c.add_argument("--threads", type=int, default=1)
+    c.add_argument("--option", action="append", default=[], help="detector build option, e.g. input_px=512")
     c.set_defaults(run=cache)
     s = sub.add_parser("score")
     s.add_argument("path", type=Path)
