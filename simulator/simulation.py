@@ -17,6 +17,7 @@ sees the same crowd.
 from __future__ import annotations
 
 import heapq
+import itertools
 from functools import lru_cache
 
 import numpy as np
@@ -32,8 +33,6 @@ from station import StationLayout
 
 # Queues re-sort by distance to their front this often (steps).
 REORDER_EVERY_STEPS = 5
-# The first of a queue is served once this close to its head.
-SERVE_RADIUS_M = 0.6
 # Walking speeds are drawn from a normal distribution clipped to this range.
 SPEED_LIMITS_MPS = (0.6, 2.0)
 
@@ -90,8 +89,9 @@ class Simulation:
         """Fill the station: simulate ``warmup_s`` before the start, on coarser steps (it is not watched)."""
         count = int(np.ceil(self.config.warmup_s / self.config.warmup_step_s - 1e-9))
         first_s = self._origin_s - self.config.warmup_s
-        for k in range(count):
-            self._step(first_s + k * self.config.warmup_s / count, self.config.warmup_s / count)
+        times = [first_s + k * self.config.warmup_s / count for k in range(count)] + [self._origin_s]
+        for now_s, end_s in itertools.pairwise(times):
+            self._step(now_s, end_s)
         self._now_s = self._origin_s
 
     # ----- public interface -------------------------------------------------------------
@@ -112,10 +112,12 @@ class Simulation:
             raise ValueError(f"cannot go back in time: at {self.time_s:.3f} s, asked for {now_s:.3f} s")
         target_steps = int(np.floor((now_s - self._origin_s) / step + 1e-9))
         while self._steps < target_steps:
-            # Times from the step count, not by adding up steps, so that they never drift.
-            self._step(self._origin_s + self._steps * step, step)
+            # Times from the step count, not by adding up steps, so that they never drift; each
+            # step ends exactly where the next begins, so no train is counted twice or missed.
+            end_s = self._origin_s + (self._steps + 1) * step
+            self._step(self._origin_s + self._steps * step, end_s)
             self._steps += 1
-            self._now_s = self._origin_s + self._steps * step
+            self._now_s = end_s
 
     def positions(self, floor_id: str) -> np.ndarray:
         """Ground-truth foot positions ``(n, 2)`` in metres of everyone on a floor (a copy).
@@ -147,16 +149,18 @@ class Simulation:
 
     # ----- one step ---------------------------------------------------------------------
 
-    def _step(self, now_s: float, dt: float) -> None:
+    def _step(self, now_s: float, end_s: float) -> None:
+        """Simulate ``[now_s, end_s)``: consecutive steps share their boundary times exactly."""
         self._now_s = now_s
+        dt = end_s - now_s
         self._spawn_walk_ins(dt)
-        self._schedule_trains(now_s, now_s + dt)
-        self._release_pending(now_s + dt)
-        self._finish_transits(now_s + dt)
-        self._serve(now_s + dt)
+        self._schedule_trains(now_s, end_s)
+        self._release_pending(end_s)
+        self._finish_transits(end_s)
+        self._serve(end_s)
         self._move(dt)
         self._tick += 1
-        self._check_arrivals(now_s + dt)
+        self._check_arrivals(end_s)
         self._remove_gone()
 
     def _spawn_walk_ins(self, dt: float) -> None:
@@ -190,7 +194,7 @@ class Simulation:
             edge = self.plan.edges[edge_index]
             point = edge.doors_m[door] + edge.inward_m * 0.3 + edge.along_m * rng.uniform(-0.5, 0.5)
             legs: list[tuple] = [("tolink", self.plan.entry_floor)]
-            if rng.random() < self.config.shop_visit_probability / 2:
+            if rng.random() < self.config.alighting_shop_probability:
                 legs.append(("shop",))
             legs.append(("exit",))
             self._add(edge.floor_id, point, legs, None)
@@ -227,7 +231,7 @@ class Simulation:
             ready = now_s >= server.turnstile.free_at_s
             if server.kind == "door":
                 ready = ready and boarding[server.edge_index]
-            if ready and np.linalg.norm(arrays.pos[head.row] - server.head_m) < SERVE_RADIUS_M:
+            if ready and np.linalg.norm(arrays.pos[head.row] - server.head_m) < server.serve_radius_m:
                 server.queue.pop(0)
                 server.turnstile.free_at_s = now_s + server.service_s
                 head.server = None

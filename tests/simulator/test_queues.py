@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import shapely
 
 from simulator import SimulationConfig
 from simulator.queues import Server, Turnstile, build_service_points
@@ -64,3 +65,40 @@ def test_a_queue_lines_up_behind_its_head_filling_lines_from_the_middle() -> Non
     np.testing.assert_allclose(server.slots_m(5), [[10.0, 5.0], [10.0, 5.6], [10.0, 4.4], [10.5, 5.0], [10.5, 5.6]])
     server.queue.extend([object()] * 4)
     assert server.wait_s() == 2.0
+
+
+def test_the_crowd_at_the_foot_of_the_stairs_fans_out_in_front_of_it_on_its_own_side(
+    services, demo_layout: StationLayout
+) -> None:
+    points, config = services
+    up = points.links[("platform", "concourse")]
+    stairs = next(s for s in up if s.kind == "stairs")
+    escalator = next(s for s in up if s.kind == "escalator")
+    floor = demo_layout.floor("platform")
+    for server, rival in ((stairs, escalator), (escalator, stairs)):
+        places = server.places_m
+        assert places is not None and len(places) >= 300
+        gaps = np.linalg.norm(places - server.head_m, axis=1)
+        assert np.all(np.diff(gaps) >= -1e-9), "nearest first"
+        assert np.all((places - server.head_m) @ server.back_m >= -1e-9), "in front of the head"
+        assert shapely.contains_xy(floor.walkable, places[:, 0], places[:, 1]).all()
+        assert np.all(gaps < np.linalg.norm(places - rival.head_m, axis=1)), "on its own side"
+        # Packed as the config says: nobody closer to a neighbour than the spacing.
+        nearest = np.sort(np.linalg.norm(places[:, None] - places[None], axis=2), axis=1)[:, 1]
+        np.testing.assert_allclose(nearest.min(), config.crowd_spacing_m, rtol=1e-6)
+    # The first hundred fill the floor in front of the stairs, half a disc cut by the escalator's
+    # crowd, rather than standing in six lines 9 m deep.
+    first = stairs.places_m[:100] - stairs.head_m
+    depth, lateral = first @ stairs.back_m, first @ stairs.across_m
+    assert np.ptp(lateral) >= 4.5 and np.ptp(depth) <= 7.0
+
+
+def test_people_waiting_for_a_train_leave_the_middle_of_the_door_free(services) -> None:
+    points, _ = services
+    door = points.doors[0][3]
+    places = door.places_m
+    lateral = (places - door.head_m) @ door.across_m
+    assert np.abs(lateral).min() >= 0.8
+    # The first at each side of the door is close enough to board.
+    assert np.linalg.norm(places[0] - door.head_m) < door.serve_radius_m
+    assert np.linalg.norm(places[1] - door.head_m) < door.serve_radius_m
