@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -34,13 +33,20 @@ DEFAULT_SEED = 2009
 
 @dataclass
 class SimulatedObserver:
-    """Reports what a simulated camera's detector would see in the simulated station."""
+    """Reports what a simulated camera's detector would see in the simulated station.
+
+    The simulation runs on the station's clock: 0 at ``epoch_s`` (wall time), so every edge
+    process with the same seed and epoch watches the same crowd, and trains arrive at
+    ``first_train_after_s`` after the epoch and every ``train_interval_s`` after that. The
+    simulation is built and warmed up at construction; with ``epoch_s`` None its clock starts
+    later, with :meth:`start_clock` (the embedded station does so once all its processes are ready).
+    """
 
     layout: StationLayout
     camera: Camera
     calib: Calibration
     seed: int
-    epoch_s: float
+    epoch_s: float | None = None
     first_train_after_s: float | None = None
     _fps: float = 0.0
     _last_s: float = math.nan
@@ -52,21 +58,31 @@ class SimulatedObserver:
 
         config = SimulationConfig()
         if self.first_train_after_s is not None:
-            # Trains run on absolute times; shift them so that a short demo sees one arrive.
-            offset_s = (self.epoch_s + self.first_train_after_s) % config.train_interval_s
+            offset_s = self.first_train_after_s % config.train_interval_s
             config = dataclasses.replace(config, train_offset_s=offset_s)
-        self._sim = Simulation(self.layout, seed=self.seed, start_s=self.epoch_s, config=config)
+        self._sim = Simulation(self.layout, seed=self.seed, start_s=0.0, config=config)
         # Detection noise differs per camera but is reproducible.
         self._rng = np.random.default_rng([self.seed, sum(map(ord, self.camera.id))])
 
+    def start_clock(self, epoch_s: float) -> None:
+        """Start the simulation's clock: it reads 0 at wall time ``epoch_s``."""
+        self.epoch_s = float(epoch_s)
+
     def observe(self, now_s: float) -> Detections | None:
+        """The simulated detector's report at wall time ``now_s``.
+
+        Raises:
+            RuntimeError: the clock has not been started.
+        """
         from simulator import observe
 
-        self._sim.advance_to(now_s)
+        if self.epoch_s is None:
+            raise RuntimeError(f"camera {self.camera.id}: the simulation's clock has not been started")
         if math.isfinite(self._last_s) and now_s > self._last_s:
             self._fps = 0.8 * self._fps + 0.2 / (now_s - self._last_s)
         self._last_s = now_s
-        return observe(self._sim, self.camera, self.calib, now_s, self._rng)
+        detections = observe(self._sim, self.camera, self.calib, max(0.0, now_s - self.epoch_s), self._rng)
+        return dataclasses.replace(detections, timestamp_s=float(now_s))
 
     def status(self, now_s: float) -> CameraStatus:
         age = now_s - self._last_s if math.isfinite(self._last_s) else math.inf
@@ -128,8 +144,9 @@ def make_observer_factory(options: dict[str, Any]) -> Callable[[StationLayout, C
     """A factory building the right observer for each camera of a layout.
 
     Options: ``video`` replaces a ``{video}`` source; ``backend`` overrides the camera's
-    detector backend; ``seed`` and ``epoch_s`` set the simulation shared by all edge processes,
-    and ``first_train_after_s`` when its first train arrives;
+    detector backend; ``seed`` and ``epoch_s`` set the simulation shared by all edge processes
+    (without ``epoch_s`` its clock waits for ``SimulatedObserver.start_clock``), and
+    ``first_train_after_s`` when its first train arrives after the epoch;
     ``realtime`` (default True) paces file sources like a live camera.
     """
 
@@ -141,7 +158,7 @@ def make_observer_factory(options: dict[str, Any]) -> Callable[[StationLayout, C
                 camera,
                 calib,
                 seed=int(options.get("seed", DEFAULT_SEED)),
-                epoch_s=float(options.get("epoch_s", time.time())),
+                epoch_s=None if options.get("epoch_s") is None else float(options["epoch_s"]),
                 first_train_after_s=None if first_train is None else float(first_train),
             )
         from detector import DEFAULT_BACKEND, create_detector

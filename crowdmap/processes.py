@@ -67,12 +67,70 @@ def watch_parent(stop: Event, poll_s: float = 1.0, grace_s: float = ORPHAN_GRACE
     threading.Thread(target=watch, name="parent watch", daemon=True).start()
 
 
+READY = "ready"
+FAILED = "failed"
+
+
+@dataclass
+class StartLine:
+    """How the processes of a station start together.
+
+    Each child says when it is ready to run (its simulation warmed up, its detector loaded, the
+    web server listening) or why it cannot start; once every child that must start together is
+    ready, the parent opens the line with the station's clock: ``epoch_s``, the wall time at which
+    the simulated crowd's clock reads 0. So a demo's first train arrives a fixed time after the
+    station is ready, however long the start took on a loaded machine.
+
+    Attributes:
+        reports: ``(child name, READY or FAILED, reason)`` from the children to the parent.
+        go: Set by the parent once the station starts.
+        epoch: The station's clock origin, unix seconds (valid once ``go`` is set).
+    """
+
+    reports: Any
+    go: Event
+    epoch: Any
+
+    @classmethod
+    def create(cls, context: Any) -> StartLine:
+        # A SimpleQueue writes to its pipe in the caller: a Queue's feeder thread never runs in
+        # the gevent-patched web process, so its reports would never arrive.
+        return cls(reports=context.SimpleQueue(), go=context.Event(), epoch=context.Value("d", 0.0))
+
+    def ready(self, name: str) -> None:
+        """Report that child ``name`` is ready to run."""
+        self.reports.put((name, READY, ""))
+
+    def failed(self, name: str, reason: str) -> None:
+        """Report that child ``name`` cannot run, and why (one line, for the user)."""
+        self.reports.put((name, FAILED, reason))
+
+    def open(self, epoch_s: float) -> None:
+        """Start the station with its clock at 0 at ``epoch_s``."""
+        self.epoch.value = epoch_s
+        self.go.set()
+
+    def wait(self, stop: Event, poll_s: float = 0.2) -> float | None:
+        """Block until the station starts: its epoch, or None when stopped first."""
+        while not self.go.wait(poll_s):
+            if stop.is_set():
+                return None
+        return float(self.epoch.value)
+
+
 def edge_main(
-    station_path: str, camera_id: str, topic: QueueTopic, stop: Event, options: dict[str, Any], log_level: str
+    station_path: str,
+    camera_id: str,
+    topic: QueueTopic,
+    stop: Event,
+    options: dict[str, Any],
+    log_level: str,
+    start: StartLine,
+    name: str,
 ) -> None:
-    """Run one camera's edge worker until ``stop`` is set."""
+    """Run one camera's edge worker from the station's start until ``stop`` is set."""
     _child_setup(log_level, stop)
-    from crowdmap.observers import make_observer_factory
+    from crowdmap.observers import SimulatedObserver, make_observer_factory
     from crowdmap.station import load_station
     from crowdmap.tiers.edge import build_worker
 
@@ -80,13 +138,26 @@ def edge_main(
     worker = build_worker(
         station.layout, camera_id, station.calibrations[camera_id], topic, make_observer_factory(options)
     )
-    log.info("edge worker for camera %s started", camera_id)
     topic.detach()
+    start.ready(name)
+    epoch_s = start.wait(stop)
+    if epoch_s is None:
+        return
+    if isinstance(worker.observer, SimulatedObserver):
+        worker.observer.start_clock(epoch_s)
+    log.info("edge worker for camera %s started", camera_id)
     worker.run(stop.is_set)
 
 
 def aggregator_main(
-    station_path: str, inbox: QueueTopic, outbox: QueueTopic, stop: Event, options: dict[str, Any], log_level: str
+    station_path: str,
+    inbox: QueueTopic,
+    outbox: QueueTopic,
+    stop: Event,
+    options: dict[str, Any],
+    log_level: str,
+    start: StartLine,
+    name: str,
 ) -> None:
     """Run the station's aggregator until ``stop`` is set."""
     _child_setup(log_level, stop)
@@ -97,6 +168,7 @@ def aggregator_main(
     aggregator = build_aggregator(station, outbox, history_url=options.get("history_url"))
     log.info("aggregator for station %s started", station.id)
     outbox.detach()
+    start.ready(name)
     aggregator.run(inbox, stop.is_set)
 
 
@@ -107,8 +179,10 @@ class Child:
     name: str
     target: Callable[..., None]
     args: tuple[Any, ...]
+    gate: bool = True
     process: BaseProcess | None = None
     restarts: int = 0
+    crashes: int = 0
     next_start_s: float = 0.0
     backoff: Backoff = field(default_factory=lambda: Backoff(RESTART_S, reset_after_s=HEALTHY_AFTER_S))
 
@@ -122,9 +196,52 @@ class Supervisor:
 
     def __post_init__(self) -> None:
         self.stop_event: Event = self.context.Event()
+        self.start_line = StartLine.create(self.context)
 
-    def add(self, name: str, target: Callable[..., None], *args: Any) -> None:
-        self.children.append(Child(name, target, args))
+    def add(self, name: str, target: Callable[..., None], *args: Any, gate: bool = True) -> None:
+        """Supervise ``target(*args)`` as child ``name``.
+
+        A gated child must report ready (``start_line.ready``) before the station starts; an
+        ungated one (a real camera, which may be down at start) joins whenever it is ready.
+        """
+        self.children.append(Child(name, target, args, gate))
+
+    def wait_ready(self, should_stop: Callable[[], bool], max_crashes: int = 3) -> str | None:
+        """Supervise until every gated child is ready.
+
+        Returns:
+            None once all are ready; "" when ``should_stop()`` came first; otherwise why the station
+            cannot start: the reason a child reported, or which child crashed ``max_crashes``
+            times before it was ready.
+        """
+        waiting = {child.name for child in self.children if child.gate}
+        while waiting:
+            if should_stop():
+                return ""
+            self.poll()
+            for child in self.children:
+                if child.name in waiting and child.crashes >= max_crashes:
+                    return f"{child.name} stopped {child.crashes} times while starting; see its log above"
+            reason = self._next_report(waiting, timeout_s=0.2)
+            if reason:
+                return reason
+        return None
+
+    def failure(self) -> str | None:
+        """Why the station must stop, if a child reported that it cannot run (checked without waiting)."""
+        return self._next_report(set(), timeout_s=0.0) or None
+
+    def _next_report(self, waiting: set[str], timeout_s: float) -> str:
+        deadline = time.monotonic() + timeout_s
+        while self.start_line.reports.empty():
+            if time.monotonic() >= deadline:
+                return ""
+            time.sleep(min(0.05, timeout_s))
+        name, state, reason = self.start_line.reports.get()
+        if state == FAILED:
+            return reason or f"{name} cannot run"
+        waiting.discard(name)
+        return ""
 
     def _start(self, child: Child) -> None:
         child.process = self.context.Process(target=child.target, args=child.args, name=child.name, daemon=True)
@@ -141,6 +258,7 @@ class Supervisor:
             if child.process is None or child.process.is_alive() or self.stop_event.is_set():
                 continue
             if child.next_start_s == 0.0:
+                child.crashes += 1
                 delay = child.backoff.failed(now)
                 child.next_start_s = child.backoff.next_try_s
                 log.warning("%s exited with code %s; restarting in %.0f s", child.name, child.process.exitcode, delay)

@@ -28,7 +28,11 @@ def add_embedded_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address of the web server (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port of the web server (default 8000)")
     parser.add_argument(
-        "--duration", type=float, default=None, metavar="SECONDS", help="run this long, then exit cleanly"
+        "--duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="run this long once the station is up (its URL printed), then exit cleanly",
     )
     parser.add_argument("--data-dir", type=Path, default=None, help="history database, accounts and web secret")
     parser.add_argument(

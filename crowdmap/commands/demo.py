@@ -31,5 +31,6 @@ def run(args: argparse.Namespace) -> int:
     if any(camera.source != "sim" for camera in station.layout.cameras):
         print("crowdmap: demo runs simulated cameras only; use `crowdmap run` for real cameras")
         return 2
-    # The first train pulls in 20 s after start, so even a short run shows a surge.
+    # The first train pulls in 20 s after the station is ready (the URL printed), so even a short
+    # run shows a surge, however long the start took.
     return run_embedded(station, embedded_options(args, {"seed": args.seed, "first_train_after_s": 20.0}))

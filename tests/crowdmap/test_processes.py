@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from bus.backoff import Backoff
 from crowdmap.processes import Supervisor
 
 # Test targets live in this module, which spawned children cannot import; fork shares them.
@@ -89,3 +90,68 @@ def test_an_orphan_busy_elsewhere_exits_on_its_own_after_the_grace_period(tmp_pa
     finally:
         if _alive(child_pid):
             os.kill(child_pid, signal.SIGKILL)
+
+
+def report_ready(start, name: str) -> None:
+    start.ready(name)
+
+
+def report_failure(start, name: str) -> None:
+    start.failed(name, "port 8124 is already in use")
+
+
+def never_ready(stop_event) -> None:
+    stop_event.wait(30)
+
+
+def test_the_station_starts_once_every_gated_child_is_ready() -> None:
+    supervisor = Supervisor(context=FORK)
+    start = supervisor.start_line
+    supervisor.add("edge-a", report_ready, start, "edge-a")
+    supervisor.add("web", report_ready, start, "web")
+    # A real camera may be down at start: it does not hold the station back.
+    supervisor.add("edge-real", never_ready, supervisor.stop_event, gate=False)
+    supervisor.start()
+    try:
+        assert supervisor.wait_ready(lambda: False) is None
+        assert not start.go.is_set()
+        start.open(1234.5)
+        assert start.wait(supervisor.stop_event) == 1234.5
+    finally:
+        supervisor.stop(timeout_s=1.0)
+
+
+def test_a_child_that_cannot_run_stops_the_start_with_its_reason() -> None:
+    supervisor = Supervisor(context=FORK)
+    supervisor.add("web", report_failure, supervisor.start_line, "web")
+    supervisor.add("edge-a", never_ready, supervisor.stop_event)
+    supervisor.start()
+    try:
+        assert supervisor.wait_ready(lambda: False) == "port 8124 is already in use"
+    finally:
+        supervisor.stop(timeout_s=1.0)
+
+
+def test_a_child_that_keeps_crashing_while_starting_stops_the_start() -> None:
+    supervisor = Supervisor(context=FORK)
+    supervisor.add("edge-a", exit_at_once, 3)
+    for child in supervisor.children:
+        child.backoff = Backoff((0.05,))
+    supervisor.start()
+    try:
+        reason = supervisor.wait_ready(lambda: False, max_crashes=2)
+        assert reason == "edge-a stopped 2 times while starting; see its log above"
+    finally:
+        supervisor.stop(timeout_s=1.0)
+
+
+def test_waiting_for_the_start_ends_when_the_station_stops() -> None:
+    supervisor = Supervisor(context=FORK)
+    supervisor.add("edge-a", never_ready, supervisor.stop_event)
+    supervisor.start()
+    try:
+        assert supervisor.wait_ready(lambda: True) == ""
+        supervisor.stop_event.set()
+        assert supervisor.start_line.wait(supervisor.stop_event) is None
+    finally:
+        supervisor.stop(timeout_s=1.0)

@@ -74,3 +74,24 @@ def test_source_satisfies_the_web_tier_protocol():
     store.flush()
     assert minute_row(source.series("pets2009", "lawn", T0, T0 + 60)[0])["mean_density_per_m2"] == 0.1
     assert usual_density(source, "pets2009", "lawn", T0) is None  # no past weeks
+
+
+def test_one_web_process_reads_each_station_from_its_own_store(tmp_path):
+    import io
+
+    from history.source import StationHistories
+
+    pets = open_store(str(tmp_path / "history-pets2009.db"))
+    pets.record(frames_at(T0, density=0.3))
+    pets.record(frames_at(T0 + 61))
+    other = open_store(str(tmp_path / "history-other.db"))
+    histories = StationHistories({"pets2009": StoreHistorySource(pets), "other": StoreHistorySource(other)})
+    (row,) = histories.series("pets2009", "lawn", T0 - 60, T0 + 60)
+    assert row.density_mean_per_m2 == pytest.approx(0.3)
+    # Another station's store holds none of these minutes, and a station without a store has none.
+    assert histories.series("other", "lawn", T0 - 60, T0 + 60) == []
+    assert histories.series("nowhere", "lawn", T0 - 60, T0 + 60) == []
+    assert histories.usual("nowhere", "lawn", T0) is None
+    out = io.StringIO()
+    assert histories.export_csv(out, "pets2009", T0 - 60, T0 + 60) == 3
+    assert histories.export_csv(io.StringIO(), "nowhere", T0 - 60, T0 + 60) == 0
