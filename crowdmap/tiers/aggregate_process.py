@@ -30,6 +30,7 @@ from crowdmap.tiers.ops import (
     FunctionCollector,
     Heartbeat,
     OpsStarter,
+    camera_state_metric,
     counter,
     gauge,
     heartbeats_check,
@@ -38,7 +39,7 @@ from crowdmap.tiers.ops import (
     subscriber_metrics,
 )
 from homography.types import FloorPositions
-from iconizer.types import CAMERA_STATES, CameraStatus, IconFrame
+from iconizer.types import CameraStatus, IconFrame
 
 log = logging.getLogger(__name__)
 
@@ -128,12 +129,10 @@ def aggregator_metrics(aggregator: Aggregator, stepper: ProbedStepper, subscribe
     for reason, count in sorted(aggregator.rejected.items()):
         rejected.add_metric([reason], count)
     rejected.add_metric(["not_a_crowdmap_entry"], subscriber.malformed)
-    state = GaugeMetricFamily("crowdmap_aggregator_camera_state", "1 for each camera's last reported state",
-                              labels=["camera", "state"])  # fmt: skip
-    for camera in aggregator.layout.cameras:
-        status = stepper.cameras.get(camera.id)
-        for name in CAMERA_STATES:
-            state.add_metric([camera.id, name], 1.0 if status is not None and status.state == name else 0.0)
+    state = camera_state_metric(
+        "crowdmap_aggregator_camera_state", "1 for each camera's last reported state",
+        [(camera.id, stepper.cameras.get(camera.id)) for camera in aggregator.layout.cameras],
+    )  # fmt: skip
     group_lag = subscriber.group_lag()
     pending = subscriber.pending_count()
     metrics: list[Metric] = [

@@ -42,13 +42,14 @@ from crowdmap.tiers.ops import (
     FunctionCollector,
     Heartbeat,
     OpsStarter,
+    camera_state_metric,
     heartbeats_check,
     labelled,
     publisher_metrics,
 )
 from detector.types import Detections
 from homography.calibration import Calibration
-from iconizer.types import CAMERA_STATES, CameraStatus
+from iconizer.types import CameraStatus
 from station import Camera, StationLayout
 
 log = logging.getLogger(__name__)
@@ -212,16 +213,10 @@ def edge_metrics(runners: Iterable[CameraRunner]) -> list[Metric]:
     positions = CounterMetricFamily("crowdmap_edge_positions", "Floor positions published", labels=["camera"])
     restarts = CounterMetricFamily("crowdmap_edge_worker_restarts", "Camera workers rebuilt after a failure",
                                    labels=["camera"])  # fmt: skip
-    state = GaugeMetricFamily(
-        "crowdmap_edge_camera_state", "1 for the camera's current state", labels=["camera", "state"]
-    )
     for runner in runners:
         frames.add_metric([runner.camera_id], runner.frames_seen)
         positions.add_metric([runner.camera_id], runner.positions_sent)
         restarts.add_metric([runner.camera_id], runner.restarts)
-        status = runner.last_status()
-        for name in CAMERA_STATES:
-            state.add_metric([runner.camera_id, name], 1.0 if status is not None and status.state == name else 0.0)
     detector = SummaryMetricFamily(
         "crowdmap_edge_detector_seconds", "Time from a camera's newest frame to its detections (count: frames)",
         labels=["camera"],
@@ -235,7 +230,8 @@ def edge_metrics(runners: Iterable[CameraRunner]) -> list[Metric]:
         frames,
         positions,
         restarts,
-        state,
+        camera_state_metric("crowdmap_edge_camera_state", "1 for the camera's current state",
+                            statuses),
         detector,
         labelled(GaugeMetricFamily, "crowdmap_edge_detector_seconds_per_frame",
                  f"Mean detector time of the camera's last {DETECTOR_TIMING_FRAMES} frames; above "

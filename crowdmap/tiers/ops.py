@@ -28,6 +28,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from iconizer.types import CAMERA_STATES, CameraStatus
+
 log = logging.getLogger(__name__)
 
 
@@ -121,64 +123,70 @@ def labelled(
     return family
 
 
-def publisher_metrics(publisher: Any, role: str) -> list[Metric]:
-    """Counters of a :class:`bus.redis_publisher.RedisStreamPublisher`."""
-    labels = {"role": role, "stream": publisher.stream}
+# What every Redis publisher, stream reader and link reports: (family, name, help, attribute read at
+# scrape time). One row per metric, so the three sets read side by side.
+_Row = tuple[Callable[[str, str, dict[str, str] | None, float], Metric], str, str, str]
+PUBLISHER_FAMILIES: tuple[_Row, ...] = (
+    (counter, "crowdmap_bus_sent", "Messages appended to the Redis stream", "sent"),
+    (counter, "crowdmap_bus_dropped", "Messages dropped because Redis was away too long (bounded buffer, oldest first)",
+     "dropped"),
+    (counter, "crowdmap_bus_refused",
+     "Messages Redis refused (out of memory, no permission): dropped, the publisher goes on", "refused"),
+    (gauge, "crowdmap_bus_buffered", "Messages waiting for Redis", "buffered"),
+)  # fmt: skip
+SUBSCRIBER_FAMILIES: tuple[_Row, ...] = (
+    (counter, "crowdmap_bus_received", "Messages read from the Redis stream", "received"),
+    (counter, "crowdmap_bus_malformed_entries",
+     "Stream entries that were not crowdmap messages (skipped, never forwarded)", "malformed"),
+    (counter, "crowdmap_bus_expired_entries",
+     "Entries trimmed away by age before this reader acknowledged them (raw positions retention)", "expired"),
+    (gauge, "crowdmap_bus_lag_seconds", "Age of the last message read, from Redis's timestamp in its entry id",
+     "last_lag_s"),
+)  # fmt: skip
+LINK_FAMILIES: tuple[_Row, ...] = (
+    (gauge, "crowdmap_bus_connected", "1 while the last Redis call succeeded", "connected"),
+    (counter, "crowdmap_bus_reconnects", "Times the Redis link came back", "reconnects"),
+    (counter, "crowdmap_bus_errors", "Redis calls failed because Redis was unreachable", "errors"),
+)
+
+
+def _families(source: Any, rows: Iterable[_Row], labels: dict[str, str]) -> list[Metric]:
     return [
-        counter("crowdmap_bus_sent", "Messages appended to the Redis stream", labels, publisher.sent),
-        counter(
-            "crowdmap_bus_dropped",
-            "Messages dropped because Redis was away too long (bounded buffer, oldest first)",
-            labels,
-            publisher.dropped,
-        ),
-        counter(
-            "crowdmap_bus_refused",
-            "Messages Redis refused (out of memory, no permission): dropped, the publisher goes on",
-            labels,
-            publisher.refused,
-        ),
-        gauge("crowdmap_bus_buffered", "Messages waiting for Redis", labels, publisher.buffered),
-        *link_metrics(publisher.link, labels),
+        family(name, documentation, labels, float(getattr(source, attribute)))
+        for family, name, documentation, attribute in rows
     ]
+
+
+def publisher_metrics(publisher: Any, role: str) -> list[Metric]:
+    """Counters of a :class:`bus.redis_publisher.RedisStreamPublisher` and its link."""
+    labels = {"role": role, "stream": publisher.stream}
+    return [*_families(publisher, PUBLISHER_FAMILIES, labels), *link_metrics(publisher.link, labels)]
 
 
 def subscriber_metrics(subscriber: Any, role: str) -> list[Metric]:
-    """Counters of a Redis stream subscriber (group or fan-out)."""
+    """Counters of a Redis stream subscriber (group or fan-out) and its link."""
     labels = {"role": role, "stream": subscriber.stream}
-    return [
-        counter("crowdmap_bus_received", "Messages read from the Redis stream", labels, subscriber.received),
-        counter(
-            "crowdmap_bus_malformed_entries",
-            "Stream entries that were not crowdmap messages (skipped, never forwarded)",
-            labels,
-            subscriber.malformed,
-        ),
-        counter(
-            "crowdmap_bus_expired_entries",
-            "Entries trimmed away by age before this reader acknowledged them (raw positions retention)",
-            labels,
-            subscriber.expired,
-        ),
-        gauge(
-            "crowdmap_bus_lag_seconds",
-            "Age of the last message read, from Redis's timestamp in its entry id",
-            labels,
-            subscriber.last_lag_s,
-        ),
-        *link_metrics(subscriber.link, labels),
-    ]
+    return [*_families(subscriber, SUBSCRIBER_FAMILIES, labels), *link_metrics(subscriber.link, labels)]
 
 
 def link_metrics(link: Any, labels: dict[str, str]) -> list[Metric]:
     """Connection state of one Redis link."""
-    return [
-        gauge(
-            "crowdmap_bus_connected", "1 while the last Redis call succeeded", labels, 1.0 if link.connected else 0.0
-        ),
-        counter("crowdmap_bus_reconnects", "Times the Redis link came back", labels, link.reconnects),
-        counter("crowdmap_bus_errors", "Redis calls failed because Redis was unreachable", labels, link.errors),
-    ]
+    return _families(link, LINK_FAMILIES, labels)
+
+
+def camera_state_metric(name: str, documentation: str, statuses: Iterable[tuple[str, CameraStatus | None]]) -> Metric:
+    """One gauge per camera and state: 1 for the camera's last reported state, 0 for the others.
+
+    Args:
+        name: The family's name.
+        documentation: Its help text.
+        statuses: ``(camera id, its last status or None before the first)`` per camera.
+    """
+    family = GaugeMetricFamily(name, documentation, labels=["camera", "state"])
+    for camera_id, status in statuses:
+        for state in CAMERA_STATES:
+            family.add_metric([camera_id, state], 1.0 if status is not None and status.state == state else 0.0)
+    return family
 
 
 class OpsServer:

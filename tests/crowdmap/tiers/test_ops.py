@@ -6,13 +6,26 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from types import SimpleNamespace
 
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from crowdmap.logging_setup import MAX_MESSAGE_CHARS, JsonFormatter, configure_logging, scrub
-from crowdmap.tiers.ops import Check, FunctionCollector, Heartbeat, OpsServer, counter, gauge, heartbeats_check
+from crowdmap.tiers.ops import (
+    Check,
+    FunctionCollector,
+    Heartbeat,
+    OpsServer,
+    camera_state_metric,
+    counter,
+    gauge,
+    heartbeats_check,
+    publisher_metrics,
+    subscriber_metrics,
+)
+from iconizer.types import CAMERA_STATES, CameraStatus
 
 
 class Clock:
@@ -136,3 +149,43 @@ def test_json_lines_carry_role_station_and_camera():
 def test_configure_logging_refuses_an_unknown_format():
     with pytest.raises(ValueError, match="log format must be one of"):
         configure_logging(fmt="xml")
+
+
+def samples_of(metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value for family in metrics for s in family.samples}
+
+
+def test_bus_metrics_read_each_counter_of_the_publisher_subscriber_and_link() -> None:
+    link = SimpleNamespace(connected=True, reconnects=3, errors=7)
+    publisher = SimpleNamespace(stream="s:positions", sent=10, dropped=2, refused=1, buffered=4, link=link)
+    labels = (("role", "edge"), ("stream", "s:positions"))
+    assert samples_of(publisher_metrics(publisher, "edge")) == {
+        ("crowdmap_bus_sent_total", labels): 10.0,
+        ("crowdmap_bus_dropped_total", labels): 2.0,
+        ("crowdmap_bus_refused_total", labels): 1.0,
+        ("crowdmap_bus_buffered", labels): 4.0,
+        ("crowdmap_bus_connected", labels): 1.0,
+        ("crowdmap_bus_reconnects_total", labels): 3.0,
+        ("crowdmap_bus_errors_total", labels): 7.0,
+    }
+    down = SimpleNamespace(connected=False, reconnects=0, errors=2)
+    subscriber = SimpleNamespace(stream="s:frames", received=9, malformed=1, expired=5, last_lag_s=0.25, link=down)
+    labels = (("role", "serve"), ("stream", "s:frames"))
+    assert samples_of(subscriber_metrics(subscriber, "serve")) == {
+        ("crowdmap_bus_received_total", labels): 9.0,
+        ("crowdmap_bus_malformed_entries_total", labels): 1.0,
+        ("crowdmap_bus_expired_entries_total", labels): 5.0,
+        ("crowdmap_bus_lag_seconds", labels): 0.25,
+        ("crowdmap_bus_connected", labels): 0.0,
+        ("crowdmap_bus_reconnects_total", labels): 0.0,
+        ("crowdmap_bus_errors_total", labels): 2.0,
+    }
+
+
+def test_camera_state_is_one_for_the_last_reported_state_only() -> None:
+    stalled = CameraStatus("a", 0.0, "stalled", 0.0, 3.0, "")
+    samples = samples_of([camera_state_metric("m", "help", [("a", stalled), ("b", None)])])
+    assert samples == {
+        **{("m", (("camera", "a"), ("state", state))): float(state == "stalled") for state in CAMERA_STATES},
+        **{("m", (("camera", "b"), ("state", state))): 0.0 for state in CAMERA_STATES},
+    }
