@@ -28,13 +28,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import tarfile
 import tempfile
-import time
 from pathlib import Path
+
+from runs import combined_detect, extract_revision, run_eval
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = (ROOT / "../shared/data").resolve()
@@ -45,56 +42,15 @@ GC_POINTS = DATA / "grand_central/frame0_left_points.csv"
 PARTS = ((1, 200), (201, 400))
 
 
-def extract(rev: str, into: Path) -> Path:
-    """The tree of ``rev`` (its Python packages and layouts) unpacked under ``into``."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True).stdout
-    target = into / rev
-    target.mkdir(parents=True)
-    archive_path = into / f"{rev}.tar"
-    archive_path.write_bytes(archive)
-    with tarfile.open(archive_path) as tar:
-        tar.extractall(target, filter="data")
-    return target
-
-
-def eval_detect(tree: Path, argv: list[str], threads: int) -> dict:
-    """One ``crowdmap eval detect --json`` run with ``tree`` first on the path; adds the load averages."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    load_before = os.getloadavg()[0]
-    began = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "crowdmap.cli", "eval", "detect", *argv, "--threads", str(threads), "--json"],
-        cwd=tree,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"eval detect {' '.join(argv)} failed in {tree}:\n{done.stderr[-2000:]}")
-    result = json.loads(done.stdout)
-    result.update(load_before=load_before, load_after=os.getloadavg()[0], wall_s=time.monotonic() - began)
-    return result
-
-
-def summed(parts: list[dict]) -> dict:
-    """Precision, recall and F1 of several video runs together, from their counts."""
-    tp = sum(p["true_positives"] for p in parts)
-    det = sum(p["detections"] for p in parts)
-    gt = sum(p["ground_truth"] for p in parts)
-    precision, recall = tp / det if det else 0.0, tp / gt if gt else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1}
-
-
 def video_rows(name: str, tree: Path, extra: list[str], threads: int, station: list[str]) -> list[dict]:
     rows, parts = [], []
     for first, last in PARTS:
         argv = ["--video", str(PETS_VIDEO), "--gt", str(PETS_GT), "--frames", f"{first}:{last}", *station, *extra]
-        result = eval_detect(tree, argv, threads)
+        result = run_eval(tree, "detect", argv, threads)
         parts.append(result)
         held_out = "held out" if first > 200 else "chosen on"
         rows.append({"setting": name, **result, "part": f"{first}-{last} ({held_out})"})
-    rows.append({"setting": name, **summed(parts), "part": "1-400 (both)"})
+    rows.append({"setting": name, **combined_detect(parts), "part": "1-400 (both)"})
     return rows
 
 
@@ -109,7 +65,7 @@ def main() -> None:
     sets = args.only or ["pets", "pets-station", "gc"]
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="crowdmap-bench-") as tmp:
-        baseline = extract(args.baseline_rev, Path(tmp))
+        baseline = extract_revision(args.baseline_rev, Path(tmp))
         settings = [
             (f"baseline {args.baseline_rev}", baseline, []),
             ("fp32", ROOT, ["--option", "precision=fp32"]),
@@ -127,7 +83,7 @@ def main() -> None:
                     rows += [{"data": data, **r} for r in video_rows(name, tree, extra, args.threads, station)]
                 elif name != "temporal":
                     argv = ["--image", str(GC_IMAGE), "--gt-points", str(GC_POINTS), "--person-height", "175:50,765:75"]
-                    result = eval_detect(tree, [*argv, *extra], args.threads)
+                    result = run_eval(tree, "detect", [*argv, *extra], args.threads)
                     rows.append({"data": data, "setting": name, **result, "part": "frame0_left"})
     if args.json:
         print(json.dumps(rows, indent=1, sort_keys=True))

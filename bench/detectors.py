@@ -18,12 +18,12 @@ import argparse
 import importlib
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from runs import run_row
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "../shared/data/pets2009_s2l1"
@@ -44,6 +44,17 @@ BACKENDS = [
 ]
 
 
+def onnx_session(model: str, threads: int):
+    """An onnxruntime CPU session of a reference graph in ``../shared/models`` with ``threads`` threads."""
+    import onnxruntime as ort
+
+    ort.disable_telemetry_events()  # never phone home (issue 11 item 11)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(MODELS / model), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxNanoDet:
     """The NanoDet reference ONNX graph through onnxruntime, with our pre- and post-processing."""
 
@@ -51,13 +62,7 @@ class OnnxNanoDet:
     min_person_px = 30.0
 
     def __init__(self, threads: int) -> None:
-        import onnxruntime as ort
-
-        ort.disable_telemetry_events()  # never phone home (issue 11 item 11)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(MODELS / "nanodet.onnx"), options, providers=["CPUExecutionProvider"])
+        self.session = onnx_session("nanodet.onnx", threads)
         self.names = [o.name for o in self.session.get_outputs()]
         self.input_px = 416
 
@@ -84,13 +89,7 @@ class OnnxPedSsd:
     min_person_px = 45.0
 
     def __init__(self, threads: int) -> None:
-        import onnxruntime as ort
-
-        ort.disable_telemetry_events()  # never phone home (issue 11 item 11)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(MODELS / "pedssd.onnx"), options, providers=["CPUExecutionProvider"])
+        self.session = onnx_session("pedssd.onnx", threads)
         self.input_px = 300
 
     def infer(self, crops):
@@ -191,12 +190,7 @@ def main() -> int:
     rows = []
     for name in args.backends:
         command = [sys.executable, __file__, "--one", name, "--step", str(args.step), "--threads", str(args.threads)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            rows.append({"backend": name, "error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"})
-        else:
-            rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        rows.append(run_row(command, "backend", name))
     baseline = {r["backend"]: r for r in rows if "error" not in r}
     print(
         "| backend | ms/frame (median) | fps/camera | vs ONNX ref | peak RSS MB | precision | recall | F1 | foot px |"

@@ -46,14 +46,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from runs import extract_revision, run_row
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "../shared/data"
@@ -62,18 +61,6 @@ sys.path.insert(0, str(ROOT))
 ENGINES = ["baseline", "old-engine", "fp32", "bf16", "default", "compiled"]
 BASELINE_REV = "d6fdcb5"
 FAR_ROW, FAR_PX, NEAR_ROW, NEAR_PX = 175, 50.0, 765, 75.0
-
-
-def extract(rev: str, into: Path) -> Path:
-    """The tree of ``rev`` unpacked under ``into`` (its ``detector`` package is what the baseline runs)."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True).stdout
-    target = into / rev
-    target.mkdir(parents=True)
-    archive_path = into / f"{rev}.tar"
-    archive_path.write_bytes(archive)
-    with tarfile.open(archive_path) as tar:
-        tar.extractall(target, filter="data")
-    return target
 
 
 def legacy_preprocess(crop_bgr: np.ndarray, input_wh: tuple[int, int]) -> np.ndarray:
@@ -428,13 +415,8 @@ def main() -> int:
         command = [sys.executable, __file__, "--one", engine, "--threads", str(args.threads)]
         command += ["--repeats", str(args.repeats), "--pets-step", str(args.pets_step)]
         if engine == "baseline":
-            command += ["--tree", str(extract(args.baseline_rev, Path(scratch.name)))]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            rows.append({"engine": engine, "error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"})
-        else:
-            rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+            command += ["--tree", str(extract_revision(args.baseline_rev, Path(scratch.name)))]
+        rows.append(run_row(command, "engine", engine))
     print(table(rows))
     return 0
 

@@ -20,17 +20,18 @@ Development aid: the figures in docs/BENCHMARKS.md come from ``crowdmap eval sta
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from runs import combined_station
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import detector as _detector_package  # noqa: E402, F401  (OpenMP wait policy before torch loads)
+from crowdmap.commands._eval_args import parse_options  # noqa: E402
 from crowdmap.evaluation import build_detector, camera_setup, evaluate_station  # noqa: E402
 from crowdmap.station import load_station  # noqa: E402
 from detector.evaluation import load_mot_boxes  # noqa: E402
@@ -105,17 +106,6 @@ def load_cache(path: Path) -> dict[int, list[tuple[tuple[int, int, int, int], np
     return out
 
 
-def parse_options(pairs: list[str]) -> dict:
-    options = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        try:
-            options[key] = json.loads(value)
-        except json.JSONDecodeError:
-            options[key] = value
-    return options
-
-
 def replay_detector(station, camera_id: str, cached, first: int, options: dict) -> TiledDetector:
     """A TiledDetector built as ``nanodet.build`` builds it, its network replaced by the cache."""
     setup = camera_setup(station, camera_id, station.layout.station.id)
@@ -152,20 +142,6 @@ class Recording:
         return found
 
 
-def combined(parts: list[dict]) -> dict:
-    """The figures of both parts together, from their counts (each part's iconizers started fresh)."""
-    zone_frames = sum(p["zone_frames"] for p in parts)
-    frames = sum(p["frames"] for p in parts)
-    dots, truth, matched = (sum(p[k] for p in parts) for k in ("dots", "truth_dots", "matched_dots"))
-    return {
-        "zone_count_mae": sum(p["zone_count_mae"] * p["zone_frames"] for p in parts) / zone_frames,
-        "zone_count_bias": sum(p["zone_count_bias"] * p["zone_frames"] for p in parts) / zone_frames,
-        "station_count_mae": sum(p["station_count_mae"] * p["frames"] for p in parts) / frames,
-        "dot_precision": matched / dots if dots else None,
-        "dot_recall": matched / truth if truth else None,
-    }
-
-
 def score(args: argparse.Namespace) -> None:
     station = load_station(args.station)
     cached = load_cache(args.path)
@@ -179,7 +155,7 @@ def score(args: argparse.Namespace) -> None:
         )
         found.update(detector.found)
         rows.append({"part": f"{first}-{last}", **{k: result[k] for k in KEYS}, "_raw": result})
-    rows.append({"part": "1-400", **combined([r["_raw"] for r in rows])})
+    rows.append({"part": "1-400", **combined_station([r["_raw"] for r in rows])})
     for row in rows:
         row.pop("_raw", None)
         print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))

@@ -22,13 +22,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
-import subprocess
-import sys
-import tarfile
 import tempfile
 from pathlib import Path
+
+from runs import combined_detect, combined_station, extract_revision, run_eval
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = (ROOT / "../shared/data").resolve()
@@ -37,55 +34,13 @@ GT = DATA / "pets2009_s2l1/ground_truth/gt_full_mot_dev.txt"
 PARTS = ((1, 200), (201, 400))
 
 
-def extract(rev: str, into: Path) -> Path:
-    """The tree of ``rev`` unpacked under ``into``."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True).stdout
-    target = into / rev
-    target.mkdir(parents=True)
-    archive_path = into / f"{rev}.tar"
-    archive_path.write_bytes(archive)
-    with tarfile.open(archive_path) as tar:
-        tar.extractall(target, filter="data")
-    return target
-
-
-def run_eval(tree: Path, command: str, first: int, last: int, threads: int, extra: list[str]) -> dict:
-    """One ``crowdmap eval COMMAND --json`` run with ``tree`` first on the path; adds load and CPU time."""
-    argv = [
-        sys.executable, "-m", "crowdmap.cli", "eval", command,
-        "--station", str(tree / "station_layouts/pets2009"), "--camera", "view-001",
-        "--video", str(VIDEO), "--gt", str(GT), "--frames", f"{first}:{last}", "--threads", str(threads),
-        *extra, "--json",
-    ]  # fmt: skip
-    load_before = os.getloadavg()[0]
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(argv, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True)
-    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"eval {command} {first}:{last} failed in {tree}:\n{done.stderr[-2000:]}")
-    result = json.loads(done.stdout)
-    cpu_s = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
-    result.update(load_before=load_before, load_after=os.getloadavg()[0], cpu_s_per_frame=cpu_s / (last - first + 1))
+def run_pets(tree: Path, command: str, first: int, last: int, threads: int) -> dict:
+    """``crowdmap eval COMMAND`` on the PETS station camera, frames ``first``-``last``, with CPU s per frame."""
+    argv = ["--station", str(tree / "station_layouts/pets2009"), "--camera", "view-001", "--video", str(VIDEO),
+            "--gt", str(GT), "--frames", f"{first}:{last}"]  # fmt: skip
+    result = run_eval(tree, command, argv, threads)
+    result["cpu_s_per_frame"] = result["cpu_s"] / (last - first + 1)
     return result
-
-
-def combined_station(parts: list[dict]) -> dict:
-    zone_frames = sum(p["zone_frames"] for p in parts)
-    frames = sum(p["frames"] for p in parts)
-    dots, truth, matched = (sum(p[k] for p in parts) for k in ("dots", "truth_dots", "matched_dots"))
-    return {
-        "zone_count_mae": sum(p["zone_count_mae"] * p["zone_frames"] for p in parts) / zone_frames,
-        "zone_count_bias": sum(p["zone_count_bias"] * p["zone_frames"] for p in parts) / zone_frames,
-        "station_count_mae": sum(p["station_count_mae"] * p["frames"] for p in parts) / frames,
-        "dot_precision": matched / dots,
-        "dot_recall": matched / truth,
-    }
-
-
-def combined_detect(parts: list[dict]) -> dict:
-    tp, det, gt = (sum(p[k] for p in parts) for k in ("true_positives", "detections", "ground_truth"))
-    precision, recall = tp / det, tp / gt
-    return {"precision": precision, "recall": recall, "f1": 2 * precision * recall / (precision + recall)}
 
 
 def main() -> None:
@@ -97,13 +52,13 @@ def main() -> None:
     args = parser.parse_args()
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="crowdmap-bench-") as tmp:
-        settings = [(f"baseline {args.baseline_rev}", extract(args.baseline_rev, Path(tmp))), ("today", ROOT)]
+        settings = [(f"baseline {args.baseline_rev}", extract_revision(args.baseline_rev, Path(tmp))), ("today", ROOT)]
         for name, tree in settings:
             station_parts, detect_parts = [], []
             for first, last in PARTS:
                 part = f"{first}-{last} ({'held out' if first > 200 else 'chosen on'})"
-                station = run_eval(tree, "station", first, last, args.threads, [])
-                detect = {} if args.no_detect else run_eval(tree, "detect", first, last, args.threads, [])
+                station = run_pets(tree, "station", first, last, args.threads)
+                detect = {} if args.no_detect else run_pets(tree, "detect", first, last, args.threads)
                 station_parts.append(station)
                 detect_parts.append(detect)
                 rows.append({"setting": name, "part": part, "station": station, "detect": detect})
