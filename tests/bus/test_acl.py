@@ -17,6 +17,7 @@ from bus.redis_link import MESSAGE_FIELD, frames_stream, persistence_warnings, p
 from bus.redis_publisher import RedisStreamPublisher
 from bus.redis_subscribers import RedisGroupSubscriber, RedisStreamSubscriber
 from crowdmap.tiers.relay import RelayLease, relay_lease_key
+from tests.bus.conftest import messages
 from tests.harness.localredis import LocalRedis
 from webmap.acks import RedisAckStore
 from webmap.store import RedisLatestStore
@@ -52,10 +53,6 @@ def refused(client: redis.Redis, *command: str | bytes) -> bool:
     except redis.exceptions.NoPermissionError:
         return True
     return False
-
-
-def messages(n: int, kind: str) -> list[bytes]:
-    return [f'{{"{kind}":{i}}}'.encode() for i in range(n)]
 
 
 def test_each_role_does_its_own_work_and_nothing_else(accounts) -> None:

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
-import redis
 
 from bus.redis_link import MESSAGE_FIELD, entry_age_s, frames_stream, positions_stream, redact_url, socketio_channel
 from bus.redis_publisher import RedisStreamPublisher
 from bus.redis_subscribers import RedisGroupSubscriber, RedisStreamSubscriber
+from tests.bus.conftest import URL, messages
 from tests.harness.localredis import free_port
 
 pytestmark = pytest.mark.redis
-
-URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def stream(client: redis.Redis) -> Iterator[str]:
-    """A stream key of this test alone, deleted afterwards."""
-    key = f"crowdmap:test-{uuid.uuid4().hex[:12]}:positions"
-    yield key
-    client.delete(key)
 
 
 def drain(subscriber, expected: int, max_calls: int = 200) -> list[bytes]:
@@ -36,10 +23,6 @@ def drain(subscriber, expected: int, max_calls: int = 200) -> list[bytes]:
         if raw is not None:
             got.append(raw)
     return got
-
-
-def messages(n: int, prefix: str = "m") -> list[bytes]:
-    return [f'{{"{prefix}":{i}}}'.encode() for i in range(n)]
 
 
 def test_stream_names_are_per_station():

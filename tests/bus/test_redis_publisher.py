@@ -9,8 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -18,23 +16,11 @@ import redis
 from bus.backoff import Backoff
 from bus.redis_link import MAX_RETENTION_S, MESSAGE_FIELD
 from bus.redis_publisher import RedisStreamPublisher, refusal_reason
+from tests.bus.conftest import URL, messages
 from tests.harness.localredis import LocalRedis, free_port
 
 pytestmark = pytest.mark.redis
-
-URL = "redis://127.0.0.1:6379/0"
 FAST = (0.05, 0.1, 0.2)
-
-
-@pytest.fixture
-def stream(client: redis.Redis) -> Iterator[str]:
-    key = f"crowdmap:test-{uuid.uuid4().hex[:12]}:positions"
-    yield key
-    client.delete(key)
-
-
-def messages(n: int, prefix: str = "m") -> list[bytes]:
-    return [f'{{"{prefix}":{i}}}'.encode() for i in range(n)]
 
 
 def nowhere() -> str:

@@ -6,7 +6,6 @@ Each test is written as what an attacker or a fault does, and what they must fin
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -14,22 +13,10 @@ import redis
 
 from bus.redis_link import MESSAGE_FIELD, persistence_warnings
 from bus.redis_publisher import RedisStreamPublisher
+from tests.bus.conftest import URL, messages
 from tests.harness.localredis import LocalRedis
 
 pytestmark = pytest.mark.redis
-
-URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def stream(client: redis.Redis) -> Iterator[str]:
-    key = f"crowdmap:test-{uuid.uuid4().hex[:12]}:positions"
-    yield key
-    client.delete(key)
-
-
-def messages(n: int, prefix: str = "p") -> list[bytes]:
-    return [f'{{"{prefix}":{i}}}'.encode() for i in range(n)]
 
 
 def test_an_attacker_reading_redis_after_the_edges_stopped_finds_no_positions(client, stream) -> None:

@@ -9,6 +9,21 @@ import pytest
 from history.store import open_store
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# Everything a stored zone minute holds, in order: aggregates only, nothing that could hold a
+# position, an identifier or an image (PRIVACY.md P3). Both the value type and the table must match.
+AGGREGATE_FIELDS = (
+    "station_id",
+    "zone_id",
+    "minute_s",
+    "count_mean",
+    "count_peak",
+    "density_mean_per_m2",
+    "density_peak_per_m2",
+    "level",
+    "los",
+    "live_samples",
+    "stale_samples",
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

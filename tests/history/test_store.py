@@ -10,6 +10,7 @@ import pytest
 from history.aggregate import ZoneMinute
 from history.store import CSV_HEADER, open_store
 from iconizer.types import IconFrame, ZoneState
+from tests.history.conftest import AGGREGATE_FIELDS
 
 T0 = 1_795_000_020  # a minute start (Mon 2026-11-16 ... UTC)
 
@@ -123,19 +124,7 @@ def test_table_holds_aggregates_only(tmp_path):
     columns = [r[1] for r in connection.execute("PRAGMA table_info(zone_minutes)")]
     assert tables == ["zone_minutes"]
     # exactly the aggregate columns: nothing that could hold a position or an image
-    assert columns == [
-        "station_id",
-        "zone_id",
-        "minute_s",
-        "count_mean",
-        "count_peak",
-        "density_mean_per_m2",
-        "density_peak_per_m2",
-        "level",
-        "los",
-        "live_samples",
-        "stale_samples",
-    ]
+    assert tuple(columns) == AGGREGATE_FIELDS
     assert connection.execute("SELECT COUNT(*) FROM zone_minutes").fetchone() == (2,)
 
 
