@@ -24,9 +24,10 @@ from accounts.settings import AccountSettings
 from accounts.users import UserStore
 from calibrator import views
 from calibrator.audit import AuditLog
-from calibrator.i18n import LANG_COOKIE, LANGUAGES, TEXTS, choose_language
+from calibrator.i18n import TEXTS
 from calibrator.still import StillHolder
 from calibrator.target import CameraTarget
+from station.languages import LANG_COOKIE, LANGUAGES, choose_language, other_language
 
 AUDIT_FILE = "calibration-audit.jsonl"
 # Not the web tier's cookie names: both may run on one host, and cookies do not separate ports.
@@ -116,7 +117,7 @@ def create_app(
     @app.context_processor
     def _language() -> dict[str, object]:
         lang = choose_language(request)
-        return {"lang": lang, "other_lang": "en" if lang == "ja" else "ja", "t": TEXTS[lang]}
+        return {"lang": lang, "other_lang": other_language(lang), "t": TEXTS[lang]}
 
     @app.after_request
     def _remember_language(response: Response) -> Response:

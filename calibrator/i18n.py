@@ -1,17 +1,12 @@
-"""The calibration tool's texts in Japanese and English, and the choice of language.
+"""The calibration tool's texts in Japanese and English.
 
-``?lang=ja|en``, else the ``crowdmap_lang`` cookie (the web tier's; set by the switch), else the
-browser's ``Accept-Language``, else Japanese. The texts of the page's script are in
-``static/i18n.js``; the fit's own error messages come from the server in English and the script
-translates the known ones.
+The language of a request is chosen as in the web tier (:func:`station.languages.choose_language`:
+``?lang=``, the ``crowdmap_lang`` cookie, the browser, else Japanese). The texts of the page's
+script are in ``static/i18n.js``; the fit's own error messages come from the server in English and
+the script translates the known ones.
 """
 
 from __future__ import annotations
-
-from flask import Request
-
-LANGUAGES = ("ja", "en")
-LANG_COOKIE = "crowdmap_lang"
 
 TEXTS: dict[str, dict[str, str]] = {
     "ja": {
@@ -99,14 +94,3 @@ TEXTS: dict[str, dict[str, str]] = {
         "login_limited": "Too many failed logins. Try again in {retry_after_s} s.",
     },
 }
-
-
-def choose_language(request: Request) -> str:
-    """``?lang=``, else the language cookie, else the browser's Accept-Language, else Japanese."""
-    asked = request.args.get("lang")
-    if asked in LANGUAGES:
-        return asked
-    cookie = request.cookies.get(LANG_COOKIE)
-    if cookie in LANGUAGES:
-        return cookie
-    return request.accept_languages.best_match(LANGUAGES) or "ja"

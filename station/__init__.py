@@ -3,7 +3,8 @@
 It sits below every stage: detector-free, image-free, web-free. ``station.model`` holds the types,
 ``station.files`` reads layout folders, ``station.errors`` words their errors (one line, the file,
 the field by its path of ids), ``station.bundled`` finds the layouts shipped in
-``station_layouts/``, ``station.ids`` the one identifier type.
+``station_layouts/``, ``station.ids`` the one identifier type, ``station.languages`` the two
+languages every text is written in and how a request chooses one.
 """
 
 from station.bundled import DEFAULT_STATION, bundled, load_station_layout, resolve_station_path
