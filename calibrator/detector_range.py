@@ -8,22 +8,29 @@ to the network at a size it finds reliably, by the whole-frame pass or by a tile
 no crop does are where people will be missed or found unreliably: too far away (too small even in
 a tile) or too close (too large).
 
+The operator reads it as one line in Japanese or English, built from these numbers with the
+phrases of ``calibrator.i18n.DETECTOR_RANGE_TEXTS`` (a problem is a code, not free text).
+
 Pure: numpy, the calibration and the detector's measurements; no network is loaded.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from calibrator.i18n import DETECTOR_RANGE_TEXTS
 from detector.reliability import plan_for, reliable_person_height_px, reliable_rows
 from homography.calibration import Calibration
 from homography.pose import PoseError
 from homography.scene import floor_mask_px, person_height_px_per_row
 from station import Camera, Floor
+from station.languages import LANGUAGES
 
+# Why a camera's range can be unknown: its calibration implies no camera pose, no image row sees the
+# walkable floor, or nobody measured the backend's working range (texts: calibrator.i18n).
+PROBLEMS = ("pose_unknown", "no_floor_rows", "backend_unmeasured")
 # A camera is "in range" when the detector is reliable on at least this share of its floor rows:
 # a handful of rows at a tile's seam do not make a camera unusable.
 IN_RANGE_SHARE = 0.95
@@ -46,7 +53,8 @@ class DetectorRange:
         unreliable_spans: ``(first_row, last_row, smallest_px, largest_px)`` of each run of floor rows
             where it does not, with the expected person heights there.
         crops: Crops the detector runs per frame (whole frame plus tiles).
-        problem: Why the range is unknown, or None.
+        problem: Why the range is unknown (one of :data:`PROBLEMS`), or None.
+        problem_detail: The error behind ``problem`` in its own (English) words, or "".
     """
 
     camera_id: str
@@ -58,6 +66,11 @@ class DetectorRange:
     unreliable_spans: tuple[tuple[int, int, float, float], ...]
     crops: int
     problem: str | None = None
+    problem_detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.problem is not None and self.problem not in PROBLEMS:
+            raise ValueError(f"problem must be one of {PROBLEMS}, got {self.problem!r}")
 
     @property
     def reliable_share(self) -> float | None:
@@ -72,28 +85,32 @@ class DetectorRange:
         share = self.reliable_share
         return None if share is None else share >= IN_RANGE_SHARE
 
-    def summary(self) -> str:
-        """One line for the operator."""
+    def summary(self, lang: str = "en") -> str:
+        """One line for the operator, in ``lang`` (``ja`` or ``en``)."""
+        words = DETECTOR_RANGE_TEXTS[lang]
+        parts = []
+        if self.person_height_px is not None:
+            low, high = self.person_height_px
+            parts.append(words["people"].format(low=low, high=high))
         if self.problem is not None:
-            heights = ""
-            if self.person_height_px is not None:
-                heights = f"people {self.person_height_px[0]:.0f}-{self.person_height_px[1]:.0f} px tall; "
-            return f"{heights}{self.problem}"
-        low, high = self.person_height_px or (math.nan, math.nan)
-        share = self.reliable_share or 0.0
+            parts.append(words[self.problem].format(detail=self.problem_detail, backend=self.backend))
+            return words["sep"].join(parts)
         tiles = self.crops - 1
-        text = (
-            f"people {low:.0f}-{high:.0f} px tall; {self.backend} reliable on {share:.0%} of the floor rows "
-            f"(whole frame + {tiles} tile{'' if tiles == 1 else 's'})"
-        )
+        reliable = words["reliable_one" if tiles == 1 else "reliable_many"]
+        parts.append(reliable.format(backend=self.backend, share=self.reliable_share or 0.0, tiles=tiles))
         if self.unreliable_spans:
-            spans = ", ".join(
-                f"rows {a}-{b} ({lo:.0f}-{hi:.0f} px)" if a != b else f"row {a} ({lo:.0f} px)"
+            spans = words["join"].join(
+                words["span" if a != b else "row"].format(first=a, last=b, low=lo, high=hi)
                 for a, b, lo, hi in self.unreliable_spans[:3]
             )
-            more = f" and {len(self.unreliable_spans) - 3} more" if len(self.unreliable_spans) > 3 else ""
-            text += f"; not on {spans}{more}"
-        return text
+            hidden = len(self.unreliable_spans) - 3
+            more = words["more"].format(count=hidden) if hidden > 0 else ""
+            parts.append(words["not_on"].format(spans=spans, more=more))
+        return words["sep"].join(parts)
+
+    def summaries(self) -> dict[str, str]:
+        """The line in every language: ``{"ja": ..., "en": ...}``."""
+        return {lang: self.summary(lang) for lang in LANGUAGES}
 
     def as_json(self) -> dict:
         """Plain numbers for the calibration tool's page."""
@@ -108,9 +125,17 @@ class DetectorRange:
             "in_range": self.in_range,
             "unreliable_spans": [[a, b, round(lo, 1), round(hi, 1)] for a, b, lo, hi in self.unreliable_spans],
             "crops": self.crops,
-            "problem": self.problem,
+            "problem": None if self.problem is None else self.problem_text(),
+            "problem_code": self.problem,
             "summary": self.summary(),
+            "summary_text": self.summaries(),
         }
+
+    def problem_text(self) -> str:
+        """The problem in English, as the layout check prints it."""
+        if self.problem is None:
+            return ""
+        return DETECTOR_RANGE_TEXTS["en"][self.problem].format(detail=self.problem_detail, backend=self.backend)
 
 
 def _pair(pair: tuple[float, float] | None) -> list[float] | None:
@@ -157,15 +182,15 @@ def camera_detector_range(
     try:
         heights = person_height_px_per_row(calib, floor)
     except PoseError as error:
-        return DetectorRange(**{**empty.__dict__, "problem": f"person heights unknown: {error}"})
+        return replace(empty, problem="pose_unknown", problem_detail=str(error))
     floor_rows = np.isfinite(heights)
     if not floor_rows.any():
-        return DetectorRange(**{**empty.__dict__, "problem": "no image row sees the walkable floor"})
+        return replace(empty, problem="no_floor_rows")
     people = (float(np.nanmin(heights)), float(np.nanmax(heights)))
     try:
         reliable_px = reliable_person_height_px(name, image_wh=image_wh, input_px=input_px)
     except ValueError as error:
-        return DetectorRange(**{**empty.__dict__, "person_height_px": people, "problem": str(error)})
+        return replace(empty, person_height_px=people, problem="backend_unmeasured", problem_detail=str(error))
     mask = floor_mask_px(calib, floor)
     ok = reliable_rows(
         name, person_height_px=heights, image_wh=image_wh, floor_mask=mask, input_px=input_px, max_tiles=max_tiles

@@ -94,3 +94,38 @@ TEXTS: dict[str, dict[str, str]] = {
         "login_limited": "Too many failed logins. Try again in {retry_after_s} s.",
     },
 }
+
+
+# The operator's line about a camera's people sizes against its detector (``calibrator.detector_range``),
+# built from numbers with these phrases, so both languages say the same. ``detail`` is the error's own
+# (English) words; the Japanese line names the problem without them.
+DETECTOR_RANGE_TEXTS: dict[str, dict[str, str]] = {
+    "ja": {
+        "sep": "。",
+        "people": "人の高さは {low:.0f}〜{high:.0f} px",
+        "reliable_one": "{backend} が確実に人を見つけるのは床の写る行の {share:.0%}(画像全体とタイル {tiles} 枚)",
+        "reliable_many": "{backend} が確実に人を見つけるのは床の写る行の {share:.0%}(画像全体とタイル {tiles} 枚)",
+        "not_on": "{spans}{more}では確実ではありません",
+        "span": "{first}〜{last} 行目({low:.0f}〜{high:.0f} px)",
+        "row": "{first} 行目({low:.0f} px)",
+        "join": "、",
+        "more": " ほか {count} か所",
+        "pose_unknown": "人の高さが分かりません(この校正からはカメラの位置が求まりません)",
+        "no_floor_rows": "画像のどの行にも歩ける床が写っていません",
+        "backend_unmeasured": "検出器 {backend} が確実に見つけられる人の大きさは測定されていません",
+    },
+    "en": {
+        "sep": "; ",
+        "people": "people {low:.0f}-{high:.0f} px tall",
+        "reliable_one": "{backend} reliable on {share:.0%} of the floor rows (whole frame + {tiles} tile)",
+        "reliable_many": "{backend} reliable on {share:.0%} of the floor rows (whole frame + {tiles} tiles)",
+        "not_on": "not on {spans}{more}",
+        "span": "rows {first}-{last} ({low:.0f}-{high:.0f} px)",
+        "row": "row {first} ({low:.0f} px)",
+        "join": ", ",
+        "more": " and {count} more",
+        "pose_unknown": "person heights unknown: {detail}",
+        "no_floor_rows": "no image row sees the walkable floor",
+        "backend_unmeasured": "{detail}",
+    },
+}

@@ -366,7 +366,7 @@
     }
     if (preview && preview.detector_range) {
       // How tall people look with this fit, and where the camera's detector finds people that size.
-      summary.textContent += " · " + preview.detector_range.summary;
+      summary.textContent += " · " + preview.detector_range.summary_text[lang];
     }
     if (preview && !preview.error) {
       // A pair whose leave-one-out error is over the limit is the only one holding that part of

@@ -343,6 +343,13 @@ def test_the_tool_in_japanese(server, page, six_pairs):
         click_svg(page, "image-view", u, v)
         click_svg(page, "plan-view", x, y)
     expect(page.locator("#status")).to_have_text("保存できません: 点の組が4組以上必要です(現在3組)")
+    # With every pair the fit is accepted, and the detector's line is in Japanese too.
+    for (u, v), (x, y) in list(zip(*six_pairs, strict=True))[3:]:
+        click_svg(page, "image-view", u, v)
+        click_svg(page, "plan-view", x, y)
+    wait_for_residuals(page, 6)
+    expect(page.locator("#summary")).to_contain_text("人の高さは")
+    expect(page.locator("#summary")).to_contain_text("nanodet が確実に人を見つけるのは床の写る行の")
     assert page.inner_text("#pairs-table thead").split() == [
         "番号",
         "画像",

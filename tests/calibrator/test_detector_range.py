@@ -1,5 +1,7 @@
 """What the operator is told about a camera's people sizes and its detector's reliable range."""
 
+from dataclasses import replace
+
 import pytest
 
 from calibrator.detector_range import IN_RANGE_SHARE, camera_detector_range
@@ -31,6 +33,10 @@ def test_pets_view_people_sizes_and_the_rows_the_detector_covers(pets) -> None:
     text = result.summary()
     assert text.startswith(f"people {low:.0f}-{high:.0f} px tall; nanodet reliable on")
     assert result.as_json()["summary"] == text
+    # The same numbers in Japanese, for the Japanese calibration tool.
+    japanese = result.summary("ja")
+    assert japanese.startswith(f"人の高さは {low:.0f}〜{high:.0f} px。nanodet が確実に人を見つけるのは床の写る行の")
+    assert result.as_json()["summary_text"] == {"ja": japanese, "en": text}
 
 
 def test_without_tiles_the_far_people_are_out_of_range(pets) -> None:
@@ -42,6 +48,7 @@ def test_without_tiles_the_far_people_are_out_of_range(pets) -> None:
     (first, _last, smallest, largest), *_ = whole.unreliable_spans
     assert first == 106 and smallest < whole.reliable_px[0] and largest <= whole.reliable_px[0] + 1
     assert "not on rows 106-" in whole.summary()
+    assert "106〜" in whole.summary("ja") and whole.summary("ja").endswith("では確実ではありません")
 
 
 def test_an_unmeasured_backend_is_said_not_guessed(pets) -> None:
@@ -49,6 +56,8 @@ def test_an_unmeasured_backend_is_said_not_guessed(pets) -> None:
     assert result.in_range is None and result.reliable_share is None
     assert result.person_height_px is not None  # the view itself is still described
     assert "no reliable person-height measurement for backend 'hog'" in result.summary()
+    assert result.as_json()["problem_code"] == "backend_unmeasured"
+    assert result.summary("ja").endswith("検出器 hog が確実に見つけられる人の大きさは測定されていません")
 
 
 def test_a_homography_that_implies_no_camera_gives_no_heights() -> None:
@@ -59,3 +68,19 @@ def test_a_homography_that_implies_no_camera_gives_no_heights() -> None:
     )
     assert result.person_height_px is None and result.in_range is None
     assert result.summary().startswith("person heights unknown: the homography implies a camera rolled")
+    assert result.as_json()["problem"] == result.summary() and result.as_json()["problem_code"] == "pose_unknown"
+    assert result.summary("ja") == "人の高さが分かりません(この校正からはカメラの位置が求まりません)"
+
+
+def test_more_than_three_gaps_are_counted_not_listed(pets) -> None:
+    many = replace(pets_range(pets), unreliable_spans=((1, 2, 40.0, 41.0), (5, 5, 42.0, 42.0), (8, 9, 43.0, 44.0),
+                                                       (12, 13, 45.0, 46.0), (20, 21, 47.0, 48.0)))  # fmt: skip
+    assert many.summary().endswith("not on rows 1-2 (40-41 px), row 5 (42 px), rows 8-9 (43-44 px) and 2 more")
+    assert many.summary("ja").endswith(
+        "1〜2 行目(40〜41 px)、5 行目(42 px)、8〜9 行目(43〜44 px) ほか 2 か所では確実ではありません"
+    )
+
+
+def test_a_problem_is_one_of_the_known_ones(pets) -> None:
+    with pytest.raises(ValueError, match="problem must be one of"):
+        replace(pets_range(pets), problem="the camera is sad")

@@ -186,6 +186,7 @@ def test_an_accepted_fit_says_how_tall_people_look_and_where_the_detector_is_rel
     assert 35 < low < 50 and 110 < high < 150
     assert 0.9 <= data["reliable_share"] <= 1.0
     assert data["summary"].startswith("people ")
+    assert data["summary_text"]["en"] == data["summary"] and data["summary_text"]["ja"].startswith("人の高さは ")
 
 
 def test_a_rejected_fit_gives_no_detector_range(pets):
