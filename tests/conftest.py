@@ -1,4 +1,7 @@
-"""Fixtures shared across packages: the detector weights, the shared Redis, a private Redis, a multi-process station."""
+"""Fixtures shared across packages: the detector weights, the shared Redis, a private Redis, a multi-process station.
+
+Also where the tests' PostgreSQL is (``POSTGRES_URL``).
+"""
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +16,15 @@ from tests.harness.localstation import LocalStation
 pytest_plugins = ["tests.harness.strict_skips", "pytester"]
 
 SHARED_REDIS_URL = "redis://127.0.0.1:6379/0"
+# The tests' own PostgreSQL role and database, both crowdmap_test: it may create databases, nothing
+# more (scripts/services.sh creates them).
+POSTGRES_URL = "postgresql://crowdmap_test:crowdmap_test@127.0.0.1:5432/crowdmap_test"
+POSTGRES_NOT_READY = "PostgreSQL for the tests is not ready ({error}); run scripts/services.sh"
+
+
+def postgres_database_url(name: str) -> str:
+    """The URL of database ``name`` on the tests' PostgreSQL server, as the tests' role."""
+    return f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
 
 
 @pytest.fixture(scope="session")

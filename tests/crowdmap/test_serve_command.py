@@ -17,11 +17,11 @@ import pytest
 
 from history.aggregate import ZoneMinute
 from history.store import open_store
+from tests.conftest import POSTGRES_NOT_READY, POSTGRES_URL, postgres_database_url
 from tests.harness.localstation import LocalStation, StationProcess, wait_for
 
 STATION = "demo-station"
 STARTUP_S = 120.0  # a loaded two-core machine: the process imports gevent, Flask and the layout
-POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 
 
 @pytest.fixture
@@ -48,10 +48,13 @@ def history_url(request, tmp_path):
         yield f"sqlite:///{tmp_path}/history.sqlite3"
         return
     name = f"crowdmap_serve_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{POSTGRES}/test", autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    yield f"{POSTGRES}/{name}"
-    with psycopg.connect(f"{POSTGRES}/test", autocommit=True) as admin:
+    try:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+    except psycopg.OperationalError as error:
+        pytest.fail(POSTGRES_NOT_READY.format(error=error))
+    yield postgres_database_url(name)
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 

@@ -1,14 +1,15 @@
-"""History stores to test against: SQLite always, PostgreSQL where the local server runs."""
+"""History stores to test against: SQLite and the local PostgreSQL (``tests.conftest.POSTGRES_URL``)."""
 
 from __future__ import annotations
 
 import uuid
 
+import psycopg
 import pytest
 
 from history.store import open_store
+from tests.conftest import POSTGRES_NOT_READY, POSTGRES_URL
 
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 # Everything a stored zone minute holds, in order: aggregates only, nothing that could hold a
 # position, an identifier or an image (PRIVACY.md P3). Both the value type and the table must match.
 AGGREGATE_FIELDS = (
@@ -35,7 +36,10 @@ def store(request, tmp_path):
         return
     # A table of its own per test, so parallel test runs on the shared database do not meet.
     table = f"zone_minutes_test_{uuid.uuid4().hex[:12]}"
-    s = open_store(POSTGRES_URL, table=table)
+    try:
+        s = open_store(POSTGRES_URL, table=table)
+    except psycopg.OperationalError as error:
+        pytest.fail(POSTGRES_NOT_READY.format(error=error))
     yield s
     s.flush()
     s._connection.execute(f"DROP TABLE IF EXISTS {table}")
