@@ -134,11 +134,11 @@ def evaluate_station(
         detector.sources.SourceError: the recording cannot be opened.
     """
     from bus.codec import PositionsMessage, decode_message, encode_positions
+    from crowdmap.tiers.edge import positions_from_detections
     from crowdmap.wiring import build_iconizer
     from detector import DEFAULT_BACKEND
     from detector.sources import open_source
     from detector.types import Detections
-    from homography.positions import foot_points_to_floor
     from iconizer.evaluation import DOT_MATCH_RADIUS_M, StationScore, dot_match_radius_covers
 
     start, stop = frames
@@ -159,15 +159,8 @@ def evaluate_station(
     score = StationScore(radius_m=DOT_MATCH_RADIUS_M)
 
     def to_floor(found: Detections) -> FloorPositions:
-        positions = foot_points_to_floor(
-            foot_px=found.foot_px,
-            confidence=found.confidence,
-            calib=calib,
-            floor=floor,
-            camera_id=camera.id,
-            timestamp_s=found.timestamp_s,
-            pixel_sigma_px=camera.pixel_sigma_px,
-        )
+        # Projected as the edge tier projects them.
+        positions = positions_from_detections(found, calib=calib, floor=floor, pixel_sigma_px=camera.pixel_sigma_px)
         # What the aggregator's iconizer gets is what the bus carries (positions rounded for the wire).
         message = decode_message(encode_positions(layout.station.id, positions))
         if not isinstance(message, PositionsMessage):  # the codec gives back what it was given
