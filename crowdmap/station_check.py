@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from webmap.checks import CameraCheck, CheckError, StationCheck, check_from_dict
 
@@ -52,19 +53,23 @@ def check_station(path: str | Path, *, clock: float | None = None) -> StationChe
     coverages: dict[str, list[shapely.Geometry]] = {floor.id: [] for floor in layout.floors}
     for camera in layout.cameras:
         spec = camera.calibration
+        # What the layout says of the camera, whether or not its calibration can be trusted.
+        declared: dict[str, Any] = {
+            "camera_id": camera.id,
+            "floor_id": camera.floor,
+            "kind": spec.kind,
+            "pairs": len(spec.point_pairs or []),
+            "max_error_m": spec.max_error_m,
+        }
         try:
             calib = calibrate_camera(camera)
         except CalibrationError as error:
             cameras.append(
                 CameraCheck(
-                    camera_id=camera.id,
-                    floor_id=camera.floor,
-                    kind=spec.kind,
-                    pairs=len(spec.point_pairs or []),
+                    **declared,
                     rms_error_m=None,
                     max_residual_m=None,
                     loo_rms_error_m=None,
-                    max_error_m=spec.max_error_m,
                     coverage_m2=None,
                     error=str(error),
                 )
@@ -78,14 +83,10 @@ def check_station(path: str | Path, *, clock: float | None = None) -> StationChe
         people = camera_detector_range(camera=camera, calib=calib, floor=layout.floor(camera.floor))
         cameras.append(
             CameraCheck(
-                camera_id=camera.id,
-                floor_id=camera.floor,
-                kind=spec.kind,
-                pairs=len(spec.point_pairs or []),
+                **declared,
                 rms_error_m=_finite(calib.rms_error_m) if fitted else None,
                 max_residual_m=_finite(calib.max_error_m) if fitted else None,
                 loo_rms_error_m=_finite(calib.loo_rms_error_m) if fitted else None,
-                max_error_m=spec.max_error_m,
                 coverage_m2=round(float(covered.area), 1),
                 error=None,
                 person_height_px=None
