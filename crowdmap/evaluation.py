@@ -106,6 +106,7 @@ def evaluate_station(
     threads: int = 2,
     seed: int = 0,
     detector: Detector | None = None,
+    count_window_s: float | None = None,
 ) -> dict[str, Any]:
     """Run the pipeline and the truth frame by frame over ``frames`` and score what each publishes.
 
@@ -122,6 +123,8 @@ def evaluate_station(
         seed: Seed of both iconizers' shuffling and jitter.
         detector: A ready detector to run instead of building the camera's (``bench/pets_replay.py``
             replays cached network outputs through the real merge rules); ``backend`` then only names it.
+        count_window_s: Interval over which both iconizers average zone counts (default: the
+            layout's ``frame_interval_s``, as the aggregator does; 0: each step's latest frame).
 
     Returns:
         The figures of :meth:`iconizer.evaluation.StationScore.summary`, plus ``backend``, ``fps``
@@ -154,8 +157,8 @@ def evaluate_station(
         detector = build_detector(backend_name, options, threads=threads)
     # One jitter secret for both: the same position gives the same dot on both sides (coarsened alike).
     jitter_secret = secrets.randbits(63)
-    pipeline = build_iconizer(station, seed=seed, jitter_secret=jitter_secret)
-    truth = build_iconizer(station, seed=seed + 1, jitter_secret=jitter_secret)
+    pipeline = build_iconizer(station, seed=seed, jitter_secret=jitter_secret, count_window_s=count_window_s)
+    truth = build_iconizer(station, seed=seed + 1, jitter_secret=jitter_secret, count_window_s=count_window_s)
     score = StationScore(radius_m=DOT_MATCH_RADIUS_M)
 
     def to_floor(found: Detections) -> FloorPositions:

@@ -24,13 +24,24 @@ def camera_coverage(station: Station) -> dict:
     }
 
 
-def build_iconizer(station: Station, *, seed: int | None = None, jitter_secret: int | None = None) -> Iconizer:
-    """The station's iconizer, with each camera's coverage (a random jitter secret unless one is given)."""
+def build_iconizer(
+    station: Station,
+    *,
+    seed: int | None = None,
+    jitter_secret: int | None = None,
+    count_window_s: float | None = None,
+) -> Iconizer:
+    """The station's iconizer, with each camera's coverage (a random jitter secret unless one is given).
+
+    ``count_window_s`` overrides the interval a zone's count is averaged over (the layout's
+    ``frame_interval_s``; 0: the latest message), for evaluations that compare the two.
+    """
     return Iconizer(
         station.layout,
         coverage=camera_coverage(station),
         rng=np.random.default_rng(seed),
         jitter_secret=jitter_secret,
+        count_window_s=count_window_s,
     )
 
 

@@ -1,9 +1,11 @@
-"""The aggregation step: latest positions of every camera in, one anonymous IconFrame per floor out.
+"""The aggregation step: every camera's positions in, one anonymous IconFrame per floor out.
 
 :class:`Iconizer` is pure: it reads no clock (every call carries its time), opens no file or
 socket, and keeps raw positions only as long as they can still be used (``stale_after_s`` for a
-camera's latest set, a couple of seconds for motion). What leaves it is an :class:`IconFrame`:
-coarsened, shuffled dots with a moving flag, and per-zone counts and levels.
+camera's latest set, a couple of seconds for motion). Each message is counted per zone as it is
+ingested; what stays of it after the next message is those counts, for one interval. What leaves
+it is an :class:`IconFrame`: coarsened, shuffled dots with a moving flag (the latest positions),
+and per-zone counts (the mean over the interval's messages) and levels.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import shapely
 
 from homography.types import FloorPositions
 from iconizer.coarsen import COARSEN_METHODS, CoarsenMethod, coarsen_positions, jitter_key, shuffled
+from iconizer.counting import CountWindow, rounded_mean
 from iconizer.fusion import fuse as fuse_cameras
 from iconizer.levels import DEFAULT_HYSTERESIS_PER_M2, FloorGrader
 from iconizer.motion import MotionWindow, PairingMethod
@@ -98,6 +101,9 @@ class Iconizer:
         motion_pairing: How positions are paired across the motion window (see ``iconizer.motion``).
         default_hysteresis_per_m2: Hysteresis band for zones that set none.
         jitter_secret: Secret of the ``jitter`` method's rotating key; random by default.
+        count_window_s: Interval over which a zone's published count is the mean of its camera's
+            messages; ``layout.publishing.frame_interval_s`` by default (what one published frame
+            stands for). 0 publishes the latest message's counts.
     """
 
     def __init__(
@@ -114,6 +120,7 @@ class Iconizer:
         motion_pairing: PairingMethod = "nearest",
         default_hysteresis_per_m2: float = DEFAULT_HYSTERESIS_PER_M2,
         jitter_secret: int | None = None,
+        count_window_s: float | None = None,
     ) -> None:
         if coarsen_method is None:
             coarsen_method = layout.publishing.coarsen_method
@@ -131,6 +138,9 @@ class Iconizer:
             raise ValueError(f"coarsen_m must be finite and >= 0, got {self.coarsen_m}")
         self.coarsen_method: CoarsenMethod = coarsen_method
         self.stale_after_s = layout.publishing.stale_after_s
+        self.count_window_s = layout.publishing.frame_interval_s if count_window_s is None else float(count_window_s)
+        if not math.isfinite(self.count_window_s) or self.count_window_s < 0:
+            raise ValueError(f"count_window_s must be finite and >= 0, got {self.count_window_s}")
         self._rng = rng if rng is not None else np.random.default_rng()
         # This aggregator's own secret: the jitter of a cell cannot be predicted from outside.
         # Not drawn from ``rng``, whose stream seeded runs replay.
@@ -174,12 +184,19 @@ class Iconizer:
                     stale_before=np.ones(len(zones), dtype=bool),
                 )
             )
+        self._floor_of = {floor.floor_id: floor for floor in self._floors}
         self._latest: dict[str, FloorPositions] = {}
+        # Per camera: the per-zone counts of its messages over the last count_window_s.
+        self._counts: dict[str, CountWindow] = {}
         self._status: dict[str, CameraStatus] = {}
         self._last_step_s: float | None = None
 
     def ingest(self, positions: FloorPositions) -> None:
-        """Keep a camera's latest positions (replacing its previous set) for the next step.
+        """Count a camera's message per zone and keep its positions (replacing its previous set).
+
+        One zone query counts the positions as the camera reports them: its detector has already
+        merged its own duplicate boxes, and fusion is for merging cameras. A message older than
+        the camera's latest is ignored.
 
         Raises:
             ValueError: if the camera is not in the layout or reports another floor than its own.
@@ -196,8 +213,14 @@ class Iconizer:
                 f"got positions for floor {positions.floor_id!r}"
             )
         previous = self._latest.get(positions.camera_id)
-        if previous is None or positions.timestamp_s >= previous.timestamp_s:
-            self._latest[positions.camera_id] = positions
+        if previous is not None and positions.timestamp_s < previous.timestamp_s:
+            return
+        index = self._floor_of[floor_id].index
+        window = self._counts.get(positions.camera_id)
+        if window is None:
+            window = self._counts[positions.camera_id] = CountWindow(len(index), self.count_window_s)
+        window.add(positions.timestamp_s, index.counts(positions.xy_m))
+        self._latest[positions.camera_id] = positions
 
     def update_camera(self, status: CameraStatus) -> None:
         """Record a camera's health; a camera that is not ``live`` makes its zones stale."""
@@ -230,23 +253,29 @@ class Iconizer:
             raise ValueError(f"now_s went backwards: {now_s} after the previous step at {self._last_step_s}")
         self._last_step_s = now_s
         live = self.live_cameras(now_s)
-        # Raw positions of cameras that are no longer usable are dropped, not kept (PRIVACY.md P3).
+        # Raw positions of cameras that are no longer usable are dropped, not kept (PRIVACY.md P3),
+        # and so are their counts: a camera that comes back starts a fresh interval.
         for camera_id in [c for c in self._latest if c not in live]:
-            del self._latest[camera_id]
+            del self._latest[camera_id], self._counts[camera_id]
         return [self._step_floor(floor, now_s, live) for floor in self._floors]
 
     def _step_floor(self, floor: _FloorState, now_s: float, live: frozenset[str]) -> IconFrame:
         sets = [p for camera_id, p in sorted(self._latest.items()) if self._camera_floor[camera_id] == floor.floor_id]
         xy_m = _fused_xy_m(self._fuse(sets)) if sets else np.zeros((0, 2))
 
-        counts = floor.index.counts(xy_m)
         live_camera = np.array([c in live for c in floor.camera_ids], dtype=bool)
-        stale = ~(floor.covers & live_camera).any(axis=1)
+        covering = floor.covers & live_camera
+        stale = ~covering.any(axis=1)
+        sums, messages = self._zone_counts(floor, xy_m, covering)
+        mean_count = sums / messages
+        counts = rounded_mean(sums, messages)
         newly_stale = stale & ~floor.stale_before
         if newly_stale.any():
             floor.smoother.forget(~newly_stale)
         floor.stale_before = stale
-        density = floor.smoother.update(now_s, counts / floor.index.walkable_area_m2, ~stale)
+        # The density is the same mean count per walkable square metre, then smoothed over the
+        # density window: with a window no longer than the count's, count = density x area, rounded.
+        density = floor.smoother.update(now_s, mean_count / floor.index.walkable_area_m2, ~stale)
 
         live_zone = ~stale
         levels, los = floor.grader.update(density, live_zone)
@@ -268,3 +297,26 @@ class Iconizer:
         )
         dots_m, moving = shuffled(self._rng, dots_m, moving)
         return IconFrame(self.station_id, floor.floor_id, now_s, dots_m, moving, zones)
+
+    def _zone_counts(
+        self, floor: _FloorState, xy_m: np.ndarray, covering: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per zone, persons summed over messages and the number of messages ``(z,), (z,)``.
+
+        A zone one live camera covers takes that camera's messages of the last interval. A zone
+        several live cameras cover takes the count of the cameras' latest sets fused now (one
+        message): averaging it over messages would need a fusion of the floor per message, each
+        costing about as much as a whole step (docs/ICONIZER.md, "Counts over the interval").
+        """
+        cameras = covering.sum(axis=1)
+        shared = cameras >= 2
+        sums = floor.index.counts(xy_m) if shared.any() else np.zeros(len(cameras), dtype=np.int64)
+        messages = np.ones(len(cameras), dtype=np.int64)
+        alone = cameras == 1
+        for column, camera_id in enumerate(floor.camera_ids):
+            mine = alone & covering[:, column]
+            if mine.any():
+                window = self._counts[camera_id]
+                sums[mine] = window.sums[mine]
+                messages[mine] = window.messages
+        return sums, messages

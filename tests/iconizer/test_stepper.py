@@ -9,6 +9,7 @@ from shapely.geometry import box
 from bus.codec import encode_station_frames
 from homography.types import FloorPositions
 from iconizer.coarsen import max_coarsen_shift_m
+from iconizer.counting import CountWindow
 from iconizer.stepper import Iconizer, fuse_single_camera
 from iconizer.types import CameraStatus, CrowdingLevel, IconFrame, ZoneState
 
@@ -255,3 +256,166 @@ def test_station_with_zero_coarsening_is_refused(toy_layout):
     with pytest.raises(ValueError, match=r"publishing\.coarsen_m is 0\.0"):
         Iconizer(layout)
     assert Iconizer(layout, coarsen_m=0.0).coarsen_m == 0.0  # explicit, for ground-truth evaluations
+
+
+# --- Counts over the interval (docs/ICONIZER.md, "Counts over the interval") ---------------------------
+
+
+def _people(n, x0=1.0, y=1.0):
+    """``n`` people standing 0.5 m apart along a line from (x0, y)."""
+    return [[x0 + 0.5 * k, y] for k in range(n)]
+
+
+def _hall_iconizer(toy_layout, coverage=None, **kwargs):
+    coverage = coverage or {"cam-w": box(0, 0, 10, 10), "cam-e": box(10, 0, 20, 10)}
+    return Iconizer(toy_layout, coverage=coverage, rng=np.random.default_rng(0), fuse=concatenate, **kwargs)
+
+
+def test_three_messages_of_two_three_and_four_people_publish_three(toy_layout, make_positions):
+    iconizer = _hall_iconizer(toy_layout)
+    for t, n in ((100.1, 2), (100.2, 3), (100.3, 4)):
+        iconizer.ingest(make_positions("cam-w", "hall", t, _people(n)))
+    iconizer.ingest(make_positions("cam-e", "hall", 100.3, []))
+    hall = iconizer.step(100.3)[0]
+    west = hall.zone("west")
+    assert west.count == 3
+    # The density is the same mean count per walkable m2 (96 m2: the pillar is not walkable).
+    assert west.density_per_m2 == pytest.approx(3 / 96)
+    assert len(hall) == 4  # the dots are the latest message's people, not a mean
+
+
+def test_a_mean_between_two_whole_persons_rounds_halves_up_and_keeps_the_density_exact(toy_layout, make_positions):
+    iconizer = _hall_iconizer(toy_layout)
+    iconizer.ingest(make_positions("cam-e", "hall", 10.0, []))
+    for t, n in ((10.0, 2), (10.5, 3)):
+        iconizer.ingest(make_positions("cam-w", "hall", t, _people(n)))
+    west = iconizer.step(10.5)[0].zone("west")
+    assert (west.count, west.density_per_m2) == (3, pytest.approx(2.5 / 96))
+    iconizer.ingest(make_positions("cam-w", "hall", 10.8, _people(2)))
+    west = iconizer.step(10.8)[0].zone("west")  # 10.0 is still in (9.8, 10.8]: (2 + 3 + 2) / 3 = 2.33
+    assert (west.count, west.density_per_m2) == (2, pytest.approx(7 / 3 / 96))
+    # count = density x walkable area, rounded (the density window, 0 s here, is no longer than the count's)
+    assert west.count == int(np.floor(west.density_per_m2 * 96 + 0.5))
+
+
+def test_only_the_last_interval_of_each_cameras_messages_counts(toy_layout, make_positions):
+    iconizer = _hall_iconizer(toy_layout)
+    iconizer.ingest(make_positions("cam-w", "hall", 50.0, _people(12)))
+    for t in (50.5, 51.0):
+        iconizer.ingest(make_positions("cam-w", "hall", t, _people(1)))
+    iconizer.ingest(make_positions("cam-e", "hall", 51.0, []))
+    # The interval is the layout's frame_interval_s (1 s): the message at 50.0 is one interval old.
+    assert toy_layout.publishing.frame_interval_s == 1.0
+    assert iconizer.step(51.0)[0].zone("west").count == 1
+
+
+def test_cameras_sending_at_different_rates_each_count_their_own_interval(toy_layout, make_positions):
+    iconizer = _hall_iconizer(toy_layout)
+    for k in range(10):  # cam-w at 10 messages a second: 1 person in 9 messages, 11 in one
+        iconizer.ingest(make_positions("cam-w", "hall", 20.05 + 0.1 * k, _people(11 if k == 4 else 1)))
+    iconizer.ingest(make_positions("cam-e", "hall", 19.5, _people(3, x0=11.0)))  # cam-e: one message, 0.5 s old
+    hall = iconizer.step(20.0 + 1.0)[0]
+    assert (hall.zone("west").count, hall.zone("east").count) == (2, 3)
+
+
+def test_the_first_step_publishes_the_messages_it_has(toy_layout, make_positions):
+    iconizer = _hall_iconizer(toy_layout)
+    iconizer.ingest(make_positions("cam-w", "hall", 5.0, _people(4)))
+    hall = iconizer.step(5.0)[0]
+    assert hall.zone("west").count == 4 and hall.zone("east").stale  # cam-e has sent nothing yet
+
+
+def test_count_window_of_zero_publishes_the_latest_message(toy_layout, make_positions):
+    iconizer = _hall_iconizer(toy_layout, count_window_s=0.0)
+    for t, n in ((100.1, 2), (100.2, 3), (100.3, 7)):
+        iconizer.ingest(make_positions("cam-w", "hall", t, _people(n)))
+    iconizer.ingest(make_positions("cam-e", "hall", 100.3, []))
+    assert iconizer.step(100.3)[0].zone("west").count == 7
+    with pytest.raises(ValueError, match="count_window_s"):
+        _hall_iconizer(toy_layout, count_window_s=-1.0)
+
+
+def test_an_older_message_is_counted_no_more_than_its_positions_are_used(toy_layout, make_positions):
+    iconizer = _hall_iconizer(toy_layout)
+    iconizer.ingest(make_positions("cam-w", "hall", 10.0, _people(2)))
+    iconizer.ingest(make_positions("cam-w", "hall", 9.9, _people(12)))  # late and out of order: ignored
+    iconizer.ingest(make_positions("cam-e", "hall", 10.0, []))
+    assert iconizer.step(10.0)[0].zone("west").count == 2
+
+
+def test_a_camera_that_went_stale_starts_a_fresh_interval(toy_layout, make_positions):
+    iconizer = _hall_iconizer(toy_layout)
+    iconizer.ingest(make_positions("cam-w", "hall", 30.0, []))
+    for t in (30.0, 30.2, 30.4):
+        iconizer.ingest(make_positions("cam-e", "hall", t, _people(9, x0=11.0)))
+    iconizer.update_camera(CameraStatus("cam-e", 30.5, "dead"))
+    assert iconizer.step(30.6)[0].zone("east").stale
+    iconizer.update_camera(CameraStatus("cam-e", 30.7, "live"))
+    iconizer.ingest(make_positions("cam-e", "hall", 30.8, _people(1, x0=11.0)))
+    iconizer.ingest(make_positions("cam-w", "hall", 30.8, []))
+    east = iconizer.step(30.8)[0].zone("east")
+    assert (east.stale, east.count) == (False, 1)  # the 9s before the outage are gone, not averaged in
+
+
+def test_a_zone_several_live_cameras_cover_counts_their_latest_sets_fused(toy_layout, make_positions):
+    # cam-w sees the whole hall, cam-e the east half: west has one camera, east two. Averaging east
+    # over messages would need a fusion of both cameras per message; east takes the step's fusion.
+    iconizer = _hall_iconizer(toy_layout, coverage={"cam-w": box(0, 0, 20, 10), "cam-e": box(10, 0, 20, 10)})
+    for t, west, east in ((40.1, 2, 1), (40.2, 3, 1), (40.3, 4, 5)):
+        iconizer.ingest(make_positions("cam-w", "hall", t, _people(west)))
+        iconizer.ingest(make_positions("cam-e", "hall", t, _people(east, x0=11.0)))
+    hall = iconizer.step(40.3)[0]
+    assert (hall.zone("west").count, hall.zone("east").count) == (3, 5)
+    iconizer.update_camera(CameraStatus("cam-w", 40.35, "stalled"))
+    iconizer.ingest(make_positions("cam-e", "hall", 40.4, _people(1, x0=11.0)))
+    # cam-w is out: east has one live camera again, and its messages of the interval count.
+    assert iconizer.step(40.4)[0].zone("east").count == 2  # (1 + 1 + 5 + 1) / 4
+
+
+def test_a_zone_one_camera_sees_counts_its_reports_as_the_detector_gave_them(toy_layout, make_positions):
+    # Fusion merges cameras; one camera's detector has merged its own boxes already. A weak report
+    # next to a clear one is (on real footage mostly) a second person, half hidden: the count keeps
+    # it, while the dots are the floor's fused latest set as before.
+    iconizer = Iconizer(toy_layout, coverage={"cam-w": box(0, 0, 10, 10)}, rng=np.random.default_rng(0))
+    for k, t in enumerate((60.0, 60.25, 60.5, 60.75)):
+        xy = [[3.0, 3.0], [3.3, 3.05]] if k % 2 else [[3.0, 3.0]]
+        confidence = [0.9, 0.35][: len(xy)]
+        iconizer.ingest(FloorPositions("cam-w", "hall", t, np.array(xy), np.array(confidence), np.full(len(xy), 0.2)))
+    hall = iconizer.step(60.75)[0]
+    assert hall.zone("west").count == 2  # (1 + 2 + 1 + 2) / 4 = 1.5, halves up
+    assert len(hall) == 1  # the default fusion merges the weak report into its neighbour's dot
+
+
+def _arrays_held(obj, seen=None):
+    """Every numpy array reachable from ``obj`` through the iconizer's own objects and containers."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return []
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return [obj]
+    if isinstance(obj, dict):
+        children = list(obj.values())
+    elif isinstance(obj, list | tuple | set | frozenset) or type(obj).__name__ == "deque":
+        children = list(obj)
+    elif type(obj).__module__.split(".")[0] in ("iconizer", "homography") and hasattr(obj, "__dict__"):
+        children = list(vars(obj).values())
+    else:
+        return []
+    return [a for child in children for a in _arrays_held(child, seen)]
+
+
+def test_between_steps_only_counts_of_earlier_messages_are_kept(toy_layout, make_positions):
+    # P3: what stays of a message once the next one arrives is its zone counts, nothing positional.
+    iconizer = Iconizer(toy_layout, coverage={"cam-w": box(0, 0, 10, 10)}, rng=np.random.default_rng(0))
+    rng = np.random.default_rng(3)
+    messages = [rng.uniform(0.5, 3.5, size=(5, 2)) + np.array([0.0, 6.0]) for _ in range(10)]
+    for k, xy in enumerate(messages):
+        iconizer.ingest(make_positions("cam-w", "hall", 70.0 + 0.1 * k, xy))
+    held = [a for a in _arrays_held(iconizer) if a.dtype.kind == "f"]
+    values = np.concatenate([a.ravel() for a in held])
+    for earlier in messages[:-1]:
+        assert not np.isin(earlier.ravel(), values).any()
+    assert np.isin(messages[-1].ravel(), values).all()  # the latest set, as before (and the walk finds it)
+    windows = [w for w in vars(iconizer).values() if isinstance(w, dict)]
+    assert any(isinstance(v, CountWindow) for d in windows for v in d.values())

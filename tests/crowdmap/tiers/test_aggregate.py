@@ -46,6 +46,25 @@ def test_positions_become_an_icon_frame_with_matching_zone_counts(pets_aggregato
     assert any(isinstance(decode_message(raw), StatusMessage) for raw in outbox.sent)
 
 
+def test_a_tick_publishes_each_zones_mean_over_the_messages_since_the_interval_began(pets_aggregator) -> None:
+    # A camera at 10 messages a second: the lawn holds 2, 3 and 4 people in three of them.
+    aggregator, outbox = pets_aggregator
+    lawn = [[5.0, 18.0], [6.0, 20.0], [7.0, 19.0], [5.5, 21.0]]
+    for t, n in ((99.7, 2), (99.8, 3), (99.9, 4)):
+        positions = FloorPositions("view-001", "ground", t, np.array(lawn[:n]), [0.9] * n, [0.1] * n)
+        aggregator.handle(encode_positions("pets2009", positions))
+    aggregator.tick(100.0)
+    (message,) = [m for m in map(decode_message, outbox.sent) if isinstance(m, StationFramesMessage)]
+    (frame,) = message.frames
+    lawn_state = frame.zone("lawn")
+    assert (lawn_state.count, len(frame)) == (3, 4)  # the mean count; the dots are the latest message
+    layout = aggregator.layout
+    zone = next(z for z in layout.zones if z.id == "lawn")
+    walkable_m2 = zone.polygon.intersection(layout.floor(zone.floor).walkable).area
+    # The same mean per walkable m2 (the wire carries densities to 0.001).
+    assert lawn_state.density_per_m2 == pytest.approx(3.0 / walkable_m2, abs=5e-4)
+
+
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [

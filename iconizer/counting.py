@@ -1,0 +1,94 @@
+"""Zone counts over a camera's last interval of messages, so one frame's detection noise does not show.
+
+A camera sends its positions several times a second; the aggregator publishes once per
+``frame_interval_s``. Counting only the latest message shows every missed or doubled detection of
+that one instant. Instead each message is counted per zone as it arrives (one vectorised zone
+query) and a step publishes the mean over the camera's messages of the last interval, rounded
+to the whole persons the public schema carries.
+
+Holds per-zone counts of one interval only (aggregates of positions, never a position, an order
+or an identity; PRIVACY.md P2/P3).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+import numpy.typing as npt
+
+
+class CountWindow:
+    """Per-zone counts of one camera's messages within ``window_s`` of its newest message.
+
+    The window is measured on the camera's own clock (message timestamps), anchored on its newest
+    message: clock offsets between an edge and the aggregator do not empty it, and a camera that
+    stalls keeps its last interval until the iconizer drops it as stale. A message counts while
+    ``timestamp_s > newest_s - window_s``; the newest always counts, so a window of 0 (or a camera
+    slower than one message per window) gives the latest message's counts.
+
+    Args:
+        size: Number of zones ``z`` on the camera's floor.
+        window_s: Interval length, seconds, >= 0.
+    """
+
+    def __init__(self, size: int, window_s: float) -> None:
+        if size < 0:
+            raise ValueError(f"size must be >= 0, got {size}")
+        if not math.isfinite(window_s) or window_s < 0:
+            raise ValueError(f"window_s must be finite and >= 0, got {window_s}")
+        self.size = size
+        self.window_s = float(window_s)
+        self._messages: deque[tuple[float, np.ndarray]] = deque()
+        self._sums = np.zeros(size, dtype=np.int64)
+
+    def add(self, timestamp_s: float, counts: npt.ArrayLike) -> None:
+        """Count one message: ``(z,)`` persons per zone at ``timestamp_s`` (camera clock, seconds).
+
+        Raises:
+            ValueError: counts of another shape, negative counts, or a message older than the newest
+                (the iconizer ignores those before they get here).
+        """
+        values = np.asarray(counts, dtype=np.int64)
+        if values.shape != (self.size,) or np.any(values < 0):
+            raise ValueError(f"counts must be ({self.size},) non-negative integers, got {np.asarray(counts).tolist()}")
+        if not math.isfinite(timestamp_s):
+            raise ValueError(f"timestamp_s must be finite, got {timestamp_s}")
+        if self._messages and timestamp_s < self._messages[-1][0]:
+            raise ValueError(f"message at {timestamp_s} is older than the newest, {self._messages[-1][0]}")
+        self._messages.append((timestamp_s, values))
+        self._sums += values
+        oldest_kept_after_s = timestamp_s - self.window_s
+        while len(self._messages) > 1 and self._messages[0][0] <= oldest_kept_after_s:
+            self._sums -= self._messages.popleft()[1]
+
+    @property
+    def messages(self) -> int:
+        """Messages in the window (at least 1 once one was added)."""
+        return len(self._messages)
+
+    @property
+    def sums(self) -> np.ndarray:
+        """``(z,)`` persons per zone summed over the window's messages (a copy)."""
+        return self._sums.copy()
+
+
+def rounded_mean(sums: npt.ArrayLike, messages: npt.ArrayLike) -> np.ndarray:
+    """``sums / messages`` to the nearest whole person, halves up, in exact integer arithmetic.
+
+    Halves up (2.5 -> 3) rather than to even: the same mean always gives the same count, whatever
+    its integer part.
+
+    Args:
+        sums: ``(z,)`` non-negative integer sums.
+        messages: ``(z,)`` or scalar positive message counts.
+
+    Returns:
+        ``(z,)`` int64 counts.
+    """
+    total = np.asarray(sums, dtype=np.int64)
+    n = np.broadcast_to(np.asarray(messages, dtype=np.int64), total.shape)
+    if np.any(n <= 0) or np.any(total < 0):
+        raise ValueError("rounded_mean needs non-negative sums and positive message counts")
+    return (2 * total + n) // (2 * n)

@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+
+from iconizer.counting import CountWindow, rounded_mean
+
+
+def test_three_messages_of_two_three_and_four_people_average_to_three() -> None:
+    window = CountWindow(2, 1.0)
+    for t, n in ((0.1, 2), (0.2, 3), (0.3, 4)):
+        window.add(t, [n, 0])
+    assert window.messages == 3
+    assert window.sums.tolist() == [9, 0]
+    assert rounded_mean(window.sums, window.messages).tolist() == [3, 0]
+
+
+def test_the_window_is_the_last_interval_of_the_cameras_own_clock() -> None:
+    window = CountWindow(1, 1.0)
+    window.add(100.0, [10])
+    window.add(100.5, [2])
+    window.add(101.0, [2])  # 100.0 is exactly one interval older: out (a message counts after newest - window)
+    assert (window.messages, window.sums.tolist()) == (2, [4])
+    window.add(101.2, [5])
+    assert (window.messages, window.sums.tolist()) == (3, [9])
+    window.add(101.6, [1])
+    assert (window.messages, window.sums.tolist()) == (3, [8])  # 100.5 left
+
+
+def test_the_newest_message_always_counts() -> None:
+    window = CountWindow(1, 0.0)
+    window.add(1.0, [3])
+    window.add(1.0, [4])  # same instant: a window of 0 keeps the latest only
+    window.add(2.0, [5])
+    assert (window.messages, window.sums.tolist()) == (1, [5])
+    slow = CountWindow(1, 1.0)
+    slow.add(0.0, [1])
+    slow.add(5.0, [7])  # a camera slower than one message per interval: its latest message
+    assert (slow.messages, slow.sums.tolist()) == (1, [7])
+
+
+def test_sums_are_a_copy() -> None:
+    window = CountWindow(1, 1.0)
+    window.add(0.0, [2])
+    window.sums[0] = 99
+    assert window.sums.tolist() == [2]
+
+
+@pytest.mark.parametrize(
+    ("sums", "messages", "expected"),
+    [
+        ([0, 1, 2, 3, 4, 5], 2, [0, 1, 1, 2, 2, 3]),  # halves up: 0.5 -> 1, 1.5 -> 2, 2.5 -> 3
+        ([7, 8, 10, 11], 3, [2, 3, 3, 4]),  # 2.33 -> 2, 2.67 -> 3, 3.33 -> 3, 3.67 -> 4
+        ([9, 25], [3, 10], [3, 3]),  # a message count per zone
+        ([0, 3], 1, [0, 3]),
+    ],
+)
+def test_rounded_mean(sums, messages, expected) -> None:
+    assert rounded_mean(np.array(sums), np.array(messages)).tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: CountWindow(-1, 1.0), "size"),
+        (lambda: CountWindow(1, -0.5), "window_s"),
+        (lambda: CountWindow(1, float("inf")), "window_s"),
+        (lambda: CountWindow(2, 1.0).add(0.0, [1]), r"\(2,\)"),
+        (lambda: CountWindow(1, 1.0).add(0.0, [-1]), "non-negative"),
+        (lambda: CountWindow(1, 1.0).add(float("nan"), [1]), "finite"),
+        (lambda: rounded_mean([1], [0]), "positive message counts"),
+    ],
+)
+def test_bad_input_is_named(call, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_an_older_message_is_refused() -> None:
+    window = CountWindow(1, 1.0)
+    window.add(2.0, [1])
+    with pytest.raises(ValueError, match="older than the newest"):
+        window.add(1.5, [1])
