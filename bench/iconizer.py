@@ -118,6 +118,9 @@ class NaiveZoneIndex:
         self.walkable_area_m2 = index.walkable_area_m2
         self._polygons = [shapely.Polygon(p.exterior) for p in index.polygons]  # unprepared
 
+    def __len__(self) -> int:
+        return len(self.zone_ids)
+
     def counts(self, xy_m):
         return naive_counts(self._polygons, np.asarray(xy_m))
 

@@ -10,7 +10,8 @@ runner, and prints its figures per part (1-200 chosen on, 201-400 held out, 1-40
 time of the merge rules alone per frame, default options against ``--option`` ones, interleaved.
 
     .venv/bin/python bench/pets_replay.py cache /tmp/pets_raw.npz [--option KEY=VALUE ...]
-    .venv/bin/python bench/pets_replay.py score /tmp/pets_raw.npz [--option KEY=VALUE ...] [--save dets.npz]
+    .venv/bin/python bench/pets_replay.py score /tmp/pets_raw.npz [--option KEY=VALUE ...] [--save dets.npz] \
+        [--count-window-s S] [--count-after-own-fusion]
     .venv/bin/python bench/pets_replay.py merge-time /tmp/pets_raw.npz --option complete_side_cuts=false
 
 Development aid: the figures in docs/BENCHMARKS.md come from ``crowdmap eval station`` itself
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import detector as _detector_package  # noqa: E402, F401  (OpenMP wait policy before torch loads)
+from crowdmap import wiring  # noqa: E402
 from crowdmap.commands._eval_args import parse_options  # noqa: E402
 from crowdmap.evaluation import build_detector, camera_setup, evaluate_station  # noqa: E402
 from crowdmap.station import load_station  # noqa: E402
@@ -39,6 +41,9 @@ from detector.pipeline import TiledDetector, TileOutput, scene_hints_from_option
 from detector.sources import open_source  # noqa: E402
 from detector.temporal import temporal_settings  # noqa: E402
 from detector.tiling import Tile  # noqa: E402
+from homography.types import FloorPositions  # noqa: E402
+from iconizer.fusion import fuse  # noqa: E402
+from iconizer.stepper import Iconizer  # noqa: E402
 
 PETS = ROOT.parent / "shared" / "data" / "pets2009_s2l1"
 VIDEO = PETS / "vtest.avi"
@@ -142,7 +147,29 @@ class Recording:
         return found
 
 
+class CountsAfterOwnFusion(Iconizer):
+    """Development comparison, not kept: each message counted after fusing it on its own.
+
+    The iconizer counts a message's positions as the camera reports them (docs/ICONIZER.md,
+    "Counts over the interval"); this one counts them after ``iconizer.fusion.fuse`` of that
+    message alone, which merges weak reports into their neighbours. Dots are the same as the
+    iconizer's (the camera's latest set, fused at the step).
+    """
+
+    def ingest(self, positions: FloorPositions) -> None:
+        own = fuse([positions])
+        super().ingest(
+            FloorPositions(
+                positions.camera_id, positions.floor_id, positions.timestamp_s, own.xy_m, own.confidence, own.sigma_m
+            )
+        )
+        if self._latest[positions.camera_id].timestamp_s == positions.timestamp_s:
+            self._latest[positions.camera_id] = positions
+
+
 def score(args: argparse.Namespace) -> None:
+    if args.count_after_own_fusion:
+        wiring.Iconizer = CountsAfterOwnFusion
     station = load_station(args.station)
     cached = load_cache(args.path)
     truth = load_mot_boxes(GT)
@@ -151,7 +178,13 @@ def score(args: argparse.Namespace) -> None:
     for first, last in PARTS:
         detector = Recording(replay_detector(station, args.camera, cached, first, options), first)
         result = evaluate_station(
-            station, camera_id=args.camera, video=VIDEO, truth_boxes=truth, frames=(first, last), detector=detector
+            station,
+            camera_id=args.camera,
+            video=VIDEO,
+            truth_boxes=truth,
+            frames=(first, last),
+            detector=detector,
+            count_window_s=args.count_window_s,
         )
         found.update(detector.found)
         rows.append({"part": f"{first}-{last}", **{k: result[k] for k in KEYS}, "_raw": result})
@@ -203,6 +236,16 @@ def main() -> None:
     s.add_argument("path", type=Path)
     s.add_argument("--option", action="append", default=[])
     s.add_argument("--save", type=Path)
+    s.add_argument(
+        "--count-window-s",
+        type=float,
+        help="interval zone counts are averaged over (default the layout's frame_interval_s; 0: latest frame)",
+    )
+    s.add_argument(
+        "--count-after-own-fusion",
+        action="store_true",
+        help="count each message after fusing it on its own (a comparison, not what the iconizer does)",
+    )
     s.set_defaults(run=score)
     m = sub.add_parser("merge-time")
     m.add_argument("path", type=Path)
