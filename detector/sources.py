@@ -192,7 +192,9 @@ class FrameSource:
         target_fps: At most this many frames a second are handed out.
         realtime: True: read in a background thread like a live camera (a file plays at its own
             frame rate) and hand out the newest frame. False: hand out every frame of a file in
-            order, as fast as the caller asks (evaluation, tests).
+            order, as fast as the caller asks (evaluation, tests), each stamped with the recording's
+            own time from the moment it was opened (frame index / native fps), so the time between
+            frames does not depend on how fast the caller is.
         resolution_wh: The camera's configured size; other frame sizes are resized to it.
         clock: Wall clock, unix seconds.
     """
@@ -227,6 +229,7 @@ class FrameSource:
         self._last_frame_s = float("nan")
         self._last_handed_s = float("-inf")
         self._fps = 0.0
+        self._opened_s = clock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if realtime:
@@ -259,13 +262,20 @@ class FrameSource:
                 f"{self.resolution_wh[0]}x{self.resolution_wh[1]}; resized"
             )
             image = cv2.resize(image, tuple(self.resolution_wh), interpolation=cv2.INTER_AREA)
-        now = self.clock()
+        now = self._stamp()
         if self._frames and now > self._last_frame_s:
             self._fps = 0.9 * self._fps + 0.1 / (now - self._last_frame_s)
         self._last_frame_s = now
         frame = Frame(image_bgr=image, timestamp_s=now, index=self._frames)
         self._frames += 1
         return frame
+
+    def _stamp(self) -> float:
+        """When the frame being decoded was seen: the wall clock, or a recording's own time."""
+        native_fps = self._capture.native_fps if self._capture is not None else 0.0
+        if self.realtime or not self._finite or native_fps <= 0:
+            return self.clock()
+        return self._opened_s + self._frames / native_fps
 
     def _run(self) -> None:
         native_fps = self._capture.native_fps if self._capture is not None else 0.0
@@ -391,10 +401,11 @@ def open_source(
     target_fps: float = 10.0,
     realtime: bool = True,
     resolution_wh: tuple[int, int] | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> FrameSource:
     """Open a camera source (see :class:`FrameSource`).
 
     Raises:
         SourceError: the source cannot be opened, naming it without credentials.
     """
-    return FrameSource(spec, target_fps=target_fps, realtime=realtime, resolution_wh=resolution_wh)
+    return FrameSource(spec, target_fps=target_fps, realtime=realtime, resolution_wh=resolution_wh, clock=clock)

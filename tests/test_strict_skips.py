@@ -1,5 +1,8 @@
 """CI must not pass by skipping: under CROWDMAP_NO_SKIPS a skipped test or module fails the run."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 SKIPPING = """
@@ -24,6 +27,7 @@ import pytest
 def test_needs_redis():
     pytest.skip("needs the Redis server")
 """
+ROOT = Path(__file__).resolve().parents[1]
 XFAIL = """
 import pytest
 
@@ -58,6 +62,8 @@ def test_skips_fail_only_when_ci_asks(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, source: str, strict: str, expected: dict
 ) -> None:
     monkeypatch.setenv("CROWDMAP_NO_SKIPS", strict)
+    # The probe runs in its own folder: the plugin is imported from this checkout, however pytest was started.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])))
     pytester.makepyfile(test_probe=source)
     result = pytester.runpytest_subprocess("-p", "tests.harness.strict_skips", "-p", "no:cacheprovider")
     result.assert_outcomes(**expected)

@@ -18,6 +18,21 @@ def test_file_source_delivers_every_frame_in_order_when_not_realtime() -> None:
     assert frames[0].image_bgr.shape == (576, 768, 3)
 
 
+def test_a_recording_read_in_order_is_stamped_with_its_own_time() -> None:
+    # However fast or slow the reader (a detector on a fast or a slow machine), frames read in order
+    # are one recording frame apart, counted from when the file was opened.
+    clock = [1_000.0]
+    with open_source(str(PETS_VIDEO), realtime=False, clock=lambda: clock[0]) as source:
+        fps = source.native_fps
+        stamps = []
+        for step_s in (5.0, 0.0, 0.3):
+            clock[0] += step_s
+            stamps.append(source.read().timestamp_s)
+    assert fps > 0
+    assert np.allclose(np.diff(stamps), 1.0 / fps)
+    assert stamps[0] == 1_000.0
+
+
 def test_file_source_plays_live_and_hands_out_only_new_frames() -> None:
     with open_source(str(PETS_VIDEO), realtime=True, target_fps=100) as source:
         seen = []
