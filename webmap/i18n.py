@@ -1,11 +1,9 @@
-"""Japanese and English texts of the server-rendered pages, and the choice of language."""
+"""Japanese and English texts of the server-rendered pages.
+
+A request chooses its language with ``station.languages.choose_language``, as the calibrator does.
+"""
 
 from __future__ import annotations
-
-from flask import Request
-
-LANGUAGES = ("ja", "en")
-LANG_COOKIE = "crowdmap_lang"
 
 TEXTS: dict[str, dict[str, str]] = {
     "ja": {
@@ -216,18 +214,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "connection_restored": "Connection restored.",
     },
 }
-
-
-def choose_language(request: Request) -> str:
-    """``?lang=``, else the language cookie, else the browser's Accept-Language, else Japanese."""
-    asked = request.args.get("lang")
-    if asked in LANGUAGES:
-        return asked
-    cookie = request.cookies.get(LANG_COOKIE)
-    if cookie in LANGUAGES:
-        return cookie
-    best = request.accept_languages.best_match(LANGUAGES)
-    return best or "ja"
 
 
 # What each step of the two scales means, for the staff page (levels follow iconizer.types.CrowdingLevel).

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import render_template, request
 
 from accounts.login import LoginForm
-from webmap.i18n import TEXTS, choose_language
+from station.languages import choose_language
+from webmap.i18n import TEXTS
 
 # What the page says after each outcome of an attempt (a role mismatch reads as a wrong password).
 _MESSAGES = {"invalid": "login_failed", "bad": "login_failed", "limited": "login_limited"}

@@ -12,9 +12,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
 from station import StationLayout
+from station.languages import LANG_COOKIE, LANGUAGES, choose_language
 from webmap.history import MIN_USUAL_WEEKS, busier_from, minute_row, trend_row, usual_and_weeks
 from webmap.hub import Hub
-from webmap.i18n import LANG_COOKIE, LANGUAGES, TEXTS, choose_language
+from webmap.i18n import TEXTS
 from webmap.openapi import openapi_document
 from webmap.operator import camera_places
 from webmap.payload import mark_stale

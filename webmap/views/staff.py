@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, make_respons
 from flask_login import current_user, login_required
 
 from station import FRUIN_QUEUING_PER_M2, FRUIN_WALKWAY_PER_M2
+from station.languages import choose_language
 from webmap.history import (
     AGGREGATE_FIELDS,
     MIN_USUAL_WEEKS,
@@ -23,7 +24,7 @@ from webmap.history import (
     usual_density,
 )
 from webmap.hub import Hub
-from webmap.i18n import LOS_MEANINGS, PUBLIC_LEVELS, TEXTS, choose_language
+from webmap.i18n import LOS_MEANINGS, PUBLIC_LEVELS, TEXTS
 from webmap.operator import camera_rows, floor_coverage
 
 blueprint = Blueprint("staff", __name__)
