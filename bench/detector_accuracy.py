@@ -16,7 +16,9 @@ Every figure comes from ``crowdmap eval detect`` (one process per figure, ``--th
 Settings, each its own row: ``baseline`` = the detector package of ``--baseline-rev`` (extracted with
 ``git archive`` into a temporary folder and run from there, so it is that revision's code with its
 own defaults); ``fp32`` = today's code in float32 (the baseline's arithmetic: the difference is the
-detector's rules); ``default`` = today's defaults (bf16 where the CPU has it); ``temporal`` = today's
+detector's rules); ``default`` = today's defaults (bf16 where the CPU has it); ``no-split`` = today's
+defaults without splitting stacked pairs (``--option split_stacked=false``: what that rule adds,
+docs/DETECTOR.md); ``temporal`` = today's
 defaults with ``--option temporal=true`` (video only). Each run is a separate video pass, so a
 temporal row starts its filter afresh at the first frame of each part (frames 1 and 201).
 
@@ -70,6 +72,7 @@ def main() -> None:
             (f"baseline {args.baseline_rev}", baseline, []),
             ("fp32", ROOT, ["--option", "precision=fp32"]),
             ("default", ROOT, []),
+            ("no-split", ROOT, ["--option", "split_stacked=false"]),
         ]
         if not args.no_temporal:
             settings.append(("temporal", ROOT, ["--option", "temporal=true"]))

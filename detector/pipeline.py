@@ -15,6 +15,7 @@ import numpy as np
 
 from detector import frame_edges
 from detector.scene import SceneHints
+from detector.stacked import split_stacked
 from detector.temporal import TemporalFilter, TemporalSettings
 from detector.tiling import (
     Tile,
@@ -109,6 +110,11 @@ class TiledDetector:
             the frame (:mod:`detector.frame_edges`).
         side_cut_min_visible: With ``complete_side_cuts``, the share of the body width that must be
             in the frame (0.5: the foot point).
+        split_stacked: With height hints, a box much taller than expected is split into two people
+            one behind the other when the network's raw output holds a person-sized box at its top
+            and one at its bottom (:mod:`detector.stacked`).
+        split_evidence_factor: With ``split_stacked``, raw candidates down to this fraction of their
+            tile's threshold count as evidence (the tall box itself passed its threshold).
     """
 
     def __init__(
@@ -131,6 +137,8 @@ class TiledDetector:
         keep_bottom_cut: bool = True,
         complete_side_cuts: bool = True,
         side_cut_min_visible: float = frame_edges.MIN_VISIBLE_SHARE,
+        split_stacked: bool = True,
+        split_evidence_factor: float = 0.6,
     ) -> None:
         if not 0.0 <= score_threshold <= 1.0:
             raise ValueError(f"score_threshold must lie in [0, 1], got {score_threshold}")
@@ -155,6 +163,10 @@ class TiledDetector:
         if not 0.0 < side_cut_min_visible <= 1.0:
             raise ValueError(f"side_cut_min_visible must lie in (0, 1], got {side_cut_min_visible}")
         self.side_cut_min_visible = side_cut_min_visible
+        if not 0.0 < split_evidence_factor <= 1.0:
+            raise ValueError(f"split_evidence_factor must lie in (0, 1], got {split_evidence_factor}")
+        self.split_stacked = split_stacked
+        self.split_evidence_factor = split_evidence_factor
         if not 0.0 <= min_height_ratio < max_height_ratio:
             raise ValueError(
                 f"need 0 <= min_height_ratio < max_height_ratio, got {min_height_ratio}, {max_height_ratio}"
@@ -219,10 +231,19 @@ class TiledDetector:
         """
         width, height = image_wh
         boxes, scores, strong, whole_in_tile = [], [], [], []
+        evidence, evidence_scores = [], []
+        splitting = self.split_stacked and self.hints is not None
         for out in outputs:
             tile, xyxy, score = out.tile, out.xyxy_px, out.scores
             whole = (tile.width, tile.height) == image_wh
             threshold = self.score_threshold if whole else self.tile_score_threshold
+            if splitting:
+                # Candidates whole in their tile, down to a fraction of its threshold: what the
+                # network saw before suppression, for telling a stacked pair from one tall person.
+                weak = score >= threshold * self.split_evidence_factor
+                uncut = drop_cut_boxes(xyxy, tile, image_wh) & ~cut_at_top(xyxy, tile)
+                evidence.append(xyxy[weak & uncut])
+                evidence_scores.append(score[weak & uncut])
             keep = score >= threshold * weak_score_factor
             xyxy, score = xyxy[keep], score[keep]
             if not whole:
@@ -251,6 +272,14 @@ class TiledDetector:
             rank = score + 2.0 * is_strong + 1.0 * uncut
             kept = nms(xyxy, rank, iou_threshold=self.nms_iou, containment_threshold=containment)
             xyxy, score, is_strong = xyxy[kept], score[kept], is_strong[kept]
+        if splitting and len(xyxy) and evidence:
+            xyxy, source = split_stacked(
+                xyxy,
+                candidates_xyxy_px=np.concatenate(evidence),
+                candidates_scores=np.concatenate(evidence_scores),
+                hints=self.hints,
+            )
+            score, is_strong = score[source], is_strong[source]
         if self.complete_side_cuts and self.hints is not None and len(xyxy):
             expected = self.hints.expected_height_px(xyxy[:, 3])
             xyxy, inside = frame_edges.complete_side_cuts(

@@ -217,11 +217,13 @@ def build(
     whole_frame_pass: bool = True,
     min_height_ratio: float = 0.6,
     temporal: object = False,
+    split_stacked: bool = True,
     **_unused: object,
 ) -> TiledDetector:
     """Build the NanoDet detector from the cached weights (``crowdmap models pull nanodet``).
 
     ``temporal``: False, True or a mapping of :class:`detector.temporal.TemporalSettings` fields.
+    ``split_stacked``: split a box over two people one behind the other (:mod:`detector.stacked`).
     """
     files = model_files("nanodet", Path(model_dir) if model_dir else None)
     return TiledDetector(
@@ -244,4 +246,5 @@ def build(
         max_tiles=max_tiles,
         min_height_ratio=min_height_ratio,
         temporal=temporal_settings(temporal),
+        split_stacked=split_stacked,
     )

@@ -274,3 +274,24 @@ def test_a_person_cut_by_the_image_side_is_completed_or_dropped(complete_side_cu
         np.testing.assert_allclose(found.foot_px, [[12.0 - 8.2, 100.0]])
     else:
         np.testing.assert_allclose(found.xyxy_px, [in_view, feet_outside])
+
+
+@pytest.mark.parametrize(
+    ("halves_score", "split_stacked", "people"),
+    [
+        (0.25, True, 2),  # under the tile threshold 0.4 but above 0.6 of it: evidence for a second person
+        (0.2, True, 1),  # under the evidence floor: the tall box stays one person
+        (0.25, False, 1),  # the rule turned off
+    ],
+)
+def test_a_stacked_pair_is_split_where_the_raw_output_holds_both(halves_score, split_stacked, people) -> None:
+    detector, frame = two_band_detector({}, split_stacked=split_stacked)
+    tile = detector.tiles_for((300, 400))[0]
+    tall = [100.0, 36.0, 116.0, 100.0]  # 64 px where 40 are expected: 1.6 x
+    upper, lower = [100.0, 36.0, 116.0, 72.0], [101.0, 60.0, 116.0, 100.0]
+    detector.network.by_tile = {tile: [(tall, 0.5), (upper, halves_score), (lower, halves_score)]}
+    found = detector.detect(frame, camera_id="c", timestamp_s=0.0)
+    assert len(found) == people
+    if people == 2:
+        np.testing.assert_allclose(found.xyxy_px, [[100.0, 36.0, 116.0, 76.0], lower])
+        np.testing.assert_allclose(found.confidence, [0.5, 0.5])  # the pair keeps the tall box's score
