@@ -24,6 +24,10 @@ Rows, each in its own process with ``--threads`` torch threads, in one run:
 - ``default``: what ``create_detector("nanodet")`` builds (``precision="auto"``);
 - ``compiled``: the default plus ``compiled=True`` (``torch.compile`` per input shape in the
   background); timed after the compiled code is ready, with the seconds that took (cold start);
+- ``bf16-fp32-heads`` and ``bf16-fp32-stem`` (experiments, named with ``--engines``; not product
+  options): bfloat16 with some convolutions kept in float32, to see whether scores near a threshold
+  follow float32: the heads (per level, the convolution producing scores and box distributions and
+  the one before it) or the stem (the first five convolutions, before the second downsampling);
 - ``int8`` (only with ``--int8``, an experiment that the product does not ship): convolutions
   quantised with torch's x86 backend (``torch.ao`` FX graph mode, per-channel weights), heads kept
   in float, calibrated on PETS frames 401-550 and the Grand Central tiles.
@@ -59,6 +63,7 @@ DATA = ROOT / "../shared/data"
 sys.path.insert(0, str(ROOT))
 
 ENGINES = ["baseline", "old-engine", "fp32", "bf16", "default", "compiled"]
+MIXED = ("bf16-fp32-heads", "bf16-fp32-stem")
 BASELINE_REV = "d6fdcb5"
 FAR_ROW, FAR_PX, NEAR_ROW, NEAR_PX = 175, 50.0, 765, 75.0
 
@@ -128,6 +133,53 @@ class QuantisedEngine:
             return self.module(batch)
 
 
+def mixed_precision(lowered, part: str):
+    """A bfloat16 copy of the float32 lowered module with the convolutions of ``part`` kept in float32.
+
+    ``part``: ``"heads"`` (per level, the convolution feeding the split into scores and box
+    distributions, and the convolution before it) or ``"stem"`` (the first five convolutions). Every
+    convolution's input is cast to that convolution's precision.
+    """
+    import copy
+
+    import torch
+
+    module = copy.deepcopy(lowered)
+    convs = [
+        n
+        for n in module.graph.nodes
+        if n.op == "call_module" and isinstance(module.get_submodule(n.target), torch.nn.Conv2d)
+    ]
+    if part == "stem":
+        keep = {n.target for n in convs[:5]}
+    else:
+        keep = set()
+        for node in module.graph.nodes:
+            if node.op == "call_function" and node.target is torch.split:
+                source = node.args[0]
+                keep.add(source.target)
+                previous = source.args[0]
+                while previous.op != "call_module":
+                    previous = previous.args[0]
+                keep.add(previous.target)
+    for node in convs:
+        dtype = torch.float32 if node.target in keep else torch.bfloat16
+        module.get_submodule(node.target).to(dtype)
+        with module.graph.inserting_before(node):
+            cast = module.graph.call_method("to", (node.args[0], dtype))
+        node.args = (cast, *node.args[1:])
+    module.recompile()
+    return module.eval().requires_grad_(False)
+
+
+def use_mixed(detectors, engine: str) -> None:
+    """Give the detectors (built in float32) the mixed module of ``engine``; inputs stay float32."""
+    module = mixed_precision(detectors[0].network.engine.module, engine.rsplit("-", 1)[1])
+    for det in detectors:
+        det.network.engine.module = module
+        det.network.engine.precision = engine
+
+
 def pets_frames(step: int, last: int = 400) -> list[tuple[int, np.ndarray]]:
     import cv2
 
@@ -168,6 +220,7 @@ def build(engine: str, threads: int, hints_for, keep_freed_memory: bool | None =
     from detector import create_detector
 
     precision = {"old-engine": "fp32", "fp32": "fp32", "bf16": "bf16", "int8": "fp32"}.get(engine, "auto")
+    precision = "fp32" if engine in MIXED else precision
     keep = engine != "old-engine" if keep_freed_memory is None else keep_freed_memory
     options = {"threads": threads, "precision": precision, "compiled": engine == "compiled", "keep_freed_memory": keep}
     pets = create_detector("nanodet", **options)
@@ -204,6 +257,8 @@ def run_one(engine: str, threads: int, repeats: int, pets_step: int) -> dict:
         for det in detectors:
             det.network.engine = LegacyEngine(det.network)
             det.network.preprocess_batch = det.network.engine.preprocess_batch
+    elif engine in MIXED:
+        use_mixed(detectors, engine)
     elif engine == "int8":
         calibration = [([f], pets.network.input_wh_for((f.shape[1], f.shape[0]))) for _, f in pets_frames(10, 550)[40:]]
         tiles = on_half.tiles_for((half.shape[1], half.shape[0]))
@@ -307,6 +362,8 @@ def interleaved(engines: list[str], rounds: int) -> str:
             for one in (det, pets):
                 one.network.engine = LegacyEngine(one.network)
                 one.network.preprocess_batch = one.network.engine.preprocess_batch
+        elif engine in MIXED:
+            use_mixed((det, pets), engine)
         began = time.perf_counter()
         det.detect(whole, camera_id="bench", timestamp_s=0.0)
         pets.detect(pets_frame, camera_id="bench", timestamp_s=0.0)
@@ -389,7 +446,7 @@ def table(rows: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engines", nargs="*", default=ENGINES, help=f"any of {[*ENGINES, 'int8']}")
+    parser.add_argument("--engines", nargs="*", default=ENGINES, help=f"any of {[*ENGINES, *MIXED, 'int8']}")
     parser.add_argument("--int8", action="store_true", help="also run the int8 experiment")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5, help="timed whole-frame passes per engine")
