@@ -147,7 +147,9 @@ def make_observer_factory(options: dict[str, Any]) -> Callable[[StationLayout, C
     detector backend; ``seed`` and ``epoch_s`` set the simulation shared by all edge processes
     (without ``epoch_s`` its clock waits for ``SimulatedObserver.start_clock``), and
     ``first_train_after_s`` when its first train arrives after the epoch;
-    ``realtime`` (default True) paces file sources like a live camera.
+    ``realtime`` (default True) paces file sources like a live camera; ``loop`` (default False)
+    plays a video file or image folder again from its start when it ends, instead of the camera
+    going ``dead`` with ``recording_ended`` (the footage demo).
     """
 
     def build(layout: StationLayout, camera: Camera, calib: Calibration) -> Observer:
@@ -179,6 +181,7 @@ def make_observer_factory(options: dict[str, Any]) -> Callable[[StationLayout, C
             target_fps=camera.target_fps,
             realtime=bool(options.get("realtime", True)),
             resolution_wh=camera.resolution_wh,
+            loop=bool(options.get("loop", False)),
         )
         return CameraObserver(camera, source, detector)
 

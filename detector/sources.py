@@ -3,7 +3,8 @@
 A source always hands out the newest frame and drops older ones, at most ``target_fps`` a
 second. A live source reads in a background thread, reconnects with backoff when the stream
 drops, and reports its state: ``live``, ``reconnecting``, ``stalled`` (connected, no new frame
-lately) or ``dead`` (gave up, or a file ended). Corrupt frames are skipped and counted; a frame
+lately) or ``dead`` (gave up, or a file ended; a file opened with ``loop`` plays again from its
+start instead). Corrupt frames are skipped and counted; a frame
 whose size differs from the camera's configured resolution is resized back to it, so the
 calibration stays valid, and the change is reported.
 
@@ -197,6 +198,10 @@ class FrameSource:
             frames does not depend on how fast the caller is.
         resolution_wh: The camera's configured size; other frame sizes are resized to it.
         clock: Wall clock, unix seconds.
+        loop: A video file or image folder starts again from its first frame when it ends, and
+            the source stays ``live`` (a demo playing a recording); frame indexes and a
+            recording's own time keep counting on. A pass that gave no frame at all ends it as
+            without ``loop``. Streams and devices ignore it.
     """
 
     def __init__(
@@ -207,6 +212,7 @@ class FrameSource:
         realtime: bool = True,
         resolution_wh: tuple[int, int] | None = None,
         clock: Callable[[], float] = time.time,
+        loop: bool = False,
     ) -> None:
         if not target_fps > 0:
             raise ValueError(f"target_fps must be positive, got {target_fps}")
@@ -215,6 +221,7 @@ class FrameSource:
         self.realtime = realtime
         self.resolution_wh = resolution_wh
         self.clock = clock
+        self.loop = loop
         self._open, self._finite = _opener(spec)
         self._capture: _Capture | None = self._open()
         self._lock = threading.Lock()
@@ -230,6 +237,8 @@ class FrameSource:
         self._last_handed_s = float("-inf")
         self._fps = 0.0
         self._opened_s = clock()
+        self._frames_at_open = 0
+        self._plays = 1
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         if realtime:
@@ -291,6 +300,8 @@ class FrameSource:
                     self._newest = result
                     self._state = "live"
             elif result is False:
+                if self._finite and self._rewind():
+                    continue
                 if self._finite:
                     self._finish("dead", "end of recording", "recording_ended")
                     return
@@ -298,6 +309,26 @@ class FrameSource:
                 continue
             if pace_s:
                 self._stop.wait(max(0.0, pace_s - (time.monotonic() - started)))
+
+    def _rewind(self) -> bool:
+        """Open a looping recording again at its first frame; False when it must end instead.
+
+        A pass without a single frame ends it: looping would spin on an empty or broken file.
+        """
+        if not self.loop or self._frames == self._frames_at_open:
+            return False
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+        try:
+            self._capture = self._open()
+        except SourceError as error:  # the file went away while it played
+            log.warning("camera source %s cannot be played again: %s", redact(self.spec), redact(str(error)))
+            return False
+        self._frames_at_open = self._frames
+        self._plays += 1
+        log.info("camera source %s ended; playing it again (pass %d)", redact(self.spec), self._plays)
+        return True
 
     def _reconnect(self, delay: float) -> None:
         with self._lock:
@@ -335,6 +366,8 @@ class FrameSource:
         if not self.realtime:
             while True:
                 result = self._decode_one()
+                if result is False and self._rewind():
+                    continue
                 if result is False:
                     self._finish("dead", "end of recording", "recording_ended")
                     return None
@@ -402,10 +435,13 @@ def open_source(
     realtime: bool = True,
     resolution_wh: tuple[int, int] | None = None,
     clock: Callable[[], float] = time.time,
+    loop: bool = False,
 ) -> FrameSource:
     """Open a camera source (see :class:`FrameSource`).
 
     Raises:
         SourceError: the source cannot be opened, naming it without credentials.
     """
-    return FrameSource(spec, target_fps=target_fps, realtime=realtime, resolution_wh=resolution_wh, clock=clock)
+    return FrameSource(
+        spec, target_fps=target_fps, realtime=realtime, resolution_wh=resolution_wh, clock=clock, loop=loop
+    )
