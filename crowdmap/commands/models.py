@@ -54,17 +54,16 @@ def _names(args: argparse.Namespace) -> list[str]:
     return names
 
 
-def run_pull(args: argparse.Namespace) -> int:
-    """Fetch and cache; exit 1 if any model failed."""
+def pull_with_progress(names: list[str], root: Path | None) -> dict[str, dict[str, Path] | Exception]:
+    """Fetch each model into the cache under a progress bar (on a terminal).
+
+    Returns:
+        Model name -> its cached files, or the error that stopped its fetch.
+    """
     from crowdmap.progress import progress_bar, ticking
     from detector.models import pull
 
-    try:
-        names = _names(args)
-    except ValueError as error:
-        print(f"crowdmap models: {error}", file=sys.stderr)
-        return 2
-    failed = 0
+    results: dict[str, dict[str, Path] | Exception] = {}
     with ticking(progress_bar(total=len(names), description="models pull", unit="model")) as bar:
         for name in names:
 
@@ -72,15 +71,29 @@ def run_pull(args: argparse.Namespace) -> int:
                 bar.set_postfix_str(f"{name}: {step}")
 
             try:
-                paths = pull(name, args.dir, on_step=show)
+                results[name] = pull(name, root, on_step=show)
             except (RuntimeError, OSError) as error:
-                bar.write(f"{name}: FAILED: {error}", file=sys.stderr)
-                failed += 1
-                continue
+                results[name] = error
             finally:
                 bar.update()
-            for path in paths.values():
-                bar.write(f"{name}: {path}", file=sys.stdout)
+    return results
+
+
+def run_pull(args: argparse.Namespace) -> int:
+    """Fetch and cache; exit 1 if any model failed."""
+    try:
+        names = _names(args)
+    except ValueError as error:
+        print(f"crowdmap models: {error}", file=sys.stderr)
+        return 2
+    failed = 0
+    for name, result in pull_with_progress(names, args.dir).items():
+        if isinstance(result, Exception):
+            print(f"{name}: FAILED: {result}", file=sys.stderr)
+            failed += 1
+            continue
+        for path in result.values():
+            print(f"{name}: {path}")
     return 1 if failed else 0
 
 
