@@ -47,7 +47,7 @@ class EmbeddedOptions:
             None runs until interrupted.
         data_dir: Folder for the history database, accounts and the web secret.
         history_url: History store URL; None for a SQLite file in ``data_dir``, "" for none.
-        edge: Options for the edge workers (``video``, ``backend``, ``realtime``, ``seed``).
+        edge: Options for the edge workers (``video``, ``backend``, ``realtime``, ``loop``, ``seed``).
         log_level: Log level of every process.
     """
 
@@ -127,11 +127,14 @@ def run_embedded(stations: Station | Sequence[Station], options: EmbeddedOptions
         failure = supervisor.wait_ready(asked.is_set)
         if failure is None:
             start.open(time.time())
+            url = f"http://{options.host}:{options.port}/"
             for station in stations:
                 label = " (SIMULATION)" if station.layout.station.simulated else ""
                 count = len(station.layout.cameras)
-                print(f"crowdmap: station {station.id}{label} with {count} cameras", flush=True)
-            print(f"crowdmap: public map at http://{options.host}:{options.port}/", flush=True)
+                # The map opens on the first station; each further one has its own address too.
+                where = f": {url}?station={station.id}" if len(stations) > 1 else ""
+                print(f"crowdmap: station {station.id}{label} with {count} cameras{where}", flush=True)
+            print(f"crowdmap: public map at {url}", flush=True)
             deadline = None if options.duration_s is None else time.monotonic() + options.duration_s
             while not asked.is_set() and (deadline is None or time.monotonic() < deadline):
                 supervisor.poll()
