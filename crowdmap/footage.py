@@ -18,8 +18,8 @@ FOOTAGE_STATION = "pets2009"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA_ENV = "CROWDMAP_SHARED_DATA"
 PETS_CLIP = Path("pets2009_s2l1") / "vtest.avi"
-# Debian's and Ubuntu's opencv-doc ship the same clip, uncompressed (opencv-doc 4.6.0+dfsg-12, sha256
-# 45cddc94... like the data set's), as an OpenCV sample.
+# Debian's opencv-doc ships the same clip as an OpenCV sample, uncompressed (checked in 4.6.0+dfsg-12,
+# bookworm: sha256 45cddc94..., the data set's copy byte for byte).
 OPENCV_DOC_CLIP = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 
 
