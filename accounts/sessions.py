@@ -26,7 +26,7 @@ MAX_SESSIONS = 100_000
 
 def _digest(token: str) -> str:
     # Only a digest of the token is stored: reading the store does not yield usable cookies.
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return hashlib.sha256(token.encode()).hexdigest()  # str.encode: UTF-8
 
 
 class SessionStore(Protocol):

@@ -46,10 +46,11 @@ _PACKED_MAX = 0xFFFF  # uint16: 6,553.5 m, beyond any plan (layouts allow 5 km)
 
 
 def _dot_decimals(step_m: float) -> int:
-    decimals = round(-math.log10(step_m)) if step_m > 0 else 0
-    if decimals < 0 or not math.isclose(10.0**-decimals, step_m):
-        raise ValueError(f"dot_step_m must be a power of ten such as 0.1 or 1.0, got {step_m}")
-    return decimals
+    if step_m > 0:
+        decimals = round(-math.log10(step_m))
+        if decimals >= 0 and math.isclose(10.0**-decimals, step_m):
+            return decimals
+    raise ValueError(f"dot_step_m must be a power of ten such as 0.1 or 1.0, got {step_m}")
 
 
 def _compact(value: float) -> float | int:

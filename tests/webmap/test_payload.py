@@ -137,6 +137,9 @@ def test_floor_payload_and_broadcast_targets(wm, demo_layout):
     compact = targets[station_room("demo-station", "compact")]
     assert compact == encoded(payload, "compact")
     assert targets[floor_room("demo-station", "platform", "compact")] == encoded(payload, "compact", "platform")
+    # A client that joined with the plain encoding gets the dots as lists, never packed.
+    assert encoded(payload, "json") is payload
+    assert encoded(payload, "json", "concourse")["floors"][0]["dots"] == [[1, 1, 1]]
 
 
 def test_rooms_of_encodings_are_distinct_and_unknown_encodings_refused():
@@ -182,6 +185,15 @@ def test_packed_layout_is_the_documented_one():
     raw = __import__("base64").b64decode(packed["packed"])
     assert raw == bytes([125, 0, 30, 0, 1, 0, 0xFF, 0xFF, 0b01])
     assert packed["count"] == 2 and packed["per_m"] == 10
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, 8, 9, 16])
+def test_the_moving_bits_take_whole_bytes_for_any_number_of_dots(count):
+    # x, y as two uint16 each (4 bytes a dot), then one bit a dot rounded up to whole bytes.
+    dots = [[0.5 * i, 1.0, i % 2] for i in range(count)]
+    packed = pack_dots(dots)
+    assert len(__import__("base64").b64decode(packed["packed"])) == 4 * count + (count + 7) // 8
+    assert unpack_dots(packed) == [[x if x % 1 else int(x), 1, m] for x, _, m in dots]
 
 
 def test_packing_clips_to_the_representable_range():
