@@ -11,7 +11,7 @@ time of the merge rules alone per frame, default options against ``--option`` on
 
     .venv/bin/python bench/pets_replay.py cache /tmp/pets_raw.npz [--option KEY=VALUE ...]
     .venv/bin/python bench/pets_replay.py score /tmp/pets_raw.npz [--option KEY=VALUE ...] [--save dets.npz] \
-        [--count-window-s S] [--count-after-own-fusion]
+        [--count-window-s S] [--count-after-own-fusion] [--no-bridge]
     .venv/bin/python bench/pets_replay.py merge-time /tmp/pets_raw.npz --option complete_side_cuts=false
 
 Development aid: the figures in docs/BENCHMARKS.md come from ``crowdmap eval station`` itself
@@ -185,6 +185,7 @@ def score(args: argparse.Namespace) -> None:
             frames=(first, last),
             detector=detector,
             count_window_s=args.count_window_s,
+            bridge_misses=not args.no_bridge,
         )
         found.update(detector.found)
         rows.append({"part": f"{first}-{last}", **{k: result[k] for k in KEYS}, "_raw": result})
@@ -245,6 +246,11 @@ def main() -> None:
         "--count-after-own-fusion",
         action="store_true",
         help="count each message after fusing it on its own (a comparison, not what the iconizer does)",
+    )
+    s.add_argument(
+        "--no-bridge",
+        action="store_true",
+        help="dots are each camera's latest message alone, one-message misses not bridged (a comparison)",
     )
     s.set_defaults(run=score)
     m = sub.add_parser("merge-time")

@@ -107,6 +107,7 @@ def evaluate_station(
     seed: int = 0,
     detector: Detector | None = None,
     count_window_s: float | None = None,
+    bridge_misses: bool = True,
 ) -> dict[str, Any]:
     """Run the pipeline and the truth frame by frame over ``frames`` and score what each publishes.
 
@@ -125,6 +126,8 @@ def evaluate_station(
             replays cached network outputs through the real merge rules); ``backend`` then only names it.
         count_window_s: Interval over which both iconizers average zone counts (default: the
             layout's ``frame_interval_s``, as the aggregator does; 0: each step's latest frame).
+        bridge_misses: Whether both iconizers bridge a camera's one-message misses in the dots
+            (the aggregator does; False for comparisons).
 
     Returns:
         The figures of :meth:`iconizer.evaluation.StationScore.summary`, plus ``backend``, ``fps``
@@ -157,8 +160,12 @@ def evaluate_station(
         detector = build_detector(backend_name, options, threads=threads)
     # One jitter secret for both: the same position gives the same dot on both sides (coarsened alike).
     jitter_secret = secrets.randbits(63)
-    pipeline = build_iconizer(station, seed=seed, jitter_secret=jitter_secret, count_window_s=count_window_s)
-    truth = build_iconizer(station, seed=seed + 1, jitter_secret=jitter_secret, count_window_s=count_window_s)
+    pipeline = build_iconizer(
+        station, seed=seed, jitter_secret=jitter_secret, count_window_s=count_window_s, bridge_misses=bridge_misses
+    )
+    truth = build_iconizer(
+        station, seed=seed + 1, jitter_secret=jitter_secret, count_window_s=count_window_s, bridge_misses=bridge_misses
+    )
     score = StationScore(radius_m=DOT_MATCH_RADIUS_M)
 
     def to_floor(found: Detections) -> FloorPositions:

@@ -30,11 +30,13 @@ def build_iconizer(
     seed: int | None = None,
     jitter_secret: int | None = None,
     count_window_s: float | None = None,
+    bridge_misses: bool = True,
 ) -> Iconizer:
     """The station's iconizer, with each camera's coverage (a random jitter secret unless one is given).
 
     ``count_window_s`` overrides the interval a zone's count is averaged over (the layout's
-    ``frame_interval_s``; 0: the latest message), for evaluations that compare the two.
+    ``frame_interval_s``; 0: the latest message), for evaluations that compare the two;
+    ``bridge_misses=False`` shows each camera's latest message alone (a comparison).
     """
     return Iconizer(
         station.layout,
@@ -42,6 +44,7 @@ def build_iconizer(
         rng=np.random.default_rng(seed),
         jitter_secret=jitter_secret,
         count_window_s=count_window_s,
+        bridge_misses=bridge_misses,
     )
 
 

@@ -2,16 +2,17 @@
 
 :class:`Iconizer` is pure: it reads no clock (every call carries its time), opens no file or
 socket, and keeps raw positions only as long as they can still be used (``stale_after_s`` for a
-camera's latest set, a couple of seconds for motion). Each message is counted per zone as it is
-ingested; what stays of it after the next message is those counts, for one interval. What leaves
-it is an :class:`IconFrame`: coarsened, shuffled dots with a moving flag (the latest positions),
-and per-zone counts (the mean over the interval's messages) and levels.
+camera's latest set, one interval for its earlier messages, a couple of seconds for motion). Each
+message is counted per zone as it is ingested. What leaves it is an :class:`IconFrame`:
+coarsened, shuffled dots with a moving flag (the latest positions, with a one-message miss
+bridged from the interval), and per-zone counts (the mean over the interval's messages) and levels.
 """
 
 from __future__ import annotations
 
 import math
 import secrets
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ import numpy as np
 import shapely
 
 from homography.types import FloorPositions
+from iconizer.bridging import bridge_misses
 from iconizer.coarsen import COARSEN_METHODS, CoarsenMethod, coarsen_positions, jitter_key, shuffled
 from iconizer.counting import CountWindow, rounded_mean
 from iconizer.fusion import fuse as fuse_cameras
@@ -104,6 +106,10 @@ class Iconizer:
         count_window_s: Interval over which a zone's published count is the mean of its camera's
             messages; ``layout.publishing.frame_interval_s`` by default (what one published frame
             stands for). 0 publishes the latest message's counts.
+        bridge_misses: When a camera's latest message holds fewer people than its messages of
+            the interval hold on average, show the missing ones at their latest earlier position
+            within the interval (``iconizer.bridging``), so the dots are as many as the interval
+            counted. Needs a positive ``count_window_s``; False shows the latest message alone.
     """
 
     def __init__(
@@ -121,6 +127,7 @@ class Iconizer:
         default_hysteresis_per_m2: float = DEFAULT_HYSTERESIS_PER_M2,
         jitter_secret: int | None = None,
         count_window_s: float | None = None,
+        bridge_misses: bool = True,
     ) -> None:
         if coarsen_method is None:
             coarsen_method = layout.publishing.coarsen_method
@@ -141,6 +148,7 @@ class Iconizer:
         self.count_window_s = layout.publishing.frame_interval_s if count_window_s is None else float(count_window_s)
         if not math.isfinite(self.count_window_s) or self.count_window_s < 0:
             raise ValueError(f"count_window_s must be finite and >= 0, got {self.count_window_s}")
+        self.bridge_misses = bool(bridge_misses) and self.count_window_s > 0
         self._rng = rng if rng is not None else np.random.default_rng()
         # This aggregator's own secret: the jitter of a cell cannot be predicted from outside.
         # Not drawn from ``rng``, whose stream seeded runs replay.
@@ -188,6 +196,8 @@ class Iconizer:
         self._latest: dict[str, FloorPositions] = {}
         # Per camera: the per-zone counts of its messages over the last count_window_s.
         self._counts: dict[str, CountWindow] = {}
+        # Per camera, with bridging: its messages of the last count_window_s, oldest first (P3).
+        self._recent: dict[str, deque[FloorPositions]] = {}
         self._status: dict[str, CameraStatus] = {}
         self._last_step_s: float | None = None
 
@@ -221,6 +231,12 @@ class Iconizer:
             window = self._counts[positions.camera_id] = CountWindow(len(index), self.count_window_s)
         window.add(positions.timestamp_s, index.counts(positions.xy_m))
         self._latest[positions.camera_id] = positions
+        if self.bridge_misses:
+            # The same messages as the count window: newer than newest - count_window_s.
+            recent = self._recent.setdefault(positions.camera_id, deque())
+            recent.append(positions)
+            while len(recent) > 1 and recent[0].timestamp_s <= positions.timestamp_s - self.count_window_s:
+                recent.popleft()
 
     def update_camera(self, status: CameraStatus) -> None:
         """Record a camera's health; a camera that is not ``live`` makes its zones stale."""
@@ -257,10 +273,15 @@ class Iconizer:
         # and so are their counts: a camera that comes back starts a fresh interval.
         for camera_id in [c for c in self._latest if c not in live]:
             del self._latest[camera_id], self._counts[camera_id]
+            self._recent.pop(camera_id, None)
         return [self._step_floor(floor, now_s, live) for floor in self._floors]
 
     def _step_floor(self, floor: _FloorState, now_s: float, live: frozenset[str]) -> IconFrame:
-        sets = [p for camera_id, p in sorted(self._latest.items()) if self._camera_floor[camera_id] == floor.floor_id]
+        sets = [
+            bridge_misses(self._recent[camera_id]) if camera_id in self._recent else p
+            for camera_id, p in sorted(self._latest.items())
+            if self._camera_floor[camera_id] == floor.floor_id
+        ]
         xy_m = _fused_xy_m(self._fuse(sets)) if sets else np.zeros((0, 2))
 
         live_camera = np.array([c in live for c in floor.camera_ids], dtype=bool)

@@ -353,8 +353,10 @@ def test_a_camera_that_went_stale_starts_a_fresh_interval(toy_layout, make_posit
     iconizer.update_camera(CameraStatus("cam-e", 30.7, "live"))
     iconizer.ingest(make_positions("cam-e", "hall", 30.8, _people(1, x0=11.0)))
     iconizer.ingest(make_positions("cam-w", "hall", 30.8, []))
-    east = iconizer.step(30.8)[0].zone("east")
+    hall = iconizer.step(30.8)[0]
+    east = hall.zone("east")
     assert (east.stale, east.count) == (False, 1)  # the 9s before the outage are gone, not averaged in
+    assert len(hall.dots_m) == 1  # nor bridged into the dots
 
 
 def test_a_zone_several_live_cameras_cover_counts_their_latest_sets_fused(toy_layout, make_positions):
@@ -405,17 +407,39 @@ def _arrays_held(obj, seen=None):
     return [a for child in children for a in _arrays_held(child, seen)]
 
 
-def test_between_steps_only_counts_of_earlier_messages_are_kept(toy_layout, make_positions):
-    # P3: what stays of a message once the next one arrives is its zone counts, nothing positional.
-    iconizer = Iconizer(toy_layout, coverage={"cam-w": box(0, 0, 10, 10)}, rng=np.random.default_rng(0))
+def _held_after(iconizer, make_positions, seconds):
+    """Messages of 5 positions every 0.1 s for ``seconds``; returns them and the float values the iconizer holds."""
     rng = np.random.default_rng(3)
-    messages = [rng.uniform(0.5, 3.5, size=(5, 2)) + np.array([0.0, 6.0]) for _ in range(10)]
+    messages = [rng.uniform(0.5, 3.5, size=(5, 2)) + np.array([0.0, 6.0]) for _ in range(round(seconds / 0.1))]
     for k, xy in enumerate(messages):
         iconizer.ingest(make_positions("cam-w", "hall", 70.0 + 0.1 * k, xy))
     held = [a for a in _arrays_held(iconizer) if a.dtype.kind == "f"]
-    values = np.concatenate([a.ravel() for a in held])
+    return messages, np.concatenate([a.ravel() for a in held])
+
+
+def test_without_bridging_only_counts_of_earlier_messages_are_kept(toy_layout, make_positions):
+    # P3: what stays of a message once the next one arrives is its zone counts, nothing positional.
+    iconizer = Iconizer(
+        toy_layout, coverage={"cam-w": box(0, 0, 10, 10)}, rng=np.random.default_rng(0), bridge_misses=False
+    )
+    messages, values = _held_after(iconizer, make_positions, 1.0)
     for earlier in messages[:-1]:
         assert not np.isin(earlier.ravel(), values).any()
     assert np.isin(messages[-1].ravel(), values).all()  # the latest set, as before (and the walk finds it)
+    windows = [w for w in vars(iconizer).values() if isinstance(w, dict)]
+    assert any(isinstance(v, CountWindow) for d in windows for v in d.values())
+
+
+def test_earlier_messages_positions_are_kept_for_one_interval_only(toy_layout, make_positions):
+    # P3 with bridging (the default): a camera's messages of the last frame_interval_s, nothing older.
+    iconizer = Iconizer(toy_layout, coverage={"cam-w": box(0, 0, 10, 10)}, rng=np.random.default_rng(0))
+    assert iconizer.count_window_s == toy_layout.publishing.frame_interval_s == 1.0
+    messages, values = _held_after(iconizer, make_positions, 3.0)  # newest at 72.9 s
+    for k, xy in enumerate(messages):
+        age_s = 0.1 * (len(messages) - 1 - k)
+        if age_s > 1.05:
+            assert not np.isin(xy.ravel(), values).any(), age_s
+        elif age_s < 0.95:
+            assert np.isin(xy.ravel(), values).all(), age_s
     windows = [w for w in vars(iconizer).values() if isinstance(w, dict)]
     assert any(isinstance(v, CountWindow) for d in windows for v in d.values())
