@@ -198,7 +198,9 @@ def test_connection_lost_and_restored(data_dir, page, wm, demo_layout):
     live.start()
     try:
         page.goto(f"{live.url}/?station=demo-station&lang=en")
-        page.wait_for_function("() => window.crowdmap && window.crowdmap.socket.connected", timeout=WAIT_MS)
+        page.wait_for_function(
+            "() => window.crowdmap && window.crowdmap.socket && window.crowdmap.socket.connected", timeout=WAIT_MS
+        )
         live.send(
             wm.frames_message(
                 demo_layout,

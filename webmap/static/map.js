@@ -226,6 +226,8 @@
     const base = `/api/v1/stations/${encodeURIComponent(station)}`;
     plan = await (await fetch(`${base}/plan`)).json();
     drawPlan();
+    // The page's state for tests and the curious, from the moment the plan is drawn; the socket joins below.
+    window.crowdmap = { socket: null, latest: () => latest, views: views };
     try {
       const u = await (await fetch(`${base}/usual`)).json();
       for (const z of u.zones) busierFrom[z.id] = z.busier_from_per_m2;
@@ -257,7 +259,7 @@
     });
     socket.on("crowding", receive);
     setInterval(watchStaleness, 1000);
-    window.crowdmap = { socket: socket, latest: () => latest, views: views };
+    window.crowdmap.socket = socket;
   }
 
   document.addEventListener("DOMContentLoaded", start);
