@@ -97,7 +97,7 @@ def test_no_interval_no_bridging(toy_layout):
     assert len(iconizer.step(1.1)[0].dots_m) == 1
 
 
-def test_the_distance_sweep_agrees_with_all_pairs():
+def test_the_spatial_index_agrees_with_all_pairs():
     from iconizer.bridging import _farther_than
 
     rng = np.random.default_rng(5)
