@@ -95,9 +95,7 @@ def worker(workload: str, people: int, zones: int, seconds: int) -> dict:
             seen = xy[(xy[:, 0] >= x0) & (xy[:, 0] < x1)]
             seen = seen + confidence_rng.normal(0.0, 0.1, seen.shape)
             n = len(seen)
-            positions = FloorPositions(
-                camera_id, "f", t, seen, confidence_rng.uniform(0.3, 1.0, n), np.full(n, 0.3)
-            )
+            positions = FloorPositions(camera_id, "f", t, seen, confidence_rng.uniform(0.3, 1.0, n), np.full(n, 0.3))
             latest.append(positions)
             began = time.thread_time()
             iconizer.ingest(positions)

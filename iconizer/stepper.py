@@ -319,9 +319,7 @@ class Iconizer:
         dots_m, moving = shuffled(self._rng, dots_m, moving)
         return IconFrame(self.station_id, floor.floor_id, now_s, dots_m, moving, zones)
 
-    def _zone_counts(
-        self, floor: _FloorState, xy_m: np.ndarray, covering: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _zone_counts(self, floor: _FloorState, xy_m: np.ndarray, covering: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per zone, persons summed over messages and the number of messages ``(z,), (z,)``.
 
         A zone one live camera covers takes that camera's messages of the last interval. A zone

@@ -53,7 +53,6 @@ def test_a_person_the_detector_misses(capsys: pytest.CaptureFixture[str]) -> Non
     assert result["zone_count_bias"] < 0
 
 
-
 def test_a_ready_detector_runs_in_place_of_the_cameras() -> None:
     # bench/pets_replay.py hands the runner a detector replaying cached network outputs; whatever is
     # given is what runs, frame by frame, and nothing else is built.
@@ -76,6 +75,7 @@ def test_a_ready_detector_runs_in_place_of_the_cameras() -> None:
     assert result["backend"] == "fake"
     assert result["truth_dots"] == len(truth[1]) + len(truth[2])
     assert result["dots"] == 2 * (len(truth[1]) - 1)
+
 
 @pytest.mark.slow
 def test_real_pipeline_on_pets_frames(capsys: pytest.CaptureFixture[str], model_root: Path, monkeypatch) -> None:
