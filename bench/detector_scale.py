@@ -93,7 +93,8 @@ def nms_boxes(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> tuple[
 
 
 def pets_records(runner: Runner, step: int, thresholds: tuple[float, ...], seed: int) -> list[dict]:
-    from detector.evaluation import iou_matrix, load_mot_boxes, match_boxes
+    from detector.boxes import iou_matrix
+    from detector.evaluation import load_mot_boxes, match_boxes
 
     truth = load_mot_boxes(DATA / "pets2009_s2l1/ground_truth/gt_full_mot_dev.txt")
     capture = cv2.VideoCapture(str(DATA / "pets2009_s2l1/vtest.avi"))

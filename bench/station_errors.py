@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 import detector as _detector_package  # noqa: E402, F401  (OpenMP wait policy before torch loads)
 from crowdmap.evaluation import build_detector, camera_setup  # noqa: E402
 from crowdmap.station import load_station  # noqa: E402
-from detector.evaluation import iou_matrix  # noqa: E402
+from detector.boxes import iou_matrix  # noqa: E402
 from detector.sources import open_source  # noqa: E402
 from homography.floor_metrics import match_points  # noqa: E402
 from homography.projection import to_floor as project  # noqa: E402

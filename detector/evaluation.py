@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from detector.boxes import iou_matrix
+
 MOT_FORMAT = "MOTChallenge text: one box per line, 'frame,id,left,top,width,height[,...]' in pixels"
 
 
@@ -67,20 +69,6 @@ def load_points_csv(path: Path) -> np.ndarray:
         except UnicodeDecodeError:
             raise ValueError(f"{path}: not a text file; expected a CSV with columns x_px,y_px") from None
     return np.asarray(rows, dtype=np.float64).reshape(-1, 2)
-
-
-def iou_matrix(a_xyxy: np.ndarray, b_xyxy: np.ndarray) -> np.ndarray:
-    """Pairwise IoU ``(n, m)`` of boxes ``(n, 4)`` and ``(m, 4)``."""
-    if len(a_xyxy) == 0 or len(b_xyxy) == 0:
-        return np.zeros((len(a_xyxy), len(b_xyxy)))
-    x0 = np.maximum(a_xyxy[:, None, 0], b_xyxy[None, :, 0])
-    y0 = np.maximum(a_xyxy[:, None, 1], b_xyxy[None, :, 1])
-    x1 = np.minimum(a_xyxy[:, None, 2], b_xyxy[None, :, 2])
-    y1 = np.minimum(a_xyxy[:, None, 3], b_xyxy[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area_a = (a_xyxy[:, 2] - a_xyxy[:, 0]) * (a_xyxy[:, 3] - a_xyxy[:, 1])
-    area_b = (b_xyxy[:, 2] - b_xyxy[:, 0]) * (b_xyxy[:, 3] - b_xyxy[:, 1])
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-12)
 
 
 def match_boxes(pred_xyxy: np.ndarray, gt_xyxy: np.ndarray, *, iou_threshold: float = 0.5) -> np.ndarray:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from detector.boxes import areas, intersections, iou_matrix
 from detector.scene import SceneHints
 
 # Taller than any single person: the PETS ground truth's boxes (2396 people wholly in view, frames
@@ -90,9 +91,7 @@ def split_stacked(
             source.append(i)
             continue
         box, e = xyxy_px[i], float(expected[i])
-        inter_w = np.clip(np.minimum(cand[:, 2], box[2]) - np.maximum(cand[:, 0], box[0]), 0, None)
-        inter_h = np.clip(np.minimum(cand[:, 3], box[3]) - np.maximum(cand[:, 1], box[1]), 0, None)
-        within = person_sized & (inter_w * inter_h / cand_area >= inside)
+        within = person_sized & (intersections(cand, box)[:, 0] / cand_area >= inside)
         upper = within & (np.abs(cand[:, 1] - box[1]) <= end_tolerance * e) & (cand[:, 3] <= box[3] - min_offset * e)
         lower = within & (np.abs(cand[:, 3] - box[3]) <= end_tolerance * e) & (cand[:, 1] >= box[1] + min_offset * e)
         if not upper.any() or not lower.any():
@@ -122,10 +121,6 @@ def _duplicates(box: np.ndarray, others: np.ndarray, inside: float) -> bool:
     """Whether ``box`` is already one of ``others`` (IoU above 0.5, or ``inside`` of it within one)."""
     if len(others) == 0:
         return False
-    w = np.clip(np.minimum(others[:, 2], box[2]) - np.maximum(others[:, 0], box[0]), 0, None)
-    h = np.clip(np.minimum(others[:, 3], box[3]) - np.maximum(others[:, 1], box[1]), 0, None)
-    inter = w * h
-    area = max(float((box[2] - box[0]) * (box[3] - box[1])), 1e-9)
-    areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
-    iou = inter / np.maximum(area + areas - inter, 1e-9)
-    return bool(((iou > 0.5) | (inter / area >= inside)).any())
+    inter = intersections(box, others)[0]
+    area = max(float(areas(box)[0]), 1e-9)
+    return bool(((iou_matrix(box, others)[0] > 0.5) | (inter / area >= inside)).any())

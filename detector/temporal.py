@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from detector.boxes import iou_matrix
+
 
 @dataclass(frozen=True)
 class TemporalSettings:
@@ -167,7 +169,7 @@ class TemporalFilter:
         weak_index = np.flatnonzero(~strong)
         if len(strong_index) and len(weak_index):
             # A weak box overlapping a strong one is a fragment or a shifted copy of that person.
-            overlap = np.array([_iou(xyxy_px[w], xyxy_px[strong_index]).max() for w in weak_index])
+            overlap = iou_matrix(xyxy_px[weak_index], xyxy_px[strong_index]).max(axis=1)
             weak_index = weak_index[overlap <= 0.3]
         pairs = [(b, int(strong_index[d])) for b, d in self._associate(predicted, elapsed_s, xyxy_px[strong_index])]
         left = np.array(sorted(set(range(len(self._boxes))) - {b for b, _ in pairs}), dtype=np.int64)
@@ -212,7 +214,7 @@ class TemporalFilter:
                 and box.hits >= settings.bridge_min_hits
                 and box.missed <= settings.bridge_frames
                 # A person found again nearby but not associated (a jump, a size change) is not doubled.
-                and not np.any(_iou(predicted[index], reported) > 0.3)
+                and not np.any(iou_matrix(predicted[index], reported) > 0.3)
             )
             if bridge:
                 box.score *= settings.bridge_score_decay
@@ -240,7 +242,7 @@ class TemporalFilter:
         ratio = np.maximum(box_h[:, None] / det_h[None, :], det_h[None, :] / box_h[:, None])
         allowed = (distance <= gate) & (ratio <= settings.max_height_ratio)
         if min_iou > 0:
-            allowed &= np.array([_iou(p, xyxy_px) for p in predicted]).reshape(allowed.shape) >= min_iou
+            allowed &= iou_matrix(predicted, xyxy_px) >= min_iou
         pairs: list[tuple[int, int]] = []
         used_b: set[int] = set()
         used_d: set[int] = set()
@@ -250,18 +252,6 @@ class TemporalFilter:
                 used_d.add(int(d))
                 pairs.append((int(b), int(d)))
         return pairs
-
-
-def _iou(box_xyxy: np.ndarray, others_xyxy: np.ndarray) -> np.ndarray:
-    """IoU ``(n,)`` of one box ``(4,)`` with boxes ``(n, 4)``."""
-    x0 = np.maximum(box_xyxy[0], others_xyxy[:, 0])
-    y0 = np.maximum(box_xyxy[1], others_xyxy[:, 1])
-    x1 = np.minimum(box_xyxy[2], others_xyxy[:, 2])
-    y1 = np.minimum(box_xyxy[3], others_xyxy[:, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area = (box_xyxy[2] - box_xyxy[0]) * (box_xyxy[3] - box_xyxy[1])
-    areas = (others_xyxy[:, 2] - others_xyxy[:, 0]) * (others_xyxy[:, 3] - others_xyxy[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-12)
 
 
 def temporal_settings(value: object) -> TemporalSettings | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detector.boxes import intersections
 from detector.scene import SceneHints
 
 
@@ -273,10 +274,6 @@ def fragments(xyxy_px: np.ndarray, hints: SceneHints, *, short_ratio: float = 0.
     if not short.any() or not full.any():
         return np.zeros(len(xyxy_px), dtype=bool)
     others = xyxy_px[full]
-    x0 = np.maximum(xyxy_px[:, None, 0], others[None, :, 0])
-    y0 = np.maximum(xyxy_px[:, None, 1], others[None, :, 1])
-    x1 = np.minimum(xyxy_px[:, None, 2], others[None, :, 2])
-    y1 = np.minimum(xyxy_px[:, None, 3], others[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    inter = intersections(xyxy_px, others)
     area = np.maximum((xyxy_px[:, 2] - xyxy_px[:, 0]) * heights, 1e-9)
     return short & ((inter / area[:, None]).max(axis=1) >= inside)

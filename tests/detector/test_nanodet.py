@@ -9,7 +9,8 @@ import torch
 
 from detector import create_detector
 from detector.backends.nanodet import NanoDetNetwork, decode, preprocess_batch
-from detector.evaluation import iou_matrix, load_mot_boxes, match_boxes
+from detector.boxes import iou_matrix
+from detector.evaluation import load_mot_boxes, match_boxes
 from detector.graphs.engine import GraphEngine, native_bf16, resolve_precision
 from detector.graphs.lower import lower_tfjs, op_counts
 from detector.graphs.tfjs import TfjsModule, load_tfjs_graph

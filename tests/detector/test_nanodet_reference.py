@@ -17,7 +17,8 @@ import pytest
 import torch
 
 from detector import create_detector
-from detector.evaluation import iou_matrix, load_mot_boxes, match_boxes
+from detector.boxes import iou_matrix
+from detector.evaluation import load_mot_boxes, match_boxes
 
 DATA = Path(__file__).parents[2] / "../shared/data/pets2009_s2l1"
 REFERENCE = Path(__file__).parents[2] / "../shared/models/nanodet.onnx"

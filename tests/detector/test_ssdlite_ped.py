@@ -9,7 +9,7 @@ import torch
 
 from detector import create_detector
 from detector.backends.ssdlite_ped import SsdLitePedNetwork, legacy_resize
-from detector.evaluation import iou_matrix
+from detector.boxes import iou_matrix
 from detector.graphs.graphdef import load_graphdef
 
 DATA = Path(__file__).parents[2] / "../shared/data/pets2009_s2l1"
