@@ -30,6 +30,12 @@ from detector.tiling import (
 )
 from detector.types import Detections
 
+FLIP_TTA = ("off", "auto", "far", "tiles", "all")
+"""Values of ``TiledDetector(flip_tta=...)``: which crops also run mirrored."""
+AUTO_FLIP_SHARE = 0.5
+"""``flip_tta="auto"`` mirrors the topmost band only when it is at most this share of the frame's network
+input, i.e. when mirroring it adds at most half again to the frame's network work (docs/DETECTOR.md)."""
+
 
 @dataclass(frozen=True)
 class TileOutput:
@@ -59,7 +65,8 @@ class Network(Protocol):
         """Per crop: boxes ``(n, 4)`` xyxy in that crop's pixels and scores ``(n,)`` in [0, 1].
 
         ``input_wh`` (only for ``any_input_size`` networks): per crop, the input size to resize it to,
-        or None for the network's own choice.
+        or None for the network's own choice. Networks with ``flips = True`` also take ``flip``: per
+        crop, whether to run its mirror image too and average the two (test-time augmentation).
         """
         ...
 
@@ -115,6 +122,11 @@ class TiledDetector:
             and one at its bottom (:mod:`detector.stacked`).
         split_evidence_factor: With ``split_stacked``, raw candidates down to this fraction of their
             tile's threshold count as evidence (the tall box itself passed its threshold).
+        flip_tta: Which crops the network also sees mirrored (its raw outputs on the crop and the
+            mirror averaged cell by cell; networks with ``flips``): ``"off"``, ``"far"`` (the
+            topmost band's tiles, where people are smallest), ``"auto"`` (``"far"`` where that band
+            is at most :data:`AUTO_FLIP_SHARE` of the frame's network input, else nothing),
+            ``"tiles"`` (every tile, not the whole-frame pass) or ``"all"``.
     """
 
     def __init__(
@@ -139,6 +151,7 @@ class TiledDetector:
         side_cut_min_visible: float = frame_edges.MIN_VISIBLE_SHARE,
         split_stacked: bool = True,
         split_evidence_factor: float = 0.6,
+        flip_tta: str = "off",
     ) -> None:
         if not 0.0 <= score_threshold <= 1.0:
             raise ValueError(f"score_threshold must lie in [0, 1], got {score_threshold}")
@@ -173,6 +186,11 @@ class TiledDetector:
             )
         if not 0.0 < weak_score_factor <= 1.0:
             raise ValueError(f"weak_score_factor must lie in (0, 1], got {weak_score_factor}")
+        if flip_tta not in FLIP_TTA:
+            raise ValueError(f"flip_tta must be one of {FLIP_TTA}, got {flip_tta!r}")
+        if flip_tta not in ("off", "auto") and not getattr(network, "flips", False):
+            raise ValueError(f"flip_tta={flip_tta!r} needs a network that runs mirrored crops ({name} does not)")
+        self.flip_tta = flip_tta
         self.temporal = temporal
         self.weak_score_factor = weak_score_factor if temporal is not None else 1.0
         self._filters: dict[str, TemporalFilter] = {}
@@ -200,6 +218,33 @@ class TiledDetector:
             self._plans[image_wh] = tiles
         return self._plans[image_wh]
 
+    def flipped(self, tiles: Sequence[Tile], image_wh: tuple[int, int]) -> list[bool]:
+        """Per tile, whether ``flip_tta`` runs it mirrored too."""
+        whole = [(t.width, t.height) == image_wh for t in tiles]
+        if self.flip_tta == "all":
+            return [True] * len(tiles)
+        if self.flip_tta == "tiles":
+            return [not w for w in whole]
+        if self.flip_tta in ("far", "auto"):
+            top = min((t.y0 for t, w in zip(tiles, whole, strict=True) if not w), default=None)
+            far = [not w and t.y0 == top for t, w in zip(tiles, whole, strict=True)]
+            if self.flip_tta == "far":
+                return far
+            pixels = [self.input_pixels(t) for t in tiles]
+            fits = sum(p for p, f in zip(pixels, far, strict=True) if f) <= AUTO_FLIP_SHARE * sum(pixels)
+            return far if fits else [False] * len(tiles)
+        return [False] * len(tiles)
+
+    def input_pixels(self, tile: Tile) -> int:
+        """Network input pixels of one tile (what its forward pass costs, roughly)."""
+        if tile.input_wh is not None:
+            return tile.input_wh[0] * tile.input_wh[1]
+        input_wh_for = getattr(self.network, "input_wh_for", None)
+        if input_wh_for is not None:
+            w, h = input_wh_for((tile.width, tile.height))
+            return w * h
+        return self.network.input_px**2
+
     def run_network(self, frame_bgr: np.ndarray) -> list[TileOutput]:
         """The network's raw output on every tile of this frame, boxes in frame pixels (no thresholds yet)."""
         if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
@@ -209,10 +254,12 @@ class TiledDetector:
             raise ValueError(f"scene hints describe {self.hints.height_rows} rows but the frame has {height}")
         tiles = self.tiles_for((width, height))
         crops = [frame_bgr[t.y0 : t.y1, t.x0 : t.x1] for t in tiles]
+        flip = self.flipped(tiles, (width, height)) if getattr(self.network, "flips", False) else []
+        extra = {"flip": flip} if any(flip) else {}
         if self.strips:
-            found = self.network.infer(crops, input_wh=[t.input_wh for t in tiles])
+            found = self.network.infer(crops, input_wh=[t.input_wh for t in tiles], **extra)
         else:
-            found = self.network.infer(crops)
+            found = self.network.infer(crops, **extra)
         outputs = []
         for tile, (xyxy, score) in zip(tiles, found, strict=True):
             offset = np.array([tile.x0, tile.y0, tile.x0, tile.y0], dtype=np.float64)

@@ -71,6 +71,8 @@ class NanoDetNetwork:
     # Fully convolutional: a band of rows runs as one strip at its own scale rather than as
     # overlapping squares (Grand Central half frame: 1.75 instead of 2.41 Mpx of input, same people).
     any_input_size = True
+    # ``infer`` takes ``flip``: crops also run mirrored, raw outputs averaged per cell (test-time augmentation).
+    flips = True
 
     def __init__(
         self,
@@ -128,13 +130,18 @@ class NanoDetNetwork:
         return np.ascontiguousarray(self.preprocess_batch([crop_bgr], input_wh)[0].numpy())
 
     def infer(
-        self, crops_bgr: Sequence[np.ndarray], input_wh: Sequence[tuple[int, int] | None] | None = None
+        self,
+        crops_bgr: Sequence[np.ndarray],
+        input_wh: Sequence[tuple[int, int] | None] | None = None,
+        flip: Sequence[bool] | None = None,
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per crop: person boxes xyxy in crop pixels and scores.
 
         ``input_wh``: per crop, the input size the tile plan chose (a strip at its band's scale), or
         None for :meth:`input_wh_for`. Crops that resize to the same input size (a band's tiles; all
         tiles when they are squares) run as one batch through one forward pass.
+        ``flip``: per crop, also run its mirror image (in the same batch) and average the two raw
+        outputs cell by cell before decoding (:func:`average_mirrored`).
         """
         results: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros((0, 4)), np.zeros(0))] * len(crops_bgr)
         groups: dict[tuple[int, int], list[int]] = {}
@@ -142,13 +149,48 @@ class NanoDetNetwork:
             size = input_wh[index] if input_wh is not None else None
             groups.setdefault(size or self.input_wh_for((crop.shape[1], crop.shape[0])), []).append(index)
         for size_wh, members in groups.items():
-            raw = self.raw(self.preprocess_batch([crops_bgr[i] for i in members], size_wh))
+            batch = self.preprocess_batch([crops_bgr[i] for i in members], size_wh)
+            mirrored = [slot for slot, index in enumerate(members) if flip is not None and flip[index]]
+            if mirrored:
+                batch = torch.cat((batch, batch[mirrored].flip(3)))
+            raw = self.raw(batch)
+            if mirrored:
+                raw = average_mirrored(raw, len(members), mirrored, size_wh)
             for slot, index in enumerate(members):
                 boxes, scores = decode(raw, slot, input_wh=size_wh)
                 crop = crops_bgr[index]
                 sx, sy = crop.shape[1] / size_wh[0], crop.shape[0] / size_wh[1]
                 results[index] = (boxes * np.array([sx, sy, sx, sy]), scores)
         return results
+
+
+def average_mirrored(
+    raw: dict[str, np.ndarray], count: int, mirrored: Sequence[int], input_wh: tuple[int, int]
+) -> dict[str, np.ndarray]:
+    """Raw outputs of ``count`` crops whose mirror images follow them in the batch, the two averaged per cell.
+
+    Item ``count + k`` is the mirror of item ``mirrored[k]``. Its grids are flipped back column by
+    column (cell ``i`` of a row mirrors cell ``cols - 1 - i``: inputs are multiples of 32, so the cell
+    centres mirror exactly), its left and right distance distributions swap, and then scores average
+    and distance distributions average as probabilities (returned as their log: decoding's softmax
+    gives the averaged distribution back, so the expected distances are the two boxes' mean).
+    """
+    out = {}
+    for stride in STRIDES:
+        rows, cols = input_wh[1] // stride, input_wh[0] // stride
+        cls_name, reg_name = OUTPUTS[stride]
+        cls, reg = raw[cls_name], raw[reg_name]
+        flipped_cls = cls[count:].reshape(-1, rows, cols, cls.shape[-1])[:, :, ::-1].reshape(-1, *cls.shape[1:])
+        flipped_reg = reg[count:].reshape(-1, rows, cols, 4, BINS)[:, :, ::-1][:, :, :, [2, 1, 0, 3]]
+        flipped_reg = flipped_reg.reshape(-1, *reg.shape[1:])
+        cls, reg = cls[:count].astype(np.float32), reg[:count].astype(np.float32)
+        cls[mirrored] = 0.5 * (cls[mirrored] + flipped_cls)
+        both = np.stack((reg[mirrored], flipped_reg)).reshape(2, len(mirrored), -1, 4, BINS)
+        prob = np.exp(both - both.max(axis=-1, keepdims=True))
+        prob /= prob.sum(axis=-1, keepdims=True)
+        reg[mirrored] = np.log(0.5 * (prob[0] + prob[1])).reshape(len(mirrored), *reg.shape[1:])
+        out[cls_name], out[reg_name] = cls, reg
+    return out
 
 
 def preprocess_batch(crops_bgr: Sequence[np.ndarray], input_wh: tuple[int, int], normalization: str) -> torch.Tensor:
@@ -218,12 +260,16 @@ def build(
     min_height_ratio: float = 0.6,
     temporal: object = False,
     split_stacked: bool = True,
+    flip_tta: str = "auto",
     **_unused: object,
 ) -> TiledDetector:
     """Build the NanoDet detector from the cached weights (``crowdmap models pull nanodet``).
 
     ``temporal``: False, True or a mapping of :class:`detector.temporal.TemporalSettings` fields.
     ``split_stacked``: split a box over two people one behind the other (:mod:`detector.stacked`).
+    ``flip_tta``: which crops also run mirrored, their raw outputs averaged with the crop's
+    (:class:`detector.pipeline.TiledDetector`; ``"auto"``: the topmost band where that costs at most
+    half again the frame's network work).
     """
     files = model_files("nanodet", Path(model_dir) if model_dir else None)
     return TiledDetector(
@@ -247,4 +293,5 @@ def build(
         min_height_ratio=min_height_ratio,
         temporal=temporal_settings(temporal),
         split_stacked=split_stacked,
+        flip_tta=flip_tta,
     )
