@@ -19,8 +19,11 @@ own defaults); ``fp32`` = today's code in float32 (the baseline's arithmetic: th
 detector's rules); ``default`` = today's defaults (bf16 where the CPU has it); ``no-split`` = today's
 defaults without splitting stacked pairs (``--option split_stacked=false``: what that rule adds,
 docs/DETECTOR.md); ``temporal`` = today's
-defaults with ``--option temporal=true`` (video only). Each run is a separate video pass, so a
-temporal row starts its filter afresh at the first frame of each part (frames 1 and 201).
+defaults with ``--option temporal=true`` (video only); ``no-flip`` and ``flip-far`` (only with ``--flip``) = today's
+defaults with ``--option flip_tta=off`` (no mirrored crops) or ``flip_tta=far`` (the topmost band's
+strip always runs mirrored too, the raw outputs averaged per cell; the default ``auto`` does that only
+where the band is at most half the frame's network input: on Grand Central, not on PETS). Each run
+is a separate video pass, so a temporal row starts its filter afresh at the first frame of each part (frames 1 and 201).
 
 Timing: the median ms per frame of each run, with the load average before and after it (the machine
 may be shared: compare rows of one run, not runs).
@@ -62,6 +65,7 @@ def main() -> None:
     parser.add_argument("--only", choices=("pets", "pets-station", "gc"), action="append", help="data set(s) to run")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-temporal", action="store_true", help="skip the temporal rows")
+    parser.add_argument("--flip", action="store_true", help="add the no-flip and flip-far rows (flip TTA)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
     sets = args.only or ["pets", "pets-station", "gc"]
@@ -74,6 +78,9 @@ def main() -> None:
             ("default", ROOT, []),
             ("no-split", ROOT, ["--option", "split_stacked=false"]),
         ]
+        if args.flip:
+            settings.append(("no-flip", ROOT, ["--option", "flip_tta=off"]))
+            settings.append(("flip-far", ROOT, ["--option", "flip_tta=far"]))
         if not args.no_temporal:
             settings.append(("temporal", ROOT, ["--option", "temporal=true"]))
         for data in sets:

@@ -28,6 +28,9 @@ Rows, each in its own process with ``--threads`` torch threads, in one run:
   options): bfloat16 with some convolutions kept in float32, to see whether scores near a threshold
   follow float32: the heads (per level, the convolution producing scores and box distributions and
   the one before it) or the stem (the first five convolutions, before the second downsampling);
+- ``no-flip``, ``flip-far`` and ``flip-tiles``: the default with ``flip_tta="off"`` (no mirrored
+  crops), ``"far"`` (the topmost band's strip also runs mirrored, the two raw outputs averaged per
+  cell; what the default ``"auto"`` does on this view) or ``"tiles"`` (every strip);
 - ``int8`` (only with ``--int8``, an experiment that the product does not ship): convolutions
   quantised with torch's x86 backend (``torch.ao`` FX graph mode, per-channel weights), heads kept
   in float, calibrated on PETS frames 401-550 and the Grand Central tiles.
@@ -65,6 +68,7 @@ sys.path.insert(0, str(ROOT))
 
 ENGINES = ["baseline", "old-engine", "fp32", "bf16", "default", "compiled"]
 MIXED = ("bf16-fp32-heads", "bf16-fp32-stem")
+FLIPS = {"no-flip": "off", "flip-far": "far", "flip-tiles": "tiles"}
 BASELINE_REV = "d6fdcb5"
 FAR_ROW, FAR_PX, NEAR_ROW, NEAR_PX = 175, 50.0, 765, 75.0
 
@@ -224,6 +228,8 @@ def build(engine: str, threads: int, hints_for, keep_freed_memory: bool | None =
     precision = "fp32" if engine in MIXED else precision
     keep = engine != "old-engine" if keep_freed_memory is None else keep_freed_memory
     options = {"threads": threads, "precision": precision, "compiled": engine == "compiled", "keep_freed_memory": keep}
+    if engine in FLIPS:
+        options["flip_tta"] = FLIPS[engine]
     pets = create_detector("nanodet", **options)
 
     def high(image_wh: tuple[int, int]):
@@ -450,7 +456,7 @@ def table(rows: list[dict]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engines", nargs="*", default=ENGINES, help=f"any of {[*ENGINES, *MIXED, 'int8']}")
+    parser.add_argument("--engines", nargs="*", default=ENGINES, help=f"any of {[*ENGINES, *MIXED, *FLIPS, 'int8']}")
     parser.add_argument("--int8", action="store_true", help="also run the int8 experiment")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5, help="timed whole-frame passes per engine")
