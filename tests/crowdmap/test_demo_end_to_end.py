@@ -7,22 +7,13 @@ the moment the URL appears until the demo exits, so no test misses the surge by 
 """
 
 import itertools
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 import socketio
 
-ROOT = Path(__file__).resolve().parents[2]
-CROWDMAP = Path(sys.executable).parent / "crowdmap"
+from tests.harness.demo import get_json, run_demo
+
 DURATION_S = 150
 # Six simulated cameras, an aggregator and a web server starting on two shared cores.
 START_TIMEOUT_S = 300
@@ -30,68 +21,12 @@ START_TIMEOUT_S = 300
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.load(response)
-
-
-class Demo:
-    """A running ``crowdmap demo``: its output, and the crowding API once a second since it was ready."""
-
-    def __init__(self, process: subprocess.Popen, base: str) -> None:
-        self.process = process
-        self.base = base
-        self.lines: list[str] = []
-        self.timeline: list[dict] = []
-        self.url_seen = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.append(line)
-            if "public map at" in line:
-                self.url_seen.set()
-
-    def record(self) -> None:
-        """Poll the crowding API once a second until the demo exits."""
-        while self.process.poll() is None:
-            try:
-                self.timeline.append(get_json(f"{self.base}/api/v1/stations/demo-station/crowding"))
-            except OSError:
-                pass
-            time.sleep(1.0)
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    port = free_port()
     data_dir = tmp_path_factory.mktemp("demo-data")
-    process = subprocess.Popen(
-        [str(CROWDMAP), "demo", "--port", str(port), "--duration", str(DURATION_S), "--data-dir", str(data_dir)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "CROWDMAP_COOKIE_SECURE": "0", "PYTHONUNBUFFERED": "1"},
-    )
-    running = Demo(process, f"http://127.0.0.1:{port}")
-    try:
-        if not running.url_seen.wait(START_TIMEOUT_S):
-            raise TimeoutError(f"no URL within {START_TIMEOUT_S} s:\n{''.join(running.lines)}")
-        recorder = threading.Thread(target=running.record, daemon=True)
-        recorder.start()
+    with run_demo(["--duration", str(DURATION_S)], data_dir=data_dir, start_timeout_s=START_TIMEOUT_S) as running:
+        running.record("/api/v1/stations/demo-station/crowding")
         yield running, data_dir
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
-        print("".join(running.lines))
 
 
 def test_demo_prints_the_url_and_lists_the_station(demo) -> None:

@@ -8,22 +8,15 @@ people walk the forecourt, on its floor, in zones that are not stale.
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
 import socketio
 
-from tests.crowdmap.test_demo_end_to_end import free_port, get_json
+from tests.harness.demo import ROOT, get_json, run_demo
 
-ROOT = Path(__file__).resolve().parents[2]
-CROWDMAP = Path(sys.executable).parent / "crowdmap"
 PETS_VIDEO = ROOT.parent / "shared" / "data" / "pets2009_s2l1" / "vtest.avi"
 DURATION_S = 60
 # Seven cameras (one with a real detector), two aggregators and a web server on two shared cores.
@@ -32,48 +25,14 @@ START_TIMEOUT_S = 300
 pytestmark = pytest.mark.slow
 
 
-class Demo:
-    """A running ``crowdmap demo --footage`` and its output."""
-
-    def __init__(self, process: subprocess.Popen, base: str) -> None:
-        self.process = process
-        self.base = base
-        self.lines: list[str] = []
-        self.url_seen = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.append(line)
-            if "public map at" in line:
-                self.url_seen.set()
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, model_root):
-    port = free_port()
     data_dir = tmp_path_factory.mktemp("footage-demo-data")
-    env = {**os.environ, "CROWDMAP_COOKIE_SECURE": "0", "PYTHONUNBUFFERED": "1", "CROWDMAP_MODEL_DIR": str(model_root)}
+    env = {**os.environ, "CROWDMAP_MODEL_DIR": str(model_root)}
     env.pop("CROWDMAP_SHARED_DATA", None)  # the clip beside the checkout, as a newcomer's demo finds it
-    process = subprocess.Popen(
-        [str(CROWDMAP), "demo", "--footage", "--port", str(port), "--duration", str(DURATION_S),
-         "--data-dir", str(data_dir)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )  # fmt: skip
-    running = Demo(process, f"http://127.0.0.1:{port}")
-    try:
-        if not running.url_seen.wait(START_TIMEOUT_S):
-            raise TimeoutError(f"no URL within {START_TIMEOUT_S} s:\n{''.join(running.lines)}")
+    arguments = ["--footage", "--duration", str(DURATION_S)]
+    with run_demo(arguments, data_dir=data_dir, start_timeout_s=START_TIMEOUT_S, env=env) as running:
         yield running, data_dir
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
-        print("".join(running.lines))
 
 
 def test_the_map_offers_both_stations(demo) -> None:

@@ -23,6 +23,8 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.harness.localredis import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 CROWDMAP = Path(sys.executable).parent / "crowdmap"
 VIDEO = ROOT.parent / "shared" / "data" / "pets2009_s2l1" / "vtest.avi"
@@ -76,12 +78,6 @@ def test_the_scanner_finds_what_it_looks_for(tmp_path: Path) -> None:
         "c.npy (NumPy array)",
         f"d.raw ({frame.nbytes} bytes, a raw frame?)",
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def private_environment(root: Path, **extra: str) -> dict[str, str]:

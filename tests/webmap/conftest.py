@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from accounts.users import UserStore
 from bus.codec import encode_camera_status, encode_station_frames
 from iconizer.types import IconFrame, ZoneState
 from station import StationLayout, load_layout
+from tests.harness.localredis import free_port
 from webmap import WebSettings, create_app, hub_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,12 +123,6 @@ def login(client, name: str, password: str):
         # Flask-WTF checks the Referer on HTTPS, as browsers send it for same-origin posts.
         headers={"Referer": "https://localhost/login"},
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class LiveServer:
