@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 
 from iconizer.types import CameraStatus
+from tests.webmap.pages import shot, watched_page
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 STAFF_PASSWORD = "browser staff pw"
 WAIT_MS = 15_000
 
@@ -39,20 +38,11 @@ def browser(chromium):
 @pytest.fixture
 def page(browser, request):
     context = browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.problems = problems  # a test that stops the server on purpose removes the expected refusals
+    page = watched_page(context)  # a test that stops the server on purpose removes the expected refusals
     yield page
     context.close()
     # A CSP violation or a script error is a failure of the page, whatever the test checked.
-    assert not problems, problems
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert not page.problems, page.problems
 
 
 def circles(page, floor: str) -> list[tuple[float, float, str]]:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import itertools
 import time
-from pathlib import Path
 
 import pytest
 from shapely.geometry import Point, Polygon, box
 
+from tests.webmap.pages import shot, watched_page
+
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 WAIT_MS = 15_000
 MIN_TEXT_PX = 12
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
@@ -58,11 +58,6 @@ LABELS_JS = """(floor) => {
 }"""
 
 
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 @pytest.fixture
 def open_page(chromium):
     contexts = []
@@ -70,11 +65,7 @@ def open_page(chromium):
     def open_(size: str, lang: str):
         context = chromium.new_context(locale="ja-JP" if lang == "ja" else "en-GB", **SIZES[size])
         contexts.append(context)
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.problems = problems
+        page = watched_page(context)
         return page
 
     yield open_

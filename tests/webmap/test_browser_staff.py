@@ -7,15 +7,14 @@ check, a history store where one demo zone has weeks of history). Screenshots: t
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
 from iconizer.types import CameraStatus
+from tests.webmap.pages import shot, watched_page
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 WAIT_MS = 15_000
 SIZES = {
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
@@ -27,11 +26,6 @@ ENGLISH_WORDS = ("(staff)", "(operator)", "Alerts", "Areas", "Cameras", "Last ho
                  "Export CSV", "Live map", "Density", "Level of service", "Earlier alerts", "Play a sound")  # fmt: skip
 
 
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 @pytest.fixture
 def staff_page(chromium, wm):
     contexts = []
@@ -39,11 +33,7 @@ def staff_page(chromium, wm):
     def open_(server, size: str, lang: str, user: str = "sam", password: str | None = None):
         context = chromium.new_context(locale="ja-JP" if lang == "ja" else "en-GB", **SIZES[size])
         contexts.append(context)
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.problems = problems
+        page = watched_page(context)
         page.goto(f"{server.url}/staff?lang={lang}")
         page.fill("#username", user)
         page.fill("#password", password or wm.BROWSER_STAFF_PASSWORD)
