@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from iconizer.footprint import BODY_RADIUS_M
+
 if TYPE_CHECKING:
     from crowdmap.station import Station
     from detector import Detector
@@ -108,6 +110,7 @@ def evaluate_station(
     detector: Detector | None = None,
     count_window_s: float | None = None,
     bridge_misses: bool = True,
+    body_radius_m: float = BODY_RADIUS_M,
 ) -> dict[str, Any]:
     """Run the pipeline and the truth frame by frame over ``frames`` and score what each publishes.
 
@@ -128,12 +131,14 @@ def evaluate_station(
             layout's ``frame_interval_s``, as the aggregator does; 0: each step's latest frame).
         bridge_misses: Whether both iconizers bridge a camera's one-message misses in the dots
             (the aggregator does; False for comparisons).
+        body_radius_m: Body footprint radius both iconizers count zones by (the aggregator's
+            default; 0 counts each person as a point, for comparisons).
 
     Returns:
         The figures of :meth:`iconizer.evaluation.StationScore.summary`, plus ``backend``, ``fps``
         (the whole pipeline: decoding, detection, projection, iconizer step), ``detector_ms_median``,
-        ``frame_interval_s``, ``frames_range``, ``station``, ``camera``, ``coarsen_m`` and
-        ``coarsen_method``.
+        ``frame_interval_s``, ``frames_range``, ``station``, ``camera``, ``coarsen_m``,
+        ``coarsen_method`` and ``body_radius_m``.
 
     Raises:
         ValueError: an unknown camera or backend, a recording that ends early.
@@ -161,10 +166,20 @@ def evaluate_station(
     # One jitter secret for both: the same position gives the same dot on both sides (coarsened alike).
     jitter_secret = secrets.randbits(63)
     pipeline = build_iconizer(
-        station, seed=seed, jitter_secret=jitter_secret, count_window_s=count_window_s, bridge_misses=bridge_misses
+        station,
+        seed=seed,
+        jitter_secret=jitter_secret,
+        count_window_s=count_window_s,
+        bridge_misses=bridge_misses,
+        body_radius_m=body_radius_m,
     )
     truth = build_iconizer(
-        station, seed=seed + 1, jitter_secret=jitter_secret, count_window_s=count_window_s, bridge_misses=bridge_misses
+        station,
+        seed=seed + 1,
+        jitter_secret=jitter_secret,
+        count_window_s=count_window_s,
+        bridge_misses=bridge_misses,
+        body_radius_m=body_radius_m,
     )
     score = StationScore(radius_m=DOT_MATCH_RADIUS_M)
 
@@ -217,6 +232,7 @@ def evaluate_station(
         camera=camera.id,
         coarsen_m=pipeline.coarsen_m,
         coarsen_method=pipeline.coarsen_method,
+        body_radius_m=pipeline.body_radius_m,
         dot_match_radius_covers_coarsening=dot_match_radius_covers(pipeline.coarsen_m, pipeline.coarsen_method),
     )
     return result

@@ -9,6 +9,7 @@ import numpy as np
 from bus.embedded import Publisher
 from crowdmap.station import Station
 from crowdmap.tiers.aggregate import Aggregator, FrameSink
+from iconizer.footprint import BODY_RADIUS_M
 from iconizer.stepper import Iconizer
 
 log = logging.getLogger(__name__)
@@ -31,12 +32,14 @@ def build_iconizer(
     jitter_secret: int | None = None,
     count_window_s: float | None = None,
     bridge_misses: bool = True,
+    body_radius_m: float = BODY_RADIUS_M,
 ) -> Iconizer:
     """The station's iconizer, with each camera's coverage (a random jitter secret unless one is given).
 
     ``count_window_s`` overrides the interval a zone's count is averaged over (the layout's
     ``frame_interval_s``; 0: the latest message), for evaluations that compare the two;
-    ``bridge_misses=False`` shows each camera's latest message alone (a comparison).
+    ``bridge_misses=False`` shows each camera's latest message alone and ``body_radius_m=0``
+    counts each person as a point (comparisons).
     """
     return Iconizer(
         station.layout,
@@ -45,6 +48,7 @@ def build_iconizer(
         jitter_secret=jitter_secret,
         count_window_s=count_window_s,
         bridge_misses=bridge_misses,
+        body_radius_m=body_radius_m,
     )
 
 

@@ -3,7 +3,8 @@
 :class:`Iconizer` is pure: it reads no clock (every call carries its time), opens no file or
 socket, and keeps raw positions only as long as they can still be used (``stale_after_s`` for a
 camera's latest set, one interval for its earlier messages, a couple of seconds for motion). Each
-message is counted per zone as it is ingested. What leaves it is an :class:`IconFrame`:
+message is counted per zone as it is ingested, each person by the share of their body's footprint
+inside the zone (``iconizer.footprint``). What leaves it is an :class:`IconFrame`:
 coarsened, shuffled dots with a moving flag (the latest positions, with a one-message miss
 bridged from the interval), and per-zone counts (the mean over the interval's messages) and levels.
 """
@@ -23,6 +24,7 @@ from homography.types import FloorPositions
 from iconizer.bridging import bridge_misses
 from iconizer.coarsen import COARSEN_METHODS, CoarsenMethod, coarsen_positions, jitter_key, shuffled
 from iconizer.counting import CountWindow, rounded_mean
+from iconizer.footprint import BODY_RADIUS_M
 from iconizer.fusion import fuse as fuse_cameras
 from iconizer.levels import DEFAULT_HYSTERESIS_PER_M2, FloorGrader
 from iconizer.motion import MotionWindow, PairingMethod
@@ -110,6 +112,9 @@ class Iconizer:
             the interval hold on average, show the missing ones at their latest earlier position
             within the interval (``iconizer.bridging``), so the dots are as many as the interval
             counted. Needs a positive ``count_window_s``; False shows the latest message alone.
+        body_radius_m: Radius of the body footprint a zone counts a person by
+            (``iconizer.footprint``): someone astride a zone edge counts half in each zone. 0
+            counts each position as a point, wholly in every zone holding it (for comparisons).
     """
 
     def __init__(
@@ -128,6 +133,7 @@ class Iconizer:
         jitter_secret: int | None = None,
         count_window_s: float | None = None,
         bridge_misses: bool = True,
+        body_radius_m: float = BODY_RADIUS_M,
     ) -> None:
         if coarsen_method is None:
             coarsen_method = layout.publishing.coarsen_method
@@ -149,6 +155,9 @@ class Iconizer:
         if not math.isfinite(self.count_window_s) or self.count_window_s < 0:
             raise ValueError(f"count_window_s must be finite and >= 0, got {self.count_window_s}")
         self.bridge_misses = bool(bridge_misses) and self.count_window_s > 0
+        if not math.isfinite(body_radius_m) or body_radius_m < 0:
+            raise ValueError(f"body_radius_m must be finite and >= 0, got {body_radius_m}")
+        self.body_radius_m = float(body_radius_m)
         self._rng = rng if rng is not None else np.random.default_rng()
         # This aggregator's own secret: the jitter of a cell cannot be predicted from outside.
         # Not drawn from ``rng``, whose stream seeded runs replay.
@@ -229,7 +238,7 @@ class Iconizer:
         window = self._counts.get(positions.camera_id)
         if window is None:
             window = self._counts[positions.camera_id] = CountWindow(len(index), self.count_window_s)
-        window.add(positions.timestamp_s, index.counts(positions.xy_m))
+        window.add(positions.timestamp_s, index.occupancy(positions.xy_m, self.body_radius_m))
         self._latest[positions.camera_id] = positions
         if self.bridge_misses:
             # The same messages as the count window: newer than newest - count_window_s.
@@ -329,7 +338,7 @@ class Iconizer:
         """
         cameras = covering.sum(axis=1)
         shared = cameras >= 2
-        sums = floor.index.counts(xy_m) if shared.any() else np.zeros(len(cameras), dtype=np.int64)
+        sums = floor.index.occupancy(xy_m, self.body_radius_m) if shared.any() else np.zeros(len(cameras))
         messages = np.ones(len(cameras), dtype=np.int64)
         alone = cameras == 1
         for column, camera_id in enumerate(floor.camera_ids):

@@ -1,6 +1,7 @@
 """``crowdmap eval station``: what the public sees, from a recorded camera, scored against its ground truth.
 
-    crowdmap eval station --station LAYOUT --camera ID --video V --gt MOT_TXT [--frames A:B] [--backend B] --json
+    crowdmap eval station --station LAYOUT --camera ID --video V --gt MOT_TXT [--frames A:B] [--backend B]
+        [--body-radius M] --json
 
 The recording runs through the real pipeline (source, detector, calibration, the station's
 iconizer) frame by frame; the ground truth's boxes of each frame go through the same calibration
@@ -14,6 +15,7 @@ The JSON printed with ``--json`` is a stable interface (outside checks rely on i
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from pathlib import Path
 import detector as _detector_package  # noqa: F401
 from crowdmap.commands._common import add_station_option, load_or_exit
 from crowdmap.commands._eval_args import add_run_arguments, parse_frames, parse_options, print_result
+from iconizer.footprint import BODY_RADIUS_M
 
 DESCRIPTION = """\
 Score what the public sees, on a recorded camera whose people are annotated: each zone's count
@@ -50,6 +53,14 @@ def add_station_parser(eval_subparsers: argparse._SubParsersAction) -> argparse.
         "--gt", required=True, type=Path, help="MOTChallenge ground truth frame,id,left,top,width,height"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the iconizers' shuffling and jitter")
+    parser.add_argument(
+        "--body-radius",
+        type=float,
+        default=BODY_RADIUS_M,
+        metavar="METRES",
+        help=f"radius of the body footprint zones count people by, on both sides (default {BODY_RADIUS_M:.3f}, "
+        "Fruin's body ellipse; 0 counts each person as a point, to compare)",
+    )
     add_run_arguments(parser)
     parser.set_defaults(handler=run_station)
     return parser
@@ -65,6 +76,8 @@ def run_station(args: argparse.Namespace) -> int:
     try:
         if not args.video.is_file():
             raise FileNotFoundError(f"--video {args.video}: no such file")
+        if not (math.isfinite(args.body_radius) and args.body_radius >= 0):
+            raise ValueError(f"--body-radius must be a finite number of metres >= 0, got {args.body_radius}")
         truth = load_mot_boxes(args.gt)
         frames = parse_frames(args.frames) if args.frames else (min(truth, default=1), max(truth, default=1))
         result = evaluate_station(
@@ -77,6 +90,7 @@ def run_station(args: argparse.Namespace) -> int:
             detector_options=parse_options(args.option),
             threads=args.threads,
             seed=args.seed,
+            body_radius_m=args.body_radius,
         )
     except (ValueError, FileNotFoundError, SourceError) as error:
         print(f"crowdmap eval station: {error}", file=sys.stderr)

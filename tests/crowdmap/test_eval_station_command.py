@@ -8,6 +8,7 @@ import pytest
 
 from crowdmap.cli import main
 from detector.evaluation import load_mot_boxes
+from iconizer.footprint import BODY_RADIUS_M
 
 ROOT = Path(__file__).parents[2]
 PETS = ROOT / "../shared/data/pets2009_s2l1"
@@ -51,6 +52,32 @@ def test_a_person_the_detector_misses(capsys: pytest.CaptureFixture[str]) -> Non
     # One person lost from one zone: the total error over the zones is one person.
     assert result["zone_count_mae"] * result["zone_frames"] == pytest.approx(1.0)
     assert result["zone_count_bias"] < 0
+
+
+@pytest.mark.parametrize(("argv", "radius_m"), [([], BODY_RADIUS_M), (["--body-radius", "0"], 0.0)])
+def test_both_sides_count_zones_by_the_same_footprint(
+    argv, radius_m, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two people 0.1 m inside the lawn from its edge with the road (x = 9 m): as points both are on
+    # the lawn (2 / 0); by footprint 0.62 of each is (1.24 / 0.76 -> 1 / 1). The ground truth is
+    # the detector: counted alike on both sides, the counts agree whatever the footprint.
+    from crowdmap.station import load_station
+    from homography.projection import to_image
+
+    calib = load_station("pets2009").calibrations["view-001"]
+    feet_px = to_image(points_m=[[8.9, 14.0], [8.9, 16.0]], calib=calib, distorted=True)
+    boxes = [[u - 15.0, v - 80.0, u + 15.0, v] for u, v in feet_px]
+    gt = tmp_path / "gt.txt"
+    gt.write_text(
+        "".join(f"1,{k},{x0},{y0},{x1 - x0},{y1 - y0},1,-1,-1,-1\n" for k, (x0, y0, x1, y1) in enumerate(boxes))
+    )
+    common = ["--station", "station_layouts/pets2009", "--camera", "view-001", "--video", str(PETS / "vtest.avi")]
+    fake = ["--backend", "fake", "--option", f"xyxy_px={json.dumps(boxes)}"]
+    assert main(["eval", "station", *common, "--gt", str(gt), "--frames", "1:1", *fake, *argv, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["body_radius_m"] == radius_m
+    assert result["zone_count_mae"] == 0.0
+    assert result["truth_dots"] == 2
 
 
 def test_a_ready_detector_runs_in_place_of_the_cameras() -> None:
@@ -105,6 +132,8 @@ def test_real_pipeline_on_pets_frames(capsys: pytest.CaptureFixture[str], model_
         (["--frames", "5:2"], "1 <= A <= B"),
         (["--frames", "1:900"], "ends before ground-truth frame 796"),
         (["--backend", "yolo"], "unknown detector"),
+        (["--body-radius", "-0.2"], "--body-radius must be a finite number of metres >= 0, got -0.2"),
+        (["--body-radius", "nan"], "--body-radius must be a finite number of metres >= 0, got nan"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(argv, message, capsys: pytest.CaptureFixture[str]) -> None:

@@ -37,6 +37,36 @@ def test_the_newest_message_always_counts() -> None:
     assert (slow.messages, slow.sums.tolist()) == (1, [7])
 
 
+def test_fractional_persons_average_and_round_halves_up() -> None:
+    # A person astride a zone edge counts a share in each zone (iconizer.footprint).
+    window = CountWindow(2, 1.0)
+    for t, west in ((0.1, 0.3), (0.2, 0.2), (0.3, 1.0)):
+        window.add(t, [west, 1.0 - west])
+    np.testing.assert_allclose(window.sums, [1.5, 1.5])
+    assert rounded_mean(window.sums, window.messages).tolist() == [1, 1]  # 0.5 each: halves up
+    assert rounded_mean([0.3 + 0.2], 1).tolist() == [1]  # 0.49999999999999994 is the half
+    assert rounded_mean([1.49], 1).tolist() == [1]
+    assert rounded_mean([0.499], 1).tolist() == [0]
+
+
+def test_a_message_gone_leaves_nothing_behind() -> None:
+    # A running sum would keep the rounding error of a large count long after it left the window.
+    window = CountWindow(1, 1.0)
+    window.add(0.0, [1e9 + 0.3])
+    for k in range(10):
+        window.add(5.0 + k / 10, [0.1])
+    assert window.messages == 10
+    assert window.sums[0] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_a_message_kept_is_not_changed_by_its_sender() -> None:
+    window = CountWindow(1, 1.0)
+    counts = np.array([2.0])
+    window.add(0.0, counts)
+    counts[0] = 50.0
+    assert window.sums.tolist() == [2.0]
+
+
 def test_sums_are_a_copy() -> None:
     window = CountWindow(1, 1.0)
     window.add(0.0, [2])
@@ -65,6 +95,11 @@ def test_rounded_mean(sums, messages, expected) -> None:
         (lambda: CountWindow(1, float("inf")), "window_s"),
         (lambda: CountWindow(2, 1.0).add(0.0, [1]), r"\(2,\)"),
         (lambda: CountWindow(1, 1.0).add(0.0, [-1]), "non-negative"),
+        (lambda: CountWindow(1, 1.0).add(0.0, [-0.25]), "non-negative"),
+        (lambda: CountWindow(1, 1.0).add(0.0, [float("nan")]), "finite non-negative"),
+        (lambda: CountWindow(1, 1.0).add(0.0, [float("inf")]), "finite non-negative"),
+        (lambda: rounded_mean([float("nan")], [1]), "finite non-negative sums"),
+        (lambda: rounded_mean([-0.5], [1]), "finite non-negative sums"),
         (lambda: CountWindow(1, 1.0).add(float("nan"), [1]), "finite"),
         (lambda: rounded_mean([1], [0]), "positive message counts"),
     ],

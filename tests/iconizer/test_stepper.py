@@ -443,3 +443,36 @@ def test_earlier_messages_positions_are_kept_for_one_interval_only(toy_layout, m
             assert np.isin(xy.ravel(), values).all(), age_s
     windows = [w for w in vars(iconizer).values() if isinstance(w, dict)]
     assert any(isinstance(v, CountWindow) for d in windows for v in d.values())
+
+
+@pytest.mark.parametrize(
+    "coverage",
+    [
+        {"cam-w": box(0, 0, 20, 10), "cam-e": box(30, 30, 31, 31)},  # each zone: cam-w's messages
+        {"cam-w": box(0, 0, 20, 10), "cam-e": box(0, 0, 20, 10)},  # each zone: both cameras fused
+    ],
+)
+def test_a_person_on_a_zone_edge_counts_once_shared_between_the_zones(toy_layout, make_positions, coverage):
+    on_edge = [[10.0, 3.0], [10.0, 5.0], [10.0, 7.0], [2.0, 2.0]]
+
+    def counts(**kwargs):
+        iconizer = _hall_iconizer(toy_layout, coverage=coverage, **kwargs)
+        iconizer.ingest(make_positions("cam-w", "hall", 5.0, on_edge))
+        iconizer.ingest(make_positions("cam-e", "hall", 5.0, []))
+        hall = iconizer.step(5.0)[0]
+        west, east = hall.zone("west"), hall.zone("east")
+        return west.density_per_m2 * 96 + east.density_per_m2 * 100, (west.count, east.count)
+
+    persons, published = counts()
+    assert persons == pytest.approx(4.0)  # shares of a person add up to one person
+    assert published == (3, 2)  # 1 + 3 halves in the west (2.5: halves up), 3 halves in the east
+    # Counting points instead, a point on the edge is in both zones: everyone on it counted twice.
+    points, published = counts(body_radius_m=0.0)
+    assert points == pytest.approx(7.0)
+    assert published == (4, 3)
+
+
+def test_body_radius_must_be_finite_and_not_negative(toy_layout):
+    for radius_m in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="body_radius_m must be finite and >= 0"):
+            Iconizer(toy_layout, body_radius_m=radius_m)

@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 import shapely
 
+from iconizer.footprint import BODY_RADIUS_M, FOOTPRINT_SAMPLES
 from iconizer.zones import NO_ZONE, ZoneIndex
+from station import Zone
 
 
 @pytest.fixture
@@ -40,3 +42,97 @@ def test_matches_per_point_shapely_on_random_points(hall_index):
 def test_rejects_zone_of_other_floor(toy_layout):
     with pytest.raises(ValueError, match="is on floor 'platform'"):
         ZoneIndex.build(toy_layout.floor("hall"), toy_layout.zones)
+
+
+def _disc_share(polygon, walkable, x, y, radius_m=BODY_RADIUS_M):
+    """Exact area of the body's disc in the zone and on the floor, over its area on the floor (shapely maths)."""
+    disc = shapely.Point(x, y).buffer(radius_m, quad_segs=512)
+    on_floor = disc.intersection(walkable)
+    if on_floor.area == 0:
+        return disc.intersection(polygon).area / disc.area
+    return on_floor.intersection(polygon).area / on_floor.area
+
+
+# Sampled footprints are within this of the exact area (tests/iconizer/test_footprint.py).
+SAMPLED = 0.08
+
+
+def test_a_person_deep_inside_counts_whole(hall_index):
+    np.testing.assert_array_equal(hall_index.occupancy([[2, 2], [15, 5], [16, 8]]), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("x_m", [9.75, 9.9, 10.0, 10.05, 10.2, 10.3])
+def test_a_person_astride_the_shared_edge_counts_once_shared_by_area(hall_index, x_m):
+    west, east = hall_index.occupancy([[x_m, 5.0]])
+    assert west + east == pytest.approx(1.0)
+    assert west == pytest.approx(_disc_share(hall_index.polygons[0], hall_index.walkable, x_m, 5.0), abs=SAMPLED)
+
+
+@pytest.mark.parametrize(
+    ("xy", "expected"),
+    [
+        ([0.05, 5.0], [1.0, 0.0]),  # against the hall's west wall
+        ([3.9, 5.0], [1.0, 0.0]),  # against the pillar (an obstacle: a hole in the walkable floor)
+        ([5.0, 5.0], [1.0, 0.0]),  # a foot point in the pillar's plan: its zone's person all the same
+        ([19.9, 9.9], [0.0, 1.0]),  # in a corner
+        ([-0.1, 5.0], [1.0, 0.0]),  # a hair beyond the wall: the person stands at it
+        ([-1.0, 5.0], [0.0, 0.0]),  # well outside the floor and every zone
+    ],
+)
+def test_a_person_against_a_wall_counts_whole(hall_index, xy, expected):
+    np.testing.assert_allclose(hall_index.occupancy([xy]), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("xy", [[10.0, 0.05], [10.1, 9.9], [9.8, 0.1]])
+def test_where_a_zone_edge_meets_a_wall_the_person_still_counts_once(hall_index, xy):
+    west, east = hall_index.occupancy([xy])
+    assert west + east == pytest.approx(1.0)
+    assert west == pytest.approx(_disc_share(hall_index.polygons[0], hall_index.walkable, *xy), abs=SAMPLED)
+
+
+def test_floor_without_zone_takes_its_share(toy_layout):
+    # The zone covers the west half of the hall only: half of someone on its open edge is outside it.
+    index = ZoneIndex.build(toy_layout.floor("hall"), toy_layout.zones_on("hall")[:1])
+    (west,) = index.occupancy([[10.0, 5.0]])
+    assert west == pytest.approx(0.5, abs=SAMPLED)
+    assert 0 < west < 1
+
+
+def test_overlapping_zones_each_count_the_person(toy_layout):
+    gate = Zone.model_validate(
+        {"id": "gate", "floor": "hall", "name": {"ja": "改札", "en": "Gate"}, "kind": "walkway",
+         "polygon_m": [[12, 2], [14, 2], [14, 4], [12, 4]]}
+    )  # fmt: skip
+    index = ZoneIndex.build(toy_layout.floor("hall"), [*toy_layout.zones_on("hall"), gate])
+    west, east, in_gate = index.occupancy([[13, 3], [12, 3]])
+    assert (west, east) == (0.0, 2.0)
+    assert in_gate == pytest.approx(1.5, abs=SAMPLED)
+
+
+def test_occupancy_matches_exact_disc_areas_on_random_points(hall_index):
+    rng = np.random.default_rng(5)
+    xy = rng.uniform([-0.4, -0.4], [20.4, 10.4], size=(400, 2))
+    discs = shapely.buffer(shapely.points(xy), BODY_RADIUS_M, quad_segs=512)
+    floor_share = shapely.area(shapely.intersection(discs, hall_index.walkable)) / shapely.area(discs)
+    # A disc that touches the floor by less than one sample's area is sampled as wholly off it.
+    clear = (floor_share == 0) | (floor_share > 1.5 / FOOTPRINT_SAMPLES)
+    assert clear.mean() > 0.98
+    expected = np.array([[_disc_share(p, hall_index.walkable, x, y) for p in hall_index.polygons] for x, y in xy])
+    per_person = np.array([hall_index.occupancy([point]) for point in xy])
+    np.testing.assert_allclose(per_person[clear], expected[clear], atol=SAMPLED)
+    np.testing.assert_allclose(hall_index.occupancy(xy), per_person.sum(axis=0))
+    # Nobody is counted more than once over the two abutting zones, nor lost on the floor.
+    np.testing.assert_allclose(per_person.sum(axis=1)[clear & (floor_share > 0)], 1.0)
+
+
+def test_radius_zero_counts_points(hall_index):
+    xy = [[1, 1], [10, 5], [9.99, 5], [25, 5]]
+    np.testing.assert_array_equal(hall_index.occupancy(xy, body_radius_m=0.0), hall_index.counts(xy))
+    assert hall_index.occupancy(xy, body_radius_m=0.0).dtype == np.float64
+    np.testing.assert_array_equal(hall_index.occupancy(np.zeros((0, 2))), [0.0, 0.0])
+
+
+@pytest.mark.parametrize("radius_m", [-0.1, float("nan"), float("inf")])
+def test_bad_radius_is_named(hall_index, radius_m):
+    with pytest.raises(ValueError, match="body_radius_m must be finite and >= 0"):
+        hall_index.occupancy([[1, 1]], body_radius_m=radius_m)
