@@ -155,9 +155,7 @@ class Iconizer:
         if not math.isfinite(self.count_window_s) or self.count_window_s < 0:
             raise ValueError(f"count_window_s must be finite and >= 0, got {self.count_window_s}")
         self.bridge_misses = bool(bridge_misses) and self.count_window_s > 0
-        if not math.isfinite(body_radius_m) or body_radius_m < 0:
-            raise ValueError(f"body_radius_m must be finite and >= 0, got {body_radius_m}")
-        self.body_radius_m = float(body_radius_m)
+        self.body_radius_m = float(body_radius_m)  # checked by ZoneIndex.build
         self._rng = rng if rng is not None else np.random.default_rng()
         # This aggregator's own secret: the jitter of a cell cannot be predicted from outside.
         # Not drawn from ``rng``, whose stream seeded runs replay.
@@ -186,7 +184,7 @@ class Iconizer:
                 _FloorState(
                     floor_id=floor.id,
                     size_m=floor.size_m,
-                    index=ZoneIndex.build(floor, zones),
+                    index=ZoneIndex.build(floor, zones, self.body_radius_m),
                     grader=FloorGrader.for_zones(zones, default_hysteresis_per_m2),
                     smoother=WindowMean(len(zones), layout.publishing.density_window_s),
                     motion=MotionWindow(
@@ -238,7 +236,7 @@ class Iconizer:
         window = self._counts.get(positions.camera_id)
         if window is None:
             window = self._counts[positions.camera_id] = CountWindow(len(index), self.count_window_s)
-        window.add(positions.timestamp_s, index.occupancy(positions.xy_m, self.body_radius_m))
+        window.add(positions.timestamp_s, index.occupancy(positions.xy_m))
         self._latest[positions.camera_id] = positions
         if self.bridge_misses:
             # The same messages as the count window: newer than newest - count_window_s.
@@ -338,7 +336,7 @@ class Iconizer:
         """
         cameras = covering.sum(axis=1)
         shared = cameras >= 2
-        sums = floor.index.occupancy(xy_m, self.body_radius_m) if shared.any() else np.zeros(len(cameras))
+        sums = floor.index.occupancy(xy_m) if shared.any() else np.zeros(len(cameras))
         messages = np.ones(len(cameras), dtype=np.int64)
         alone = cameras == 1
         for column, camera_id in enumerate(floor.camera_ids):

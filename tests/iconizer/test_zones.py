@@ -2,9 +2,24 @@ import numpy as np
 import pytest
 import shapely
 
-from iconizer.footprint import BODY_RADIUS_M, FOOTPRINT_SAMPLES
+from iconizer.footprint import BODY_RADIUS_M, FOOTPRINT_SAMPLES, footprint_offsets_m
 from iconizer.zones import NO_ZONE, ZoneIndex
-from station import Zone
+from station import Floor, Zone
+
+
+def parse_floor_for_test() -> Floor:
+    """A 12 m x 10 m floor with a pillar and a notch in its south wall."""
+    return Floor.model_validate(
+        {"id": "f", "name": {"ja": "階", "en": "Floor"}, "size_m": [12.0, 10.0],
+         "walkable_m": [[[0, 0], [5, 0], [5, 1], [7, 1], [7, 0], [12, 0], [12, 10], [0, 10]]],
+         "obstacles_m": [[[3, 4], [4, 4], [4, 5], [3, 5]]]}
+    )  # fmt: skip
+
+
+def zone_for_test(zone_id: str, polygon_m: list) -> Zone:
+    return Zone.model_validate(
+        {"id": zone_id, "floor": "f", "name": {"ja": zone_id, "en": zone_id}, "kind": "walkway", "polygon_m": polygon_m}
+    )
 
 
 @pytest.fixture
@@ -125,14 +140,61 @@ def test_occupancy_matches_exact_disc_areas_on_random_points(hall_index):
     np.testing.assert_allclose(per_person.sum(axis=1)[clear & (floor_share > 0)], 1.0)
 
 
-def test_radius_zero_counts_points(hall_index):
-    xy = [[1, 1], [10, 5], [9.99, 5], [25, 5]]
-    np.testing.assert_array_equal(hall_index.occupancy(xy, body_radius_m=0.0), hall_index.counts(xy))
-    assert hall_index.occupancy(xy, body_radius_m=0.0).dtype == np.float64
+def test_radius_zero_counts_points(toy_layout, hall_index):
+    points = ZoneIndex.build(toy_layout.floor("hall"), toy_layout.zones_on("hall"), body_radius_m=0.0)
+    xy = [[1, 1], [10, 5], [9.99, 5], [25, 5], [5, 5]]
+    np.testing.assert_array_equal(points.occupancy(xy), hall_index.counts(xy))
+    assert points.occupancy(xy).dtype == np.float64
     np.testing.assert_array_equal(hall_index.occupancy(np.zeros((0, 2))), [0.0, 0.0])
 
 
+@pytest.mark.parametrize("radius_m", [0.1, 0.5, 1.5])
+def test_other_radii_split_people_by_their_discs(toy_layout, radius_m):
+    index = ZoneIndex.build(toy_layout.floor("hall"), toy_layout.zones_on("hall"), body_radius_m=radius_m)
+    for x_m in (10.0 - 0.9 * radius_m, 10.0 - 0.3 * radius_m, 10.0 + 0.5 * radius_m, 10.0 - 1.05 * radius_m):
+        west, east = index.occupancy([[x_m, 5.0]])
+        assert west + east == pytest.approx(1.0)
+        expected = _disc_share(index.polygons[0], index.walkable, x_m, 5.0, radius_m)
+        assert west == pytest.approx(expected, abs=SAMPLED)
+
+
 @pytest.mark.parametrize("radius_m", [-0.1, float("nan"), float("inf")])
-def test_bad_radius_is_named(hall_index, radius_m):
+def test_bad_radius_is_named(toy_layout, radius_m):
     with pytest.raises(ValueError, match="body_radius_m must be finite and >= 0"):
-        hall_index.occupancy([[1, 1]], body_radius_m=radius_m)
+        ZoneIndex.build(toy_layout.floor("hall"), toy_layout.zones_on("hall"), body_radius_m=radius_m)
+
+
+def _every_footprint_sampled(index, xy):
+    """Occupancy with every person's disc sampled, none taken as clear of the edges: the rule written plainly."""
+    offsets = footprint_offsets_m(index.body_radius_m)
+    out = np.zeros(len(index))
+    for x, y in xy:
+        sx, sy = x + offsets[:, 0], y + offsets[:, 1]
+        on_floor = shapely.intersects_xy(index.walkable, sx, sy)
+        counted = on_floor if on_floor.any() else np.ones_like(on_floor)
+        for z, polygon in enumerate(index.polygons):
+            out[z] += np.count_nonzero(shapely.intersects_xy(polygon, sx, sy) & counted) / counted.sum()
+    return out
+
+
+@pytest.mark.parametrize("radius_m", [BODY_RADIUS_M, 0.8])
+def test_only_discs_clear_of_every_edge_go_unsampled(radius_m):
+    # Concave and sharp zones, overlapping zones, an obstacle and a wall with a notch: the quick
+    # path (cores and reaches) must give what sampling everyone gives.
+    floor = parse_floor_for_test()
+    zones = [
+        zone_for_test("ell", [[0, 0], [6, 0], [6, 2], [2, 2], [2, 8], [0, 8]]),
+        zone_for_test("spike", [[6, 2], [12, 2.3], [6, 2.6]]),
+        zone_for_test("rest", [[2, 2], [12, 2], [12, 10], [2, 10]]),
+        zone_for_test("gate", [[7, 6], [9, 6], [9, 8], [7, 8]]),
+    ]
+    index = ZoneIndex.build(floor, zones, body_radius_m=radius_m)
+    rng = np.random.default_rng(11)
+    # Around every corner (convex, reflex, the spike's tip), just inside and outside a body radius.
+    corners = np.array([[2, 2], [6, 2], [6, 0], [12, 2.3], [7, 6], [0, 8], [5, 1], [7, 1], [3, 4]], dtype=float)
+    angles = np.linspace(0, 2 * np.pi, 48, endpoint=False)
+    rings = [
+        c + f * radius_m * np.column_stack([np.cos(angles), np.sin(angles)]) for c in corners for f in (0.97, 1.03)
+    ]
+    xy = np.vstack([rng.uniform([-1, -1], [13, 11], size=(600, 2)), *rings])
+    np.testing.assert_allclose(index.occupancy(xy), _every_footprint_sampled(index, xy), atol=1e-9)
