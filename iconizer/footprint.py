@@ -47,7 +47,7 @@ def footprint_offsets_m(radius_m: float, samples: int = FOOTPRINT_SAMPLES) -> np
         raise ValueError(f"radius_m must be finite and positive, got {radius_m}")
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")
-    i = np.arange(samples, dtype=np.float64)
+    i = np.arange(samples)
     r = radius_m * np.sqrt((i + 0.5) / samples)
     angle = i * _GOLDEN_ANGLE
     return np.column_stack([r * np.cos(angle), r * np.sin(angle)])

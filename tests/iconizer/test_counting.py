@@ -84,7 +84,15 @@ def test_sums_are_a_copy() -> None:
     ],
 )
 def test_rounded_mean(sums, messages, expected) -> None:
-    assert rounded_mean(np.array(sums), np.array(messages)).tolist() == expected
+    counts = rounded_mean(np.array(sums), np.array(messages))
+    assert counts.tolist() == expected
+    assert counts.dtype == np.int64  # whole persons, as the public schema carries them
+
+
+def test_a_floor_without_zones_has_an_empty_window() -> None:
+    window = CountWindow(0, 1.0)
+    window.add(0.0, [])
+    assert (window.messages, window.sums.shape) == (1, (0,))
 
 
 @pytest.mark.parametrize(
@@ -93,7 +101,7 @@ def test_rounded_mean(sums, messages, expected) -> None:
         (lambda: CountWindow(-1, 1.0), "size"),
         (lambda: CountWindow(1, -0.5), "window_s"),
         (lambda: CountWindow(1, float("inf")), "window_s"),
-        (lambda: CountWindow(2, 1.0).add(0.0, [1]), r"\(2,\)"),
+        (lambda: CountWindow(2, 1.0).add(0.0, [1]), r"\(2,\) finite non-negative persons, got \[1\]"),
         (lambda: CountWindow(1, 1.0).add(0.0, [-1]), "non-negative"),
         (lambda: CountWindow(1, 1.0).add(0.0, [-0.25]), "non-negative"),
         (lambda: CountWindow(1, 1.0).add(0.0, [float("nan")]), "finite non-negative"),
@@ -101,7 +109,7 @@ def test_rounded_mean(sums, messages, expected) -> None:
         (lambda: rounded_mean([float("nan")], [1]), "finite non-negative sums"),
         (lambda: rounded_mean([-0.5], [1]), "finite non-negative sums"),
         (lambda: CountWindow(1, 1.0).add(float("nan"), [1]), "finite"),
-        (lambda: rounded_mean([1], [0]), "positive message counts"),
+        (lambda: rounded_mean([1], [0]), "^rounded_mean needs finite non-negative sums and positive message counts$"),
     ],
 )
 def test_bad_input_is_named(call, match) -> None:
@@ -112,5 +120,5 @@ def test_bad_input_is_named(call, match) -> None:
 def test_an_older_message_is_refused() -> None:
     window = CountWindow(1, 1.0)
     window.add(2.0, [1])
-    with pytest.raises(ValueError, match="older than the newest"):
+    with pytest.raises(ValueError, match=r"^message at 1.5 is older than the newest, 2.0$"):
         window.add(1.5, [1])

@@ -46,6 +46,11 @@ def test_the_exact_share_is_shapelys_area() -> None:
         assert _exact_share(depth, 1.0) == pytest.approx(area, abs=1e-5)
 
 
+def test_one_point_is_a_footprint_too() -> None:
+    (point,) = footprint_offsets_m(1.0, samples=1)
+    assert np.linalg.norm(point) == pytest.approx(np.sqrt(0.5))  # the middle of the disc's area
+
+
 @pytest.mark.parametrize(
     ("radius_m", "samples"), [(0.0, 32), (-0.2, 32), (float("nan"), 32), (float("inf"), 32), (0.3, 0)]
 )

@@ -54,6 +54,27 @@ def test_matches_per_point_shapely_on_random_points(hall_index):
     np.testing.assert_array_equal(hall_index.counts(xy), expected)
 
 
+def test_a_lone_zone_of_any_shape_counts_the_points_inside_it():
+    # One zone, a triangle: the count is the polygon's, not its bounding box's.
+    index = ZoneIndex.build(parse_floor_for_test(), [zone_for_test("tri", [[1, 1], [9, 1], [1, 9]])])
+    xy = [[2, 2], [4.9, 4.9], [5.1, 5.1], [8, 8], [0.5, 0.5]]
+    np.testing.assert_array_equal(index.counts(xy), [2])
+    np.testing.assert_array_equal(index.zone_index(xy), [0, 0, NO_ZONE, NO_ZONE, NO_ZONE])
+
+
+def test_a_zone_needs_walkable_floor_however_small():
+    floor = parse_floor_for_test()
+    small = ZoneIndex.build(floor, [zone_for_test("kiosk", [[1, 1], [1.5, 1], [1.5, 1.5], [1, 1.5]])])
+    np.testing.assert_allclose(small.walkable_area_m2, [0.25])
+    with pytest.raises(ValueError, match="zone 'in-pillar' has no walkable area on floor 'f'"):
+        ZoneIndex.build(floor, [zone_for_test("in-pillar", [[3.2, 4.2], [3.8, 4.2], [3.8, 4.8], [3.2, 4.8]])])
+
+
+def test_walkable_areas_are_read_only(hall_index):
+    with pytest.raises(ValueError, match="read-only"):
+        hall_index.walkable_area_m2[0] = 1.0
+
+
 def test_rejects_zone_of_other_floor(toy_layout):
     with pytest.raises(ValueError, match="is on floor 'platform'"):
         ZoneIndex.build(toy_layout.floor("hall"), toy_layout.zones)
@@ -187,14 +208,19 @@ def test_only_discs_clear_of_every_edge_go_unsampled(radius_m):
         zone_for_test("spike", [[6, 2], [12, 2.3], [6, 2.6]]),
         zone_for_test("rest", [[2, 2], [12, 2], [12, 10], [2, 10]]),
         zone_for_test("gate", [[7, 6], [9, 6], [9, 8], [7, 8]]),
+        zone_for_test("wedge", [[7.5, 0], [12, 0], [12, 1.8]]),  # a slanted edge along unzoned floor
     ]
     index = ZoneIndex.build(floor, zones, body_radius_m=radius_m)
     rng = np.random.default_rng(11)
     # Around every corner (convex, reflex, the spike's tip), just inside and outside a body radius.
-    corners = np.array([[2, 2], [6, 2], [6, 0], [12, 2.3], [7, 6], [0, 8], [5, 1], [7, 1], [3, 4]], dtype=float)
+    corners = np.array(
+        [[2, 2], [6, 2], [6, 0], [12, 2.3], [7, 6], [0, 8], [5, 1], [7, 1], [3, 4], [7.5, 0], [12, 1.8], [9.75, 0.9]]
+    )
     angles = np.linspace(0, 2 * np.pi, 48, endpoint=False)
     rings = [
         c + f * radius_m * np.column_stack([np.cos(angles), np.sin(angles)]) for c in corners for f in (0.97, 1.03)
     ]
-    xy = np.vstack([rng.uniform([-1, -1], [13, 11], size=(600, 2)), *rings])
+    x_m = np.linspace(8, 11.5, 40)
+    along_slant = np.vstack([np.column_stack([x_m, 0.4 * x_m - 3.0 + side]) for side in (-0.15, -0.05, 0.05, 0.15)])
+    xy = np.vstack([rng.uniform([-1, -1], [13, 11], size=(600, 2)), *rings, along_slant])
     np.testing.assert_allclose(index.occupancy(xy), _every_footprint_sampled(index, xy), atol=1e-9)
