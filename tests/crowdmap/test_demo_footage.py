@@ -163,7 +163,7 @@ def test_the_first_footage_demo_fetches_the_weights_then_runs_both_stations(
     assert out.index("fetching the detector weights") < out.index("public map at")
 
     ((stations, options),) = started
-    assert [s.id for s in stations] == ["demo-station", "pets2009"]
+    assert [s.id for s in stations] == ["pets2009", "demo-station"]  # the map opens on the footage
     # The recorded clip plays live and over again: a demo never shows a camera dead at its end.
     assert options.edge["video"] == str(clip.resolve()) and options.edge["loop"] is True
     assert options.edge.get("realtime", True) is True

@@ -41,12 +41,15 @@ def test_the_map_offers_both_stations(demo) -> None:
     assert f"real footage: {PETS_VIDEO.resolve()}" in output
     assert f"station pets2009 with 1 cameras: {running.base}/?station=pets2009" in output
     stations = get_json(f"{running.base}/api/v1/stations")["stations"]
-    assert [s["id"] for s in stations] == ["demo-station", "pets2009"]
+    assert [s["id"] for s in stations] == ["pets2009", "demo-station"]
     with urllib.request.urlopen(f"{running.base}/?station=pets2009", timeout=5) as response:
         page = response.read().decode()
     # The station chooser lists both, the footage station selected.
     assert '<option value="demo-station">' in page
     assert '<option value="pets2009" selected>' in page
+    # The printed address alone opens on the footage too: it is what --footage asked to see.
+    with urllib.request.urlopen(f"{running.base}/", timeout=5) as response:
+        assert '<option value="pets2009" selected>' in response.read().decode()
 
 
 def test_real_detection_reaches_a_public_socketio_client(demo) -> None:
