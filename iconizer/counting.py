@@ -19,6 +19,8 @@ from collections import deque
 import numpy as np
 import numpy.typing as npt
 
+from iconizer.smoothing import window_arguments
+
 
 class CountWindow:
     """Per-zone counts of one camera's messages within ``window_s`` of its newest message.
@@ -35,12 +37,7 @@ class CountWindow:
     """
 
     def __init__(self, size: int, window_s: float) -> None:
-        if size < 0:
-            raise ValueError(f"size must be >= 0, got {size}")
-        if not math.isfinite(window_s) or window_s < 0:
-            raise ValueError(f"window_s must be finite and >= 0, got {window_s}")
-        self.size = size
-        self.window_s = float(window_s)
+        self.size, self.window_s = window_arguments(size, window_s)
         self._messages: deque[tuple[float, np.ndarray]] = deque()
 
     def add(self, timestamp_s: float, counts: npt.ArrayLike) -> None:

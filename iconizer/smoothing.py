@@ -11,6 +11,19 @@ import numpy as np
 import numpy.typing as npt
 
 
+def window_arguments(size: int, window_s: float) -> tuple[int, float]:
+    """A per-zone time window's ``(size, window_s)``, checked: ``size >= 0``, ``window_s`` finite and ``>= 0``.
+
+    Raises:
+        ValueError: naming the argument that is out of range.
+    """
+    if size < 0:
+        raise ValueError(f"size must be >= 0, got {size}")
+    if not np.isfinite(window_s) or window_s < 0:
+        raise ValueError(f"window_s must be finite and >= 0, got {window_s}")
+    return size, float(window_s)
+
+
 class WindowMean:
     """Mean over the last ``window_s`` seconds of a ``(z,)`` vector, skipping masked entries.
 
@@ -23,12 +36,7 @@ class WindowMean:
     """
 
     def __init__(self, size: int, window_s: float) -> None:
-        if size < 0:
-            raise ValueError(f"size must be >= 0, got {size}")
-        if not np.isfinite(window_s) or window_s < 0:
-            raise ValueError(f"window_s must be finite and >= 0, got {window_s}")
-        self.size = size
-        self.window_s = float(window_s)
+        self.size, self.window_s = window_arguments(size, window_s)
         self._samples: deque[tuple[float, np.ndarray, np.ndarray]] = deque()
 
     def update(self, now_s: float, values: npt.ArrayLike, valid: npt.ArrayLike) -> np.ndarray:
