@@ -7,12 +7,10 @@ the moment the URL appears until the demo exits, so no test misses the surge by 
 """
 
 import itertools
-import time
 
 import pytest
-import socketio
 
-from tests.harness.demo import get_json, run_demo
+from tests.harness.demo import get_json, public_frames, run_demo
 
 DURATION_S = 150
 # Six simulated cameras, an aggregator and a web server starting on two shared cores.
@@ -42,15 +40,7 @@ def test_demo_prints_the_url_and_lists_the_station(demo) -> None:
 
 def test_demo_serves_moving_dots_and_zone_levels_over_rest_and_socketio(demo) -> None:
     running, _ = demo
-    received: list[dict] = []
-    client = socketio.Client(reconnection=False)
-    client.on("crowding", received.append, namespace="/public")
-    client.connect(running.base, namespaces=["/public"], transports=["websocket"], wait_timeout=10)
-    client.emit("join", {"station": "demo-station"}, namespace="/public")
-    deadline = time.monotonic() + 30
-    while len(received) < 8 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    client.disconnect()
+    received = public_frames(running.base, "demo-station", enough=lambda got: len(got) >= 8, timeout_s=30)
     assert len(received) >= 8, "expected about one frame a second"
     assert all(frame["station"] == "demo-station" for frame in received)
     timestamps = [frame["timestamp"] for frame in received]

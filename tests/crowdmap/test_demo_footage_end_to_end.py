@@ -8,14 +8,12 @@ people walk the forecourt, on its floor, in zones that are not stale.
 
 import json
 import os
-import time
 import urllib.request
 
 import numpy as np
 import pytest
-import socketio
 
-from tests.harness.demo import ROOT, get_json, run_demo
+from tests.harness.demo import ROOT, get_json, public_frames, run_demo
 
 PETS_VIDEO = ROOT.parent / "shared" / "data" / "pets2009_s2l1" / "vtest.avi"
 DURATION_S = 60
@@ -54,21 +52,15 @@ def test_the_map_offers_both_stations(demo) -> None:
 
 def test_real_detection_reaches_a_public_socketio_client(demo) -> None:
     running, _ = demo
-    received: list[dict] = []
-    client = socketio.Client(reconnection=False)
-    client.on("crowding", received.append, namespace="/public")
-    client.connect(running.base, namespaces=["/public"], transports=["websocket"], wait_timeout=10)
-    client.emit("join", {"station": "pets2009"}, namespace="/public")
 
-    def with_dots() -> list[dict]:
+    def with_dots(received: list[dict]) -> list[dict]:
         return [f for f in received if any(floor["dots"] for floor in f["floors"])]
 
     # The detector loads when the station is up; give it time on loaded cores, then ten frames.
-    deadline = time.monotonic() + DURATION_S - 10
-    while len(with_dots()) < 10 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    client.disconnect()
-    frames = with_dots()
+    received = public_frames(
+        running.base, "pets2009", enough=lambda got: len(with_dots(got)) >= 10, timeout_s=DURATION_S - 10
+    )
+    frames = with_dots(received)
     assert len(frames) >= 10, f"{len(received)} frames, {len(frames)} with dots"
     assert all(frame["station"] == "pets2009" for frame in received)
     timestamps = [frame["timestamp"] for frame in received]

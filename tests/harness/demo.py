@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +23,27 @@ CROWDMAP = Path(sys.executable).parent / "crowdmap"
 def get_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=5) as response:
         return json.load(response)
+
+
+def public_frames(base: str, station: str, *, enough: Callable[[list[dict]], bool], timeout_s: float) -> list[dict]:
+    """Join ``station`` on ``/public`` as a page does (websocket) and keep its crowding frames.
+
+    Returns every frame received, once ``enough(frames)`` holds or ``timeout_s`` has passed.
+    """
+    import socketio
+
+    received: list[dict] = []
+    client = socketio.Client(reconnection=False)
+    client.on("crowding", received.append, namespace="/public")
+    client.connect(base, namespaces=["/public"], transports=["websocket"], wait_timeout=10)
+    try:
+        client.emit("join", {"station": station}, namespace="/public")
+        deadline = time.monotonic() + timeout_s
+        while not enough(received) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        client.disconnect()
+    return received
 
 
 class RunningDemo:
