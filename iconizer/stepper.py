@@ -211,9 +211,9 @@ class Iconizer:
     def ingest(self, positions: FloorPositions) -> None:
         """Count a camera's message per zone and keep its positions (replacing its previous set).
 
-        One zone query counts the positions as the camera reports them: its detector has already
-        merged its own duplicate boxes, and fusion is for merging cameras. A message older than
-        the camera's latest is ignored.
+        The positions are counted (by body footprint, ``ZoneIndex.occupancy``) as the camera
+        reports them: its detector has already merged its own duplicate boxes, and fusion is for
+        merging cameras. A message older than the camera's latest is ignored.
 
         Raises:
             ValueError: if the camera is not in the layout or reports another floor than its own.
